@@ -1,0 +1,57 @@
+# SupportDesk: `make run` serves the demo desk, `make test` runs every check. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app supportdesk.app:create_app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+VENDOR := supportdesk/static/vendor
+
+.PHONY: run test install install-dev assets migrate seed lint typecheck pytest clean
+
+run: install assets migrate seed
+	@echo
+	@echo "SupportDesk is starting on http://$(HOST):$(PORT)"
+	@$(FLASK) seed-demo 2>/dev/null | sed -n '/Demo logins/,$$p'
+	@echo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev assets
+	@mkdir -p reports
+	$(BIN)/ruff check supportdesk tests migrations
+	$(BIN)/ruff format --check supportdesk tests
+	$(BIN)/mypy
+	$(BIN)/python -m tests.preflight
+	$(BIN)/pytest -p no:cacheprovider --junitxml=reports/junit.xml \
+		--cov=supportdesk --cov-branch --cov-report=term --cov-report=xml:reports/coverage.xml \
+		--cov-report=html:reports/coverage-html --cov-fail-under=95
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+# Front-end libraries come from the npm registry (package.json / package-lock.json), never from the repo.
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	touch $@
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo >/dev/null
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) reports .coverage .mypy_cache .ruff_cache .hypothesis
