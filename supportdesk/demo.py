@@ -22,9 +22,9 @@ from supportdesk.tickets.models import Category
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published demo credential
 LOGINS_TEXT = (
     "Demo logins (password demo1234):\n"
-    "  admin     admin@example.com\n"
-    "  technician tech@example.com\n"
-    "  employee  employee@example.com"
+    "  admin       admin@example.com\n"
+    "  technician  tech@example.com\n"
+    "  employee    employee@example.com"
 )
 TEAMS = ("Service Desk", "Network", "Hardware")
 CATEGORIES = {
