@@ -1,0 +1,42 @@
+"""Alembic environment: runs migrations against the app's own engine and models."""
+
+from __future__ import annotations
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+# Import every model module so the metadata is complete for autogenerate.
+from supportdesk.accounts import models as _accounts  # noqa: F401
+from supportdesk.db import Base, db
+from supportdesk.tickets import models as _tickets  # noqa: F401
+
+config = context.config
+if config.config_file_name is not None and not logging.getLogger().handlers:
+    fileConfig(config.config_file_name)
+
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=str(db.engine().url), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    options = current_app.extensions["migrate"].configure_args
+    with db.engine().connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

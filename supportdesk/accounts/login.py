@@ -1,0 +1,36 @@
+"""Flask-Login wiring: who the signed-in user is on each request."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, redirect, request, url_for
+from flask_login import LoginManager
+from werkzeug.wrappers import Response as BaseResponse
+
+from supportdesk.accounts.models import User
+from supportdesk.db import db
+
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """A deactivated user's session ends on their next request."""
+    if not user_id.isdigit():
+        return None
+    user = db.session().get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> BaseResponse | tuple[Response, int]:
+    if request.path.startswith("/api/"):
+        response = jsonify(
+            type="about:blank", title="Unauthorized", status=401, detail="Sign in or send an API token."
+        )
+        response.mimetype = "application/problem+json"
+        return response, 401
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

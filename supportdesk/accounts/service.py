@@ -1,0 +1,171 @@
+"""Account use cases: users, roles, teams, signing in. Admin-only operations ask the policy first."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from supportdesk import clock
+from supportdesk.accounts.models import Role, Team, User
+from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from supportdesk.errors import FieldError, NotFound, ValidationError
+from supportdesk.tickets import policy
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == normalise_email(email))).one_or_none()
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Unknown emails cost the same argon2 verify as
+    known ones, so timing does not reveal which emails have accounts."""
+    user = find_user_by_email(session, email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = clock.now()
+    session.commit()
+    return user
+
+
+def register_user(
+    session: Session, *, email: str, full_name: str, password: str, role: Role = Role.REQUESTER
+) -> User:
+    """Create a user without an acting admin: for the CLI and the demo data."""
+    errors = _validate_user(email, full_name, errors=[])
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        email=normalise_email(email),
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        is_active=True,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError.single("email", "a user with this email already exists") from None
+    return user
+
+
+def create_user(
+    session: Session, actor: User, *, email: str, full_name: str, password: str, role: Role
+) -> User:
+    policy.require_desk_manager(actor)
+    return register_user(session, email=email, full_name=full_name, password=password, role=role)
+
+
+def update_user(
+    session: Session,
+    actor: User,
+    user_id: int,
+    *,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    full_name: str | None = None,
+) -> User:
+    policy.require_desk_manager(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} was not found.")
+    if user.id == actor.id and (is_active is False or (role is not None and role is not Role.ADMIN)):
+        # An admin locking themselves out is almost always a mistake, and may leave no admin at all.
+        raise ValidationError.single(
+            "role" if role is not None else "is_active",
+            "you cannot demote or deactivate yourself; ask another admin",
+        )
+    if full_name is not None:
+        errors = _validate_user(user.email, full_name, errors=[])
+        if errors:
+            raise ValidationError(errors)
+        user.full_name = full_name.strip()
+    if role is not None:
+        user.role = role
+    if is_active is not None:
+        user.is_active = is_active
+    session.commit()
+    return user
+
+
+def list_users(session: Session, actor: User) -> list[User]:
+    policy.require_desk_manager(actor)
+    return list(session.scalars(select(User).order_by(func.lower(User.full_name), User.id)))
+
+
+def list_staff(session: Session) -> list[User]:
+    """Who a ticket may be assigned to."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_([Role.TECHNICIAN, Role.ADMIN]), User.is_active.is_(True))
+            .order_by(User.full_name)
+        )
+    )
+
+
+def create_team(session: Session, actor: User, name: str) -> Team:
+    policy.require_desk_manager(actor)
+    team = Team(name=_clean_name(name, "name"))
+    session.add(team)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError.single("name", "a team with this name already exists") from None
+    return team
+
+
+def set_team_members(session: Session, actor: User, team_id: int, user_ids: list[int]) -> Team:
+    policy.require_desk_manager(actor)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"Team {team_id} was not found.")
+    users = list(session.scalars(select(User).where(User.id.in_(user_ids)))) if user_ids else []
+    if len(users) != len(set(user_ids)):
+        raise ValidationError.single("user_ids", "some of these users do not exist")
+    if any(not u.is_staff for u in users):
+        raise ValidationError.single("user_ids", "only technicians and admins can join a team")
+    team.members = users
+    session.commit()
+    return team
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.name)))
+
+
+def _clean_name(name: str, field: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValidationError.single(field, "is required")
+    if len(cleaned) > 80:
+        raise ValidationError.single(field, "must be at most 80 characters")
+    return cleaned
+
+
+def _validate_user(email: str, full_name: str, errors: list[FieldError]) -> list[FieldError]:
+    email = normalise_email(email)
+    if not _EMAIL.match(email) or len(email) > 254:
+        errors.append(FieldError("email", "is not a valid email address"))
+    name = full_name.strip()
+    if not name:
+        errors.append(FieldError("full_name", "is required"))
+    elif len(name) > 120:
+        errors.append(FieldError("full_name", "must be at most 120 characters"))
+    return errors

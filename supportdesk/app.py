@@ -1,0 +1,58 @@
+"""create_app: wiring only (settings, extensions, blueprints, error handlers)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from supportdesk import cli, health, web
+from supportdesk.accounts import views as account_views
+from supportdesk.accounts.login import login_manager
+from supportdesk.config import Config
+from supportdesk.db import db
+from supportdesk.errors import register_error_handlers
+from supportdesk.tickets import desk, portal
+
+csrf = CSRFProtect()
+migrate = Migrate()
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__, instance_path=str(config.instance_path))
+    app.config.update(
+        SUPPORTDESK=config,
+        SECRET_KEY=config.secret_key,
+        DEBUG=False if config.is_production else app.config["DEBUG"],
+        TESTING=config.env == "test",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=config.max_ticket_bytes + 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    db.init_app(app, config.database_url)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    register_error_handlers(app)
+    web.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(desk.bp)
+    cli.init_app(app)
+    return app
+
+
+def _migrations_dir() -> object:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,65 @@
+"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask close-resolved`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from supportdesk.accounts import service as accounts
+from supportdesk.accounts.models import Role
+from supportdesk.clock import now
+from supportdesk.db import db
+from supportdesk.errors import ValidationError
+from supportdesk.tickets import service as tickets
+
+
+@click.command("create-user")
+@with_appcontext
+@click.option("--email", prompt=True, help="Sign-in email address.")
+@click.option("--name", "full_name", prompt="Full name", help="The name shown on tickets.")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.REQUESTER.value, show_default=True
+)
+@click.password_option(help="At least 8 characters; asked for when not given.")
+def create_user_command(email: str, full_name: str, role: str, password: str) -> None:
+    """Create a user (the first admin: --role admin)."""
+    try:
+        user = accounts.register_user(
+            db.session(), email=email, full_name=full_name, password=password, role=Role(role)
+        )
+    except ValidationError as error:
+        raise click.ClickException(error.detail) from None
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--force", is_flag=True, help="Seed even when demo data is already present.")
+def seed_demo_command(force: bool) -> None:
+    """Load deterministic demo teams, users and 300 tickets (once)."""
+    from supportdesk import demo
+
+    session = db.session()
+    if not force and demo.already_seeded(session):
+        click.echo("Demo data is already loaded.")
+    else:
+        summary = demo.seed(session)
+        click.echo(f"Loaded {summary}.")
+    click.echo(demo.LOGINS_TEXT)
+
+
+@click.command("close-resolved")
+@with_appcontext
+def close_resolved_command() -> None:
+    """Close tickets resolved longer ago than AUTO_CLOSE_DAYS (run daily from cron or a timer)."""
+    days = current_app.config["SUPPORTDESK"].auto_close_days
+    closed = tickets.close_resolved_tickets(db.session(), now(), timedelta(days=days))
+    click.echo(f"Closed {closed} ticket(s) resolved more than {days} days ago.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, seed_demo_command, close_resolved_command):
+        app.cli.add_command(command)

@@ -1,0 +1,93 @@
+"""Every setting SupportDesk reads, taken from environment variables in this one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something SupportDesk refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    database_url: str
+    secret_key: str
+    instance_path: Path
+    auto_close_days: int
+    reopen_window_days: int
+    max_file_bytes: int
+    max_ticket_bytes: int
+    session_cookie_secure: bool
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        environ = os.environ if environ is None else environ
+        env = environ.get("SUPPORTDESK_ENV", "development")
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"SUPPORTDESK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+        instance_path = Path(environ.get("SUPPORTDESK_INSTANCE", Path.cwd() / "instance")).resolve()
+        return cls(
+            env=env,
+            database_url=normalise_database_url(
+                environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'supportdesk.db'}"
+            ),
+            secret_key=_secret_key(environ, env, instance_path),
+            instance_path=instance_path,
+            auto_close_days=_positive_int(environ, "AUTO_CLOSE_DAYS", 7),
+            reopen_window_days=_positive_int(environ, "REOPEN_WINDOW_DAYS", 14),
+            max_file_bytes=_positive_int(environ, "MAX_FILE_BYTES", 10 * 1024 * 1024),
+            max_ticket_bytes=_positive_int(environ, "MAX_TICKET_BYTES", 50 * 1024 * 1024),
+            session_cookie_secure=env == "production",
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain PostgreSQL URLs, as Heroku-style environments give them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def _secret_key(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
+    given = environ.get("SECRET_KEY")
+    if given:
+        if env == "production" and len(given) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        return given
+    if env == "production":
+        raise ConfigError("SECRET_KEY is required in production; refusing to start without one")
+    # Development and tests keep a key generated once, so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

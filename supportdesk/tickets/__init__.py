@@ -1,0 +1,1 @@
+"""Tickets, their conversation and their audit trail."""

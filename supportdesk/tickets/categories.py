@@ -1,0 +1,77 @@
+"""Ticket categories and the team each routes to by default."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from supportdesk.accounts.models import Team, User
+from supportdesk.errors import NotFound, ValidationError
+from supportdesk.tickets import policy
+from supportdesk.tickets.models import Category
+
+
+def list_categories(session: Session, *, active_only: bool = True) -> list[Category]:
+    query = select(Category).options(joinedload(Category.default_team)).order_by(Category.name)
+    if active_only:
+        query = query.where(Category.is_active.is_(True))
+    return list(session.scalars(query))
+
+
+def create_category(session: Session, actor: User, name: str, default_team_id: int | None = None) -> Category:
+    policy.require_desk_manager(actor)
+    category = Category(name=_clean(name), default_team=_team(session, default_team_id), is_active=True)
+    session.add(category)
+    _commit_unique(session)
+    return category
+
+
+def update_category(
+    session: Session,
+    actor: User,
+    category_id: int,
+    *,
+    name: str | None = None,
+    default_team_id: int | None = None,
+    clear_default_team: bool = False,
+    is_active: bool | None = None,
+) -> Category:
+    policy.require_desk_manager(actor)
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound(f"Category {category_id} was not found.")
+    if name is not None:
+        category.name = _clean(name)
+    if clear_default_team:
+        category.default_team = None
+    elif default_team_id is not None:
+        category.default_team = _team(session, default_team_id)
+    if is_active is not None:
+        category.is_active = is_active
+    _commit_unique(session)
+    return category
+
+
+def _team(session: Session, team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = session.get(Team, team_id)
+    if team is None:
+        raise ValidationError.single("default_team_id", "no team has this id")
+    return team
+
+
+def _clean(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 80:
+        raise ValidationError.single("name", "must be 1 to 80 characters")
+    return cleaned
+
+
+def _commit_unique(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError.single("name", "a category with this name already exists") from None

@@ -1,0 +1,133 @@
+"""Categories, tickets, their comments and the audit trail of every change."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Sequence, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supportdesk.accounts.models import Team, User, enum_column
+from supportdesk.db import Base, UTCDateTime, utcnow
+from supportdesk.tickets.lifecycle import Priority, Status
+
+SUBJECT_MAX = 200
+DESCRIPTION_MAX = 20_000
+COMMENT_MAX = 20_000
+FIRST_TICKET_NUMBER = 1001
+
+# PostgreSQL hands out ticket numbers from a sequence so concurrent creations never collide;
+# SQLite (one writer at a time) takes the next number after the highest.
+ticket_number_seq = Sequence("ticket_number_seq", start=FIRST_TICKET_NUMBER, metadata=Base.metadata)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    default_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    default_team: Mapped[Team | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Category {self.id} {self.name}>"
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_updated_at", "status", "updated_at"),
+        Index("ix_tickets_updated_at", "updated_at"),
+        Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+        Index("ix_tickets_team_id_status", "team_id", "status"),
+        Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at"),
+        Index("ix_tickets_category_id", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.NEW)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.NORMAL)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    # SQLAlchemy adds `WHERE version = <loaded>` to every UPDATE and raises StaleDataError when another
+    # transaction got there first: the backstop behind the explicit expected-version checks.
+    __mapper_args__ = {"version_id_col": version}
+
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    team: Mapped[Team | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="ticket", order_by="Comment.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"#{self.number}"
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.reference} {self.status.value}>"
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    STATUS = "status"
+    PRIORITY = "priority"
+    ASSIGNEE = "assignee"
+    TEAM = "team"
+    CATEGORY = "category"
+    SUBJECT = "subject"
+    COMMENT = "comment"
+
+
+class TicketEvent(Base):
+    """One row per change to a ticket; never updated or deleted by the application."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # None for changes the system makes on its own (auto-close).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    old_value: Mapped[str | None] = mapped_column(String(255))
+    new_value: Mapped[str | None] = mapped_column(String(255))
+    # Set for comment events, so an internal note's event can be hidden with the note.
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()

@@ -1,0 +1,81 @@
+"""Who may see and change which ticket, field, comment and event: the one authorisation policy.
+
+Every surface (pages, API, search, counts, attachments) starts from `visible_tickets` or asks one of
+these functions, so a rule changes in one place only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from supportdesk.accounts.models import Role, User
+from supportdesk.errors import PermissionDenied
+from supportdesk.tickets.models import Comment, Ticket
+
+TICKET_FIELDS = frozenset({"status", "priority", "assignee_id", "team_id", "category_id", "subject"})
+REQUESTER_FIELDS = frozenset({"status"})
+
+
+def ticket_scope(actor: User) -> ColumnElement[bool]:
+    """The WHERE clause that limits any ticket query to what `actor` may see."""
+    if not actor.is_active:
+        return false()
+    if actor.is_staff:
+        return true()
+    return Ticket.requester_id == actor.id
+
+
+def visible_tickets(actor: User) -> Select[Ticket]:
+    return select(Ticket).where(ticket_scope(actor))
+
+
+def can_see_ticket(actor: User, ticket: Ticket) -> bool:
+    if not actor.is_active:
+        return False
+    return actor.is_staff or ticket.requester_id == actor.id
+
+
+def comment_scope(actor: User) -> ColumnElement[bool]:
+    """Internal notes are for the desk only."""
+    return true() if actor.is_staff else Comment.internal.is_(False)
+
+
+def can_see_comment(actor: User, comment: Comment) -> bool:
+    return can_see_ticket(actor, comment.ticket) and (actor.is_staff or not comment.internal)
+
+
+def can_see_events(actor: User) -> bool:
+    return actor.is_active and actor.is_staff
+
+
+def refused_fields(actor: User, fields: set[str]) -> set[str]:
+    """The fields among `fields` that `actor` may not change on a ticket they can see."""
+    allowed = TICKET_FIELDS if actor.is_staff else REQUESTER_FIELDS
+    return fields - allowed
+
+
+def may_write_internal(actor: User) -> bool:
+    return actor.is_staff
+
+
+def may_be_assigned(user: User) -> bool:
+    return user.is_active and user.role in (Role.TECHNICIAN, Role.ADMIN)
+
+
+def may_raise_for_others(actor: User) -> bool:
+    return actor.is_staff
+
+
+def may_use_desk(actor: User) -> bool:
+    """The queue and the desk pages are for technicians and admins."""
+    return actor.is_active and actor.is_staff
+
+
+def may_manage_desk(actor: User) -> bool:
+    """Users, teams and categories are the admins' business."""
+    return actor.is_active and actor.is_admin
+
+
+def require_desk_manager(actor: User) -> None:
+    if not may_manage_desk(actor):
+        raise PermissionDenied("Only admins can manage users, teams and categories.")

@@ -1,0 +1,667 @@
+"""Ticket use cases. Each takes a session and an actor, asks the policy, validates everything before
+changing anything, records one audit event per change in the same transaction, and commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from supportdesk import clock
+from supportdesk.accounts.models import Team, User
+from supportdesk.errors import (
+    Conflict,
+    FieldError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from supportdesk.tickets import lifecycle, policy
+from supportdesk.tickets.lifecycle import Priority, Status
+from supportdesk.tickets.models import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    FIRST_TICKET_NUMBER,
+    SUBJECT_MAX,
+    Category,
+    Comment,
+    EventKind,
+    Ticket,
+    TicketEvent,
+    ticket_number_seq,
+)
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+UNSET: Final = _Unset.UNSET
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class DeskRules:
+    """The configurable parts of the life cycle (read from Config by the faces)."""
+
+    reopen_window: timedelta = timedelta(days=14)
+    auto_close_after: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    """A partial update: fields left UNSET are not touched; None clears a nullable field."""
+
+    status: Status | _Unset = UNSET
+    priority: Priority | _Unset = UNSET
+    assignee_id: int | _Unset | None = UNSET
+    team_id: int | _Unset | None = UNSET
+    category_id: int | _Unset | None = UNSET
+    subject: str | _Unset = UNSET
+
+    def given(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET}
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    statuses: frozenset[Status] = frozenset()
+    priorities: frozenset[Priority] = frozenset()
+    # An id, "me" or "none".
+    assignee: int | str | None = None
+    requester_id: int | None = None
+    team_ids: frozenset[int] = frozenset()
+    category_id: int | None = None
+    text: str | None = None
+    updated_since: datetime | None = None
+
+
+class SortKey(enum.StrEnum):
+    UPDATED_AT = "updated_at"
+    CREATED_AT = "created_at"
+    PRIORITY = "priority"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: SortKey = SortKey.UPDATED_AT
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Sort:
+        """`-updated_at` is newest first, `priority` lowest first, and so on."""
+        descending = text.startswith("-")
+        try:
+            return cls(SortKey(text.lstrip("-")), descending)
+        except ValueError:
+            choices = ", ".join(k.value for k in SortKey)
+            raise ValidationError.single("sort", f"sort by one of {choices}, with - for descending") from None
+
+    def __str__(self) -> str:
+        return ("-" if self.descending else "") + self.key.value
+
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass
+class TicketPage:
+    items: list[Ticket]
+    next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading
+
+
+def get_ticket(session: Session, actor: User, number: int) -> Ticket:
+    """The ticket, or NotFound when it does not exist or `actor` may not see it (never "forbidden",
+    which would confirm that it exists)."""
+    ticket = session.scalars(
+        policy.visible_tickets(actor)
+        .where(Ticket.number == number)
+        .options(
+            joinedload(Ticket.requester),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.team),
+            joinedload(Ticket.category),
+        )
+    ).one_or_none()
+    if ticket is None:
+        raise NotFound(f"Ticket #{number} was not found.")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    actor: User,
+    filters: TicketFilters = TicketFilters(),
+    sort: Sort = Sort(),
+    page: PageRequest = PageRequest(),
+) -> TicketPage:
+    """One page of the tickets `actor` may see, keyset-paginated so deep pages cost what the first does."""
+    if not 1 <= page.limit <= MAX_PAGE_SIZE:
+        raise ValidationError.single("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    sort_column = _sort_column(sort.key)
+    query = (
+        policy.visible_tickets(actor)
+        .where(*_filter_clauses(actor, filters))
+        .options(
+            joinedload(Ticket.requester),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.team),
+            joinedload(Ticket.category),
+        )
+    )
+    if page.cursor:
+        last_value, last_id = _decode_cursor(page.cursor, sort.key)
+        if sort.descending:
+            query = query.where(
+                or_(sort_column < last_value, (sort_column == last_value) & (Ticket.id < last_id))
+            )
+        else:
+            query = query.where(
+                or_(sort_column > last_value, (sort_column == last_value) & (Ticket.id > last_id))
+            )
+    order = (
+        (sort_column.desc(), Ticket.id.desc()) if sort.descending else (sort_column.asc(), Ticket.id.asc())
+    )
+    rows = list(session.scalars(query.order_by(*order).limit(page.limit + 1)).unique())
+    if len(rows) <= page.limit:
+        return TicketPage(rows)
+    items = rows[: page.limit]
+    return TicketPage(items, _encode_cursor(items[-1], sort.key))
+
+
+def list_comments(session: Session, actor: User, number: int) -> list[Comment]:
+    ticket = get_ticket(session, actor, number)
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.ticket_id == ticket.id, policy.comment_scope(actor))
+            .options(joinedload(Comment.author))
+            .order_by(Comment.id)
+        )
+    )
+
+
+def list_events(session: Session, actor: User, number: int) -> list[TicketEvent]:
+    ticket = get_ticket(session, actor, number)
+    if not policy.can_see_events(actor):
+        raise PermissionDenied("Only the desk can read a ticket's activity log.")
+    return list(
+        session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .options(joinedload(TicketEvent.actor))
+            .order_by(TicketEvent.id)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writing
+
+
+def create_ticket(
+    session: Session,
+    actor: User,
+    *,
+    subject: str,
+    description: str = "",
+    priority: Priority | None = None,
+    category_id: int | None = None,
+    requester_id: int | None = None,
+    team_id: int | None = None,
+    assignee_id: int | None = None,
+) -> Ticket:
+    _require_active(actor)
+    errors: list[FieldError] = []
+    subject = _clean_subject(subject, errors)
+    description = _clean_text(description, "description", DESCRIPTION_MAX, errors, required=False)
+    priority = priority or Priority.NORMAL
+    if not policy.may_raise_for_others(actor):
+        staff_only = {
+            name
+            for name, value in (
+                ("requester_id", requester_id),
+                ("team_id", team_id),
+                ("assignee_id", assignee_id),
+            )
+            if value is not None
+        }
+        if staff_only:
+            raise PermissionDenied(
+                f"Only the desk may set {', '.join(sorted(staff_only))}.", tuple(staff_only)
+            )
+        if priority not in lifecycle.REQUESTER_PRIORITIES:
+            errors.append(FieldError("priority", "urgent is set by the desk; choose low, normal or high"))
+    requester = actor if requester_id is None else _load_requester(session, requester_id, errors)
+    category = _load_category(session, category_id, errors) if category_id is not None else None
+    team = _load_team(session, team_id, errors) if team_id is not None else None
+    assignee = _load_assignee(session, assignee_id, errors) if assignee_id is not None else None
+    if errors or requester is None:
+        raise ValidationError(errors)
+    if team is None and category is not None:
+        team = category.default_team
+    now = clock.now()
+    ticket = Ticket(
+        number=_next_ticket_number(session),
+        subject=subject,
+        description=description,
+        priority=priority,
+        status=Status.NEW,
+        requester=requester,
+        category=category,
+        team=team,
+        assignee=assignee,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    _record(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    session.commit()
+    return ticket
+
+
+def update_ticket(
+    session: Session,
+    actor: User,
+    number: int,
+    changes: TicketChanges,
+    expected_version: int | None = None,
+    rules: DeskRules = DeskRules(),
+) -> Ticket:
+    """Apply `changes` as one write: one new version, one audit event per field that changed."""
+    _require_active(actor)
+    ticket = get_ticket(session, actor, number)
+    given = changes.given()
+    refused = policy.refused_fields(actor, set(given))
+    if refused:
+        names = ", ".join(sorted(refused))
+        raise PermissionDenied(f"You may not change {names} on this ticket.", tuple(sorted(refused)))
+    _check_version(ticket, expected_version)
+    now = clock.now()
+    planned = _plan_changes(session, actor, ticket, changes, now, rules)
+    if not planned:
+        return ticket
+    for apply in planned:
+        apply(ticket)
+    _touch(ticket, now)
+    _commit_or_conflict(session, ticket)
+    return ticket
+
+
+def transition(
+    session: Session,
+    actor: User,
+    number: int,
+    target: Status,
+    expected_version: int | None = None,
+    rules: DeskRules = DeskRules(),
+) -> Ticket:
+    return update_ticket(session, actor, number, TicketChanges(status=target), expected_version, rules)
+
+
+def assign(
+    session: Session,
+    actor: User,
+    number: int,
+    assignee_id: int | None,
+    expected_version: int | None = None,
+) -> Ticket:
+    return update_ticket(session, actor, number, TicketChanges(assignee_id=assignee_id), expected_version)
+
+
+def add_comment(
+    session: Session,
+    actor: User,
+    number: int,
+    body: str,
+    *,
+    internal: bool = False,
+    expected_version: int | None = None,
+) -> Comment:
+    """A public reply or an internal note. Replies move the ticket along its life cycle (see
+    `lifecycle.status_after_reply`); the first public answer from the desk sets first response time."""
+    _require_active(actor)
+    ticket = get_ticket(session, actor, number)
+    if internal and not policy.may_write_internal(actor):
+        raise PermissionDenied("Only the desk can write internal notes.", ("internal",))
+    errors: list[FieldError] = []
+    body = _clean_text(body, "body", COMMENT_MAX, errors, required=True)
+    if errors:
+        raise ValidationError(errors)
+    if ticket.status is Status.CLOSED:
+        raise InvalidTransition("This ticket is closed; reopen it to reply.")
+    _check_version(ticket, expected_version)
+    now = clock.now()
+    comment = Comment(ticket=ticket, author=actor, body=body, internal=internal, created_at=now)
+    session.add(comment)
+    _record(ticket, actor, EventKind.COMMENT, None, "internal" if internal else "public", now, comment)
+    if actor.is_staff and not internal and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    new_status = lifecycle.status_after_reply(ticket.status, actor.role, internal)
+    if new_status is not ticket.status:
+        _set_status(ticket, actor, new_status, now)
+    _touch(ticket, now)
+    _commit_or_conflict(session, ticket)
+    return comment
+
+
+def close_resolved_tickets(session: Session, now: datetime, after: timedelta, batch: int = 500) -> int:
+    """Close tickets resolved more than `after` ago (the auto-close job). Returns how many it closed."""
+    closed = 0
+    while True:
+        tickets = list(
+            session.scalars(
+                select(Ticket)
+                .where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= now - after)
+                .order_by(Ticket.id)
+                .limit(batch)
+            )
+        )
+        for ticket in tickets:
+            _set_status(ticket, None, Status.CLOSED, now)
+            _touch(ticket, now)
+        try:
+            session.commit()
+        except StaleDataError:
+            # Someone touched one of these meanwhile; the next round picks up whatever is still due.
+            session.rollback()
+            continue
+        closed += len(tickets)
+        if len(tickets) < batch:
+            return closed
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _require_active(actor: User) -> None:
+    if not actor.is_active:
+        raise PermissionDenied("This account is deactivated.")
+
+
+def _check_version(ticket: Ticket, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != ticket.version:
+        raise Conflict(
+            f"Ticket {ticket.reference} was changed by someone else since you loaded it "
+            f"(you had version {expected_version}, it is now at {ticket.version}).",
+            current_version=ticket.version,
+        )
+
+
+def _commit_or_conflict(session: Session, ticket: Ticket) -> None:
+    reference = ticket.reference
+    try:
+        session.commit()
+    except StaleDataError:
+        # Another transaction wrote the same row between our read and our write.
+        session.rollback()
+        raise Conflict(f"Ticket {reference} was changed by someone else at the same time.") from None
+
+
+def _touch(ticket: Ticket, now: datetime) -> None:
+    ticket.updated_at = now
+
+
+def _record(
+    ticket: Ticket,
+    actor: User | None,
+    kind: EventKind,
+    old: str | None,
+    new: str | None,
+    now: datetime,
+    comment: Comment | None = None,
+) -> None:
+    ticket.events.append(
+        TicketEvent(actor=actor, kind=kind, old_value=old, new_value=new, comment=comment, created_at=now)
+    )
+
+
+def _set_status(ticket: Ticket, actor: User | None, target: Status, now: datetime) -> None:
+    _record(ticket, actor, EventKind.STATUS, ticket.status.value, target.value, now)
+    ticket.status = target
+    ticket.resolved_at, ticket.closed_at = lifecycle.timestamps_for(
+        target, ticket.resolved_at, ticket.closed_at, now
+    )
+
+
+def _ref(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _plan_changes(
+    session: Session,
+    actor: User,
+    ticket: Ticket,
+    changes: TicketChanges,
+    now: datetime,
+    rules: DeskRules,
+) -> list[Any]:
+    """Validate every requested change first, so a refusal leaves the ticket untouched; return the
+    changes to apply, each a function of the ticket."""
+    errors: list[FieldError] = []
+    planned: list[Any] = []
+
+    if not isinstance(changes.subject, _Unset):
+        subject = _clean_subject(changes.subject, errors)
+        if subject and subject != ticket.subject:
+            planned.append(_field_change(actor, EventKind.SUBJECT, "subject", ticket.subject, subject, now))
+    if not isinstance(changes.priority, _Unset) and changes.priority is not ticket.priority:
+        planned.append(
+            _field_change(actor, EventKind.PRIORITY, "priority", ticket.priority.value, changes.priority, now)
+        )
+    if not isinstance(changes.assignee_id, _Unset) and changes.assignee_id != ticket.assignee_id:
+        assignee = _load_assignee(session, changes.assignee_id, errors) if changes.assignee_id else None
+        planned.append(
+            _relation_change(actor, EventKind.ASSIGNEE, "assignee", ticket.assignee_id, assignee, now)
+        )
+    if not isinstance(changes.team_id, _Unset) and changes.team_id != ticket.team_id:
+        team = _load_team(session, changes.team_id, errors) if changes.team_id else None
+        planned.append(_relation_change(actor, EventKind.TEAM, "team", ticket.team_id, team, now))
+    if not isinstance(changes.category_id, _Unset) and changes.category_id != ticket.category_id:
+        category = _load_category(session, changes.category_id, errors) if changes.category_id else None
+        planned.append(
+            _relation_change(actor, EventKind.CATEGORY, "category", ticket.category_id, category, now)
+        )
+    if errors:
+        raise ValidationError(errors)
+    if not isinstance(changes.status, _Unset):
+        target = changes.status
+        refusal = lifecycle.transition_refusal(
+            ticket.status, target, actor.role, ticket.closed_at, now, rules.reopen_window
+        )
+        if refusal:
+            raise InvalidTransition(refusal)
+        planned.append(lambda t: _set_status(t, actor, target, now))
+    return planned
+
+
+def _field_change(actor: User, kind: EventKind, attr: str, old: str, new: Any, now: datetime) -> Any:
+    def apply(ticket: Ticket) -> None:
+        _record(ticket, actor, kind, old, str(new.value if isinstance(new, enum.Enum) else new), now)
+        setattr(ticket, attr, new)
+
+    return apply
+
+
+def _relation_change(
+    actor: User, kind: EventKind, attr: str, old_id: int | None, new: Any, now: datetime
+) -> Any:
+    def apply(ticket: Ticket) -> None:
+        _record(ticket, actor, kind, _ref(old_id), _ref(new.id if new is not None else None), now)
+        setattr(ticket, attr, new)
+
+    return apply
+
+
+def _clean_subject(subject: str, errors: list[FieldError]) -> str:
+    cleaned = " ".join(_CONTROL_CHARS.sub("", subject).split())
+    if not cleaned:
+        errors.append(FieldError("subject", "is required"))
+    elif len(cleaned) > SUBJECT_MAX:
+        errors.append(FieldError("subject", f"must be at most {SUBJECT_MAX} characters"))
+    return cleaned
+
+
+def _clean_text(text: str, name: str, limit: int, errors: list[FieldError], *, required: bool) -> str:
+    cleaned = _CONTROL_CHARS.sub("", text).replace("\r\n", "\n").strip()
+    if required and not cleaned:
+        errors.append(FieldError(name, "is required"))
+    elif len(cleaned) > limit:
+        errors.append(FieldError(name, f"must be at most {limit:,} characters"))
+    return cleaned
+
+
+def _load_requester(session: Session, user_id: int, errors: list[FieldError]) -> User | None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        errors.append(FieldError("requester_id", "no active user has this id"))
+        return None
+    return user
+
+
+def _load_assignee(session: Session, user_id: int, errors: list[FieldError]) -> User | None:
+    user = session.get(User, user_id)
+    if user is None or not policy.may_be_assigned(user):
+        errors.append(FieldError("assignee_id", "must be an active technician or admin"))
+        return None
+    return user
+
+
+def _load_team(session: Session, team_id: int, errors: list[FieldError]) -> Team | None:
+    team = session.get(Team, team_id)
+    if team is None:
+        errors.append(FieldError("team_id", "no team has this id"))
+    return team
+
+
+def _load_category(session: Session, category_id: int, errors: list[FieldError]) -> Category | None:
+    category = session.get(Category, category_id)
+    if category is None or not category.is_active:
+        errors.append(FieldError("category_id", "no active category has this id"))
+        return None
+    return category
+
+
+def _next_ticket_number(session: Session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(ticket_number_seq.next_value()).scalar_one())
+    highest = session.execute(select(func.max(Ticket.number))).scalar_one()
+    return FIRST_TICKET_NUMBER if highest is None else int(highest) + 1
+
+
+_PRIORITY_RANK = case({p.value: p.rank for p in Priority}, value=Ticket.priority)
+
+
+def _sort_column(key: SortKey) -> Any:
+    return {
+        SortKey.UPDATED_AT: Ticket.updated_at,
+        SortKey.CREATED_AT: Ticket.created_at,
+        SortKey.PRIORITY: _PRIORITY_RANK,
+        SortKey.NUMBER: Ticket.number,
+    }[key]
+
+
+def _sort_value(ticket: Ticket, key: SortKey) -> Any:
+    if key is SortKey.PRIORITY:
+        return ticket.priority.rank
+    if key is SortKey.NUMBER:
+        return ticket.number
+    return getattr(ticket, key.value).isoformat()
+
+
+def _encode_cursor(ticket: Ticket, key: SortKey) -> str:
+    raw = json.dumps([key.value, _sort_value(ticket, key), ticket.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sort_key, value, last_id = json.loads(raw)
+        if sort_key != key.value or not isinstance(last_id, int):
+            raise ValueError
+        if key in (SortKey.UPDATED_AT, SortKey.CREATED_AT):
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, int):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError.single("cursor", "is not a cursor from this listing") from None
+    return value, last_id
+
+
+def _filter_clauses(actor: User, filters: TicketFilters) -> Iterable[ColumnElement[bool]]:
+    if filters.statuses:
+        yield Ticket.status.in_(sorted(filters.statuses))
+    if filters.priorities:
+        yield Ticket.priority.in_(sorted(filters.priorities))
+    if filters.assignee == "me":
+        yield Ticket.assignee_id == actor.id
+    elif filters.assignee == "none":
+        yield Ticket.assignee_id.is_(None)
+    elif isinstance(filters.assignee, int):
+        yield Ticket.assignee_id == filters.assignee
+    if filters.requester_id is not None:
+        yield Ticket.requester_id == filters.requester_id
+    if filters.team_ids:
+        yield Ticket.team_id.in_(sorted(filters.team_ids))
+    if filters.category_id is not None:
+        yield Ticket.category_id == filters.category_id
+    if filters.updated_since is not None:
+        yield Ticket.updated_at >= filters.updated_since
+    if filters.text:
+        yield _text_clause(filters.text)
+
+
+def _text_clause(text: str) -> ColumnElement[bool]:
+    """Ticket number (`#1042` or `1042`) or words in the subject. Full-text search over descriptions
+    and comments lives in the search service."""
+    stripped = text.strip().lstrip("#")
+    if stripped.isdigit() and len(stripped) < 10:
+        return or_(Ticket.number == int(stripped), Ticket.subject.ilike(f"%{stripped}%"))
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Ticket.subject.ilike(f"%{escaped}%", escape="\\")
+
+
+__all__ = [
+    "UNSET",
+    "DeskRules",
+    "PageRequest",
+    "Sort",
+    "SortKey",
+    "TicketChanges",
+    "TicketFilters",
+    "TicketPage",
+    "add_comment",
+    "assign",
+    "close_resolved_tickets",
+    "create_ticket",
+    "get_ticket",
+    "list_comments",
+    "list_events",
+    "list_tickets",
+    "transition",
+    "update_ticket",
+]

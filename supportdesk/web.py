@@ -1,0 +1,90 @@
+"""What every page shares: template helpers, security headers and the landing redirect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, redirect, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from supportdesk.tickets.lifecycle import Priority, Status
+
+
+def relative_time(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return ""
+    seconds = int(((now or datetime.now(UTC)) - value).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for size, unit in (
+        (86400 * 365, "year"),
+        (86400 * 30, "month"),
+        (86400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+    ):
+        if seconds >= size:
+            count = seconds // size
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "just now"
+
+
+def time_tag(value: datetime | None) -> Markup:
+    """A relative time with the exact UTC time on hover."""
+    if value is None:
+        return Markup("&mdash;")
+    exact = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        value.isoformat(), exact, relative_time(value)
+    )
+
+
+def status_badge(status: Status) -> Markup:
+    return Markup('<span class="badge sd-status sd-status-{}">{}</span>').format(status.value, status.label)
+
+
+def priority_badge(priority: Priority) -> Markup:
+    return Markup('<span class="badge sd-priority sd-priority-{}">{}</span>').format(
+        priority.value, priority.value.capitalize()
+    )
+
+
+def url_with(**changes: str | None) -> str:
+    """The current page's URL with some query arguments replaced (None drops one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "landing", **values)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    )
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["time"] = time_tag
+    app.jinja_env.filters["status_badge"] = status_badge
+    app.jinja_env.filters["priority_badge"] = priority_badge
+    app.jinja_env.globals["url_with"] = url_with
+    app.after_request(_security_headers)
+
+    @app.get("/")
+    @login_required
+    def landing() -> Response:
+        target = "desk.home" if current_user.is_staff else "portal.home"
+        return redirect(url_for(target))  # type: ignore[return-value]

@@ -1,0 +1,114 @@
+"""Fixtures: every test that asks for the database runs once on SQLite and once on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from supportdesk.app import create_app
+from supportdesk.config import Config
+from supportdesk.db import Base, db
+from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def make_config(database_url: str, instance: Path, **overrides: object) -> Config:
+    base = Config.from_env(
+        {
+            "SUPPORTDESK_ENV": "test",
+            "SUPPORTDESK_INSTANCE": str(instance),
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-anything",
+        }
+    )
+    return Config(**{**base.__dict__, **overrides})
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
+    admin_url = postgres_admin_url()
+    if not postgres_reachable(admin_url):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL does not answer at {admin_url} and CI=true")
+        pytest.skip(f"PostgreSQL does not answer at {admin_url}")
+    with throwaway_postgres_database(admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    application = create_app(make_config(database_url, tmp_path_factory.mktemp("instance")))
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine().dispose()
+
+
+def _wipe(application: Flask) -> None:
+    engine = application.extensions["supportdesk.engine"]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            connection.execute(text("ALTER SEQUENCE ticket_number_seq RESTART WITH 1001"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+
+
+@pytest.fixture
+def clean_app(app: Flask) -> Iterator[Flask]:
+    """The app with empty tables, emptied again after the test."""
+    _wipe(app)
+    yield app
+    _wipe(app)
+
+
+@pytest.fixture
+def session(clean_app: Flask) -> Iterator[Session]:
+    """A session of the test's own, outside any app context, so requests made by the test client get
+    their own context, `g` and session exactly as in production."""
+    test_session: Session = clean_app.extensions["supportdesk.sessionmaker"]()
+    yield test_session
+    test_session.close()
+
+
+@pytest.fixture
+def client(clean_app: Flask) -> FlaskClient:
+    return clean_app.test_client()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    name: str = app.extensions["supportdesk.engine"].dialect.name
+    return name
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_FIELD.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, email: str, password: str = "password123") -> None:
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
