@@ -10,7 +10,9 @@ from flask import current_app
 
 # Import every model module so the metadata is complete for autogenerate.
 from supportdesk.accounts import models as _accounts  # noqa: F401
+from supportdesk.attachments import models as _attachments  # noqa: F401
 from supportdesk.db import Base, db
+from supportdesk.search.models import is_modelled
 from supportdesk.tickets import models as _tickets  # noqa: F401
 
 config = context.config
@@ -31,7 +33,9 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     options = current_app.extensions["migrate"].configure_args
     with db.engine().connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, **options)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, include_name=is_modelled, **options
+        )
         with context.begin_transaction():
             context.run_migrations()
 

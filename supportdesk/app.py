@@ -9,12 +9,14 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from supportdesk import cli, health, web
+from supportdesk.accounts import admin
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
+from supportdesk.attachments import views as attachment_views
 from supportdesk.config import Config
 from supportdesk.db import db
 from supportdesk.errors import register_error_handlers
-from supportdesk.tickets import desk, portal
+from supportdesk.tickets import desk, portal, preview
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -48,6 +50,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(attachment_views.bp)
+    app.add_url_rule("/preview", "preview", preview.markdown_preview, methods=["POST"])
     cli.init_app(app)
     return app
 

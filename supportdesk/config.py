@@ -26,6 +26,7 @@ class Config:
     max_file_bytes: int
     max_ticket_bytes: int
     session_cookie_secure: bool
+    attachments_path: Path
 
     @property
     def is_production(self) -> bool:
@@ -50,6 +51,7 @@ class Config:
             max_file_bytes=_positive_int(environ, "MAX_FILE_BYTES", 10 * 1024 * 1024),
             max_ticket_bytes=_positive_int(environ, "MAX_TICKET_BYTES", 50 * 1024 * 1024),
             session_cookie_secure=env == "production",
+            attachments_path=Path(environ.get("ATTACHMENTS_DIR") or instance_path / "attachments").resolve(),
         )
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from supportdesk.attachments.service import FileStore, Limits, Upload
+from supportdesk.attachments.storage import LocalStorage
+from supportdesk.config import Config
+from supportdesk.errors import DomainError, FieldError
+from supportdesk.richtext import render_markdown
 from supportdesk.tickets.lifecycle import Priority, Status
+from supportdesk.tickets.service import DeskRules
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
@@ -46,10 +52,26 @@ def status_badge(status: Status) -> Markup:
     return Markup('<span class="badge sd-status sd-status-{}">{}</span>').format(status.value, status.label)
 
 
+def status_label(value: str | None) -> str:
+    """The label of a stored status value (the audit trail keeps values)."""
+    try:
+        return Status(value).label if value else ""
+    except ValueError:
+        return value or ""
+
+
 def priority_badge(priority: Priority) -> Markup:
     return Markup('<span class="badge sd-priority sd-priority-{}">{}</span>').format(
         priority.value, priority.value.capitalize()
     )
+
+
+def filesize(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def url_with(**changes: str | None) -> str:
@@ -80,6 +102,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["time"] = time_tag
     app.jinja_env.filters["status_badge"] = status_badge
     app.jinja_env.filters["priority_badge"] = priority_badge
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals["url_with"] = url_with
     app.after_request(_security_headers)
 
@@ -88,3 +113,39 @@ def init_app(app: Flask) -> None:
     def landing() -> Response:
         target = "desk.home" if current_user.is_staff else "portal.home"
         return redirect(url_for(target))  # type: ignore[return-value]
+
+
+def desk_rules() -> DeskRules:
+    config: Config = current_app.config["SUPPORTDESK"]
+    return DeskRules(
+        reopen_window=timedelta(days=config.reopen_window_days),
+        auto_close_after=timedelta(days=config.auto_close_days),
+    )
+
+
+def file_store() -> FileStore:
+    config: Config = current_app.config["SUPPORTDESK"]
+    return FileStore(
+        LocalStorage(config.attachments_path),
+        Limits(per_file=config.max_file_bytes, per_ticket=config.max_ticket_bytes),
+    )
+
+
+def uploads_from(field_name: str = "attachments") -> list[Upload]:
+    return [Upload(f.filename or "", f.stream) for f in request.files.getlist(field_name) if f and f.filename]
+
+
+def form_errors(form: Any, error: DomainError) -> None:
+    """Show a service's refusal on the form: each field error beside its field, the rest on top."""
+    fields = getattr(error, "errors", None) or [FieldError("", error.detail)]
+    for field_error in fields:
+        name = {"category_id": "category", "assignee_id": "assignee", "team_id": "team"}.get(
+            field_error.field, field_error.field
+        )
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, field_error.message]
+        else:
+            form.form_errors.append(
+                f"{field_error.field}: {field_error.message}" if field_error.field else field_error.message
+            )

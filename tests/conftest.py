@@ -112,3 +112,12 @@ def login(client: FlaskClient, email: str, password: str = "password123") -> Non
     token = csrf_token(client, "/login")
     response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def page_text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+def form_token(client: FlaskClient, path: str) -> dict[str, str]:
+    """The CSRF field of the page at `path`, ready to post with."""
+    return {"csrf_token": csrf_token(client, path)}

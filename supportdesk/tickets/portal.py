@@ -1,13 +1,18 @@
-"""The requester's pages: the tickets they raised."""
+"""The requester's pages: raise a ticket, follow my tickets, reply, close and reopen."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
+from supportdesk.attachments import service as attachments
 from supportdesk.db import db
-from supportdesk.tickets import service
-from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES
+from supportdesk.errors import InvalidTransition, ValidationError
+from supportdesk.tickets import categories, lifecycle, policy, service
+from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm, options
+from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
+from supportdesk.web import desk_rules, file_store, form_errors, uploads_from
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -20,11 +25,119 @@ def home() -> str:
     tab = request.args.get("tab", "open")
     if tab not in TABS:
         tab = "open"
+    query = request.args.get("q", "").strip()[:200]
     page = service.list_tickets(
         db.session(),
         current_user,
-        service.TicketFilters(statuses=frozenset(TABS[tab]), requester_id=current_user.id),
+        service.TicketFilters(
+            statuses=frozenset(TABS[tab]), requester_id=current_user.id, text=query or None
+        ),
         service.Sort(),
         service.PageRequest(cursor=request.args.get("cursor") or None),
     )
-    return render_template("portal/home.html", page=page, tab=tab)
+    return render_template("portal/home.html", page=page, tab=tab, query=query)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_ticket() -> Response | str | tuple[str, int]:
+    session = db.session()
+    form = NewTicketForm()
+    form.category.choices = options(
+        [(None, "Not sure"), *((c.id, c.name) for c in categories.list_categories(session))]
+    )
+    allowed = (
+        list(Priority)
+        if current_user.is_staff
+        else sorted(lifecycle.REQUESTER_PRIORITIES, key=lambda p: p.rank)
+    )
+    form.priority.choices = options((p.value, p.value.capitalize()) for p in allowed)
+    if form.validate_on_submit():
+        try:
+            ticket = service.create_ticket(
+                session,
+                current_user,
+                subject=form.subject.data,
+                description=form.description.data or "",
+                priority=Priority(form.priority.data),
+                category_id=form.category.data,
+                uploads=uploads_from(),
+                files=file_store(),
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            flash(f"Ticket {ticket.reference} is raised. We will reply here and by email.", "success")
+            return redirect(url_for("portal.ticket", number=ticket.number))
+    status = 422 if form.errors else 200
+    return render_template("portal/new.html", form=form), status
+
+
+@bp.get("/similar")
+@login_required
+def similar() -> str:
+    """While the subject is typed: up to five of the requester's tickets that look like it."""
+    subject = request.args.get("subject", "")[:200]
+    matches = (
+        service.suggest_similar(db.session(), current_user, subject) if len(subject.strip()) >= 3 else []
+    )
+    return render_template("portal/_similar.html", matches=matches)
+
+
+@bp.get("/tickets/<int:number>")
+@login_required
+def ticket(number: int) -> Response | str:
+    if policy.may_use_desk(current_user):
+        return redirect(url_for("desk.ticket", number=number))
+    return _ticket_page(number)
+
+
+@bp.post("/tickets/<int:number>/reply")
+@login_required
+def reply(number: int) -> Response | str | tuple[str, int]:
+    form = RequesterReplyForm()
+    if form.validate_on_submit():
+        try:
+            service.add_comment(
+                db.session(), current_user, number, form.body.data, uploads=uploads_from(), files=file_store()
+            )
+        except (ValidationError, InvalidTransition) as error:
+            form_errors(form, error)
+        else:
+            flash("Your reply is sent.", "success")
+            return redirect(url_for("portal.ticket", number=number, _anchor="conversation"))
+    return _ticket_page(number, reply_form=form), 422
+
+
+@bp.post("/tickets/<int:number>/<any(close, reopen):action>")
+@login_required
+def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _ticket_page(number), 400
+    target = Status.CLOSED if action == "close" else Status.OPEN
+    try:
+        service.transition(db.session(), current_user, number, target, rules=desk_rules())
+    except InvalidTransition as error:
+        flash(error.detail, "warning")
+    else:
+        flash(
+            "Glad it is solved: the ticket is closed." if action == "close" else "The ticket is open again.",
+            "success",
+        )
+    return redirect(url_for("portal.ticket", number=number))
+
+
+def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> str:
+    session = db.session()
+    ticket = service.get_ticket(session, current_user, number)
+    return render_template(
+        "portal/ticket.html",
+        ticket=ticket,
+        comments=service.list_comments(session, current_user, number),
+        attachments=attachments.attachments_for(session, current_user, ticket),
+        reply_form=reply_form or RequesterReplyForm(),
+        action_form=VersionForm(),
+        can_reopen=Status.OPEN in lifecycle.allowed_transitions(ticket.status, current_user.role),
+        reopen_days=desk_rules().reopen_window.days,
+    )

@@ -8,7 +8,7 @@ import binascii
 import enum
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -19,6 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from supportdesk import clock
 from supportdesk.accounts.models import Team, User
+from supportdesk.attachments import service as attachments
+from supportdesk.attachments.service import FileStore, Upload
 from supportdesk.errors import (
     Conflict,
     FieldError,
@@ -27,6 +29,7 @@ from supportdesk.errors import (
     PermissionDenied,
     ValidationError,
 )
+from supportdesk.search import service as search
 from supportdesk.tickets import lifecycle, policy
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import (
@@ -163,7 +166,7 @@ def list_tickets(
     sort_column = _sort_column(sort.key)
     query = (
         policy.visible_tickets(actor)
-        .where(*_filter_clauses(actor, filters))
+        .where(*_filter_clauses(session, actor, filters))
         .options(
             joinedload(Ticket.requester),
             joinedload(Ticket.assignee),
@@ -189,6 +192,55 @@ def list_tickets(
         return TicketPage(rows)
     items = rows[: page.limit]
     return TicketPage(items, _encode_cursor(items[-1], sort.key))
+
+
+def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5) -> list[Ticket]:
+    """Tickets `actor` may see that share words with `subject` (for "is it one of these?" while a new
+    ticket is typed): the actor's own for requesters, open ones first."""
+    query = (
+        policy.visible_tickets(actor)
+        .where(search.matching_tickets(session, actor, subject, any_word=True))
+        .order_by(
+            case((Ticket.status.in_(sorted(lifecycle.ACTIVE_STATUSES)), 0), else_=1), Ticket.updated_at.desc()
+        )
+        .limit(limit)
+    )
+    if not actor.is_staff:
+        query = query.where(Ticket.requester_id == actor.id)
+    return list(session.scalars(query))
+
+
+@dataclass
+class BulkResult:
+    changed: list[int]
+    refused: dict[int, str]
+
+
+def bulk_update(
+    session: Session,
+    actor: User,
+    numbers: Sequence[int],
+    changes: TicketChanges,
+    rules: DeskRules = DeskRules(),
+) -> BulkResult:
+    """Apply the same change to several tickets, each in its own transaction: one ticket refusing
+    (a transition its status forbids, say) does not stop the others, and is reported."""
+    if not numbers:
+        raise ValidationError.single("tickets", "select at least one ticket")
+    if len(numbers) > MAX_PAGE_SIZE:
+        raise ValidationError.single("tickets", f"select at most {MAX_PAGE_SIZE} tickets")
+    if not changes.given():
+        raise ValidationError.single("action", "choose what to change")
+    result = BulkResult([], {})
+    for number in dict.fromkeys(numbers):
+        try:
+            update_ticket(session, actor, number, changes, rules=rules)
+        except (InvalidTransition, NotFound, Conflict, ValidationError) as error:
+            session.rollback()
+            result.refused[number] = error.detail
+        else:
+            result.changed.append(number)
+    return result
 
 
 def list_comments(session: Session, actor: User, number: int) -> list[Comment]:
@@ -232,6 +284,8 @@ def create_ticket(
     requester_id: int | None = None,
     team_id: int | None = None,
     assignee_id: int | None = None,
+    uploads: Sequence[Upload] = (),
+    files: FileStore | None = None,
 ) -> Ticket:
     _require_active(actor)
     errors: list[FieldError] = []
@@ -278,6 +332,9 @@ def create_ticket(
     )
     session.add(ticket)
     _record(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    session.flush()  # the ticket's id, for its search text and attachments
+    search.index_new_ticket(session, ticket)
+    _store_uploads(session, files, actor, ticket, uploads, None)
     session.commit()
     return ticket
 
@@ -339,6 +396,8 @@ def add_comment(
     *,
     internal: bool = False,
     expected_version: int | None = None,
+    uploads: Sequence[Upload] = (),
+    files: FileStore | None = None,
 ) -> Comment:
     """A public reply or an internal note. Replies move the ticket along its life cycle (see
     `lifecycle.status_after_reply`); the first public answer from the desk sets first response time."""
@@ -356,6 +415,8 @@ def add_comment(
     now = clock.now()
     comment = Comment(ticket=ticket, author=actor, body=body, internal=internal, created_at=now)
     session.add(comment)
+    _store_uploads(session, files, actor, ticket, uploads, comment)
+    search.index_comment(session, ticket, body, internal=internal)
     _record(ticket, actor, EventKind.COMMENT, None, "internal" if internal else "public", now, comment)
     if actor.is_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -502,6 +563,8 @@ def _field_change(actor: User, kind: EventKind, attr: str, old: str, new: Any, n
     def apply(ticket: Ticket) -> None:
         _record(ticket, actor, kind, old, str(new.value if isinstance(new, enum.Enum) else new), now)
         setattr(ticket, attr, new)
+        if attr == "subject":
+            search.reindex_public_text(object_session_of(ticket), ticket)
 
     return apply
 
@@ -514,6 +577,27 @@ def _relation_change(
         setattr(ticket, attr, new)
 
     return apply
+
+
+def object_session_of(ticket: Ticket) -> Session:
+    session = Session.object_session(ticket)
+    assert session is not None, "tickets are changed while attached to a session"
+    return session
+
+
+def _store_uploads(
+    session: Session,
+    files: FileStore | None,
+    actor: User,
+    ticket: Ticket,
+    uploads: Sequence[Upload],
+    comment: Comment | None,
+) -> None:
+    if not uploads:
+        return
+    if files is None:
+        raise ValueError("uploads need a FileStore")
+    attachments.store_uploads(session, files, actor, ticket, uploads, comment)
 
 
 def _clean_subject(subject: str, errors: list[FieldError]) -> str:
@@ -612,7 +696,7 @@ def _decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
     return value, last_id
 
 
-def _filter_clauses(actor: User, filters: TicketFilters) -> Iterable[ColumnElement[bool]]:
+def _filter_clauses(session: Session, actor: User, filters: TicketFilters) -> Iterable[ColumnElement[bool]]:
     if filters.statuses:
         yield Ticket.status.in_(sorted(filters.statuses))
     if filters.priorities:
@@ -631,22 +715,23 @@ def _filter_clauses(actor: User, filters: TicketFilters) -> Iterable[ColumnEleme
         yield Ticket.category_id == filters.category_id
     if filters.updated_since is not None:
         yield Ticket.updated_at >= filters.updated_since
-    if filters.text:
-        yield _text_clause(filters.text)
+    if filters.text and filters.text.strip():
+        yield _text_clause(session, actor, filters.text)
 
 
-def _text_clause(text: str) -> ColumnElement[bool]:
-    """Ticket number (`#1042` or `1042`) or words in the subject. Full-text search over descriptions
-    and comments lives in the search service."""
+def _text_clause(session: Session, actor: User, text: str) -> ColumnElement[bool]:
+    """A ticket number (`#1042` or `1042`), or words anywhere in the subject, description or replies
+    the actor may read (full-text search)."""
+    words = search.matching_tickets(session, actor, text)
     stripped = text.strip().lstrip("#")
     if stripped.isdigit() and len(stripped) < 10:
-        return or_(Ticket.number == int(stripped), Ticket.subject.ilike(f"%{stripped}%"))
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Ticket.subject.ilike(f"%{escaped}%", escape="\\")
+        return or_(Ticket.number == int(stripped), words)
+    return words
 
 
 __all__ = [
     "UNSET",
+    "BulkResult",
     "DeskRules",
     "PageRequest",
     "Sort",
@@ -656,12 +741,14 @@ __all__ = [
     "TicketPage",
     "add_comment",
     "assign",
+    "bulk_update",
     "close_resolved_tickets",
     "create_ticket",
     "get_ticket",
     "list_comments",
     "list_events",
     "list_tickets",
+    "suggest_similar",
     "transition",
     "update_ticket",
 ]

@@ -1,0 +1,1 @@
+"""Files attached to tickets and replies: stored under generated names, served through the policy."""

@@ -1,0 +1,121 @@
+"""Keeping the search text current, and turning a user's words into a query scoped to what they
+may read. Every ticket listing with a text box goes through `matching_tickets`."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from supportdesk.accounts.models import User
+from supportdesk.search.models import TicketSearchText
+from supportdesk.tickets.models import Ticket
+
+MAX_TERMS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Only for "any of these words" suggestions, where a common word would match everything.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "this",
+        "to",
+        "was",
+        "we",
+        "when",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+# Written out once so the query uses exactly the expressions the GIN indexes were built on.
+PG_PUBLIC_VECTOR = "to_tsvector('english', ticket_search.public_text)"
+PG_ALL_VECTOR = "to_tsvector('english', ticket_search.public_text || ' ' || ticket_search.internal_text)"
+
+
+def terms(query: str) -> list[str]:
+    """The words of a query, lower-cased; punctuation and operators are dropped, so no input can
+    break the query syntax of either database."""
+    return [w.lower() for w in _WORD.findall(query)][:MAX_TERMS]
+
+
+def index_new_ticket(session: Session, ticket: Ticket) -> None:
+    session.add(TicketSearchText(ticket_id=ticket.id, public_text=_ticket_text(ticket), internal_text=""))
+
+
+def reindex_public_text(session: Session, ticket: Ticket) -> None:
+    """After the subject changes: rebuild the public part from the ticket and its public replies."""
+    # No autoflush: flushing the half-changed ticket here would write it twice (and bump its version twice).
+    with session.no_autoflush:
+        bodies = [c.body for c in ticket.comments if not c.internal]
+        row = session.get(TicketSearchText, ticket.id)
+    if row is not None:
+        row.public_text = "\n".join([_ticket_text(ticket), *bodies])
+
+
+def index_comment(session: Session, ticket: Ticket, body: str, *, internal: bool) -> None:
+    with session.no_autoflush:
+        row = session.get(TicketSearchText, ticket.id)
+    if row is None:
+        return
+    if internal:
+        row.internal_text = f"{row.internal_text}\n{body}".strip()
+    else:
+        row.public_text = f"{row.public_text}\n{body}".strip()
+
+
+def matching_tickets(
+    session: Session, actor: User, query: str, *, any_word: bool = False
+) -> ColumnElement[bool]:
+    """A WHERE clause on Ticket: the ticket's text matches every word (the last as a prefix, so it
+    works while typing), or with `any_word` any of its meaningful words. Requesters match only text
+    they can read."""
+    words = terms(query)
+    if any_word:
+        words = [w for w in words if w not in STOPWORDS and len(w) > 2]
+    if not words:
+        return Ticket.id.is_(None)  # nothing to search for matches nothing
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = (" | " if any_word else " & ").join([*words[:-1], f"{words[-1]}:*"])
+        vector = PG_ALL_VECTOR if actor.is_staff else PG_PUBLIC_VECTOR
+        ids = select(TicketSearchText.ticket_id).where(
+            literal_column(vector).op("@@")(func.to_tsquery("english", tsquery))
+        )
+        return Ticket.id.in_(ids)
+    phrase = (" OR " if any_word else " ").join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
+    match = phrase if actor.is_staff else f"{{public_text}} : ({phrase})"
+    fts_ids = text("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :match").bindparams(match=match)
+    return Ticket.id.in_(fts_ids.columns(literal_column("rowid")))
+
+
+def _ticket_text(ticket: Ticket) -> str:
+    return f"{ticket.subject}\n{ticket.description}"

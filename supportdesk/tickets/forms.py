@@ -1,0 +1,78 @@
+"""The ticket forms: field definitions and labels, CSRF from Flask-WTF. Rules stay in the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from supportdesk.tickets.lifecycle import Priority, Status
+from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
+
+
+def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs; None becomes the empty "no value" option."""
+    return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(str(value))
+
+
+class NewTicketForm(FlaskForm):  # type: ignore[misc]
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)])
+    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
+    category = SelectField("Category", coerce=_optional_int, validators=[Optional()])
+    priority = SelectField("Priority", default=Priority.NORMAL.value)
+    attachments = MultipleFileField("Attachments")
+
+
+class ReplyForm(FlaskForm):  # type: ignore[misc]
+    body = TextAreaField("Message", validators=[DataRequired(message="Write a message first.")])
+    # The desk must say which kind it sends every time: no default, so a note never goes out by accident.
+    visibility = RadioField(
+        "Send as",
+        choices=options([("public", "Reply to requester"), ("internal", "Internal note")]),
+        validators=[InputRequired(message="Choose a public reply or an internal note.")],
+    )
+    attachments = MultipleFileField("Attachments")
+    version = IntegerField(validators=[Optional()])
+
+
+class RequesterReplyForm(FlaskForm):  # type: ignore[misc]
+    body = TextAreaField("Your reply", validators=[DataRequired(message="Write a message first.")])
+    attachments = MultipleFileField("Attachments")
+
+
+class TicketFieldsForm(FlaskForm):  # type: ignore[misc]
+    status = SelectField("Status", choices=options((s.value, s.label) for s in Status))
+    priority = SelectField("Priority", choices=options((p.value, p.value.capitalize()) for p in Priority))
+    assignee = SelectField("Assignee", coerce=_optional_int)
+    team = SelectField("Team", coerce=_optional_int)
+    category = SelectField("Category", coerce=_optional_int)
+    version = IntegerField(validators=[InputRequired()])
+
+
+class VersionForm(FlaskForm):  # type: ignore[misc]
+    """A button that acts on the ticket as the user saw it."""
+
+    version = IntegerField(validators=[Optional()])
+
+
+class BulkForm(FlaskForm):  # type: ignore[misc]
+    # "assign:<id>", "assign:none", "status:<status>" or "priority:<priority>"
+    change = StringField("Change", validators=[DataRequired(message="Choose what to change.")])
+    next = HiddenField()

@@ -1,0 +1,128 @@
+"""The desk's built-in queue views and their counts.
+
+Counts come from one query over the tickets that are not closed (the `status` index keeps closed
+tickets, the bulk of any desk, out of it) and are cached briefly per actor, so a busy desk does not
+recount on every page view."""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy.orm import Session
+
+from supportdesk import clock
+from supportdesk.accounts.models import User
+from supportdesk.errors import NotFound
+from supportdesk.tickets import policy
+from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
+from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.service import TicketFilters
+
+RECENTLY_RESOLVED = timedelta(days=7)
+COUNT_TTL_SECONDS = 10.0
+
+
+class QueueView(enum.StrEnum):
+    UNASSIGNED = "unassigned"
+    MINE = "mine"
+    MY_TEAMS = "my-teams"
+    ALL_OPEN = "open"
+    WAITING = "waiting"
+    RECENTLY_RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return VIEW_LABELS[self]
+
+
+VIEW_LABELS = {
+    QueueView.UNASSIGNED: "Unassigned",
+    QueueView.MINE: "Mine",
+    QueueView.MY_TEAMS: "My teams",
+    QueueView.ALL_OPEN: "All open",
+    QueueView.WAITING: "Pending / on hold",
+    QueueView.RECENTLY_RESOLVED: "Recently resolved",
+}
+
+
+def parse_view(value: str | None) -> QueueView:
+    try:
+        return QueueView(value or QueueView.UNASSIGNED.value)
+    except ValueError:
+        raise NotFound("There is no such queue view.") from None
+
+
+def view_filters(view: QueueView, actor: User) -> TicketFilters:
+    """The filters a view stands for; the user's own filters narrow it further."""
+    active = frozenset(ACTIVE_STATUSES)
+    team_ids = frozenset(t.id for t in actor.teams) or frozenset({-1})
+    return {
+        QueueView.UNASSIGNED: TicketFilters(statuses=active, assignee="none"),
+        QueueView.MINE: TicketFilters(statuses=active, assignee="me"),
+        QueueView.MY_TEAMS: TicketFilters(statuses=active, team_ids=team_ids),
+        QueueView.ALL_OPEN: TicketFilters(statuses=active),
+        QueueView.WAITING: TicketFilters(statuses=frozenset({Status.PENDING, Status.ON_HOLD})),
+        QueueView.RECENTLY_RESOLVED: TicketFilters(
+            statuses=frozenset({Status.RESOLVED}), updated_since=clock.now() - RECENTLY_RESOLVED
+        ),
+    }[view]
+
+
+@dataclass
+class _Cached:
+    expires: float
+    counts: dict[QueueView, int]
+
+
+_cache: dict[tuple[int, int], _Cached] = {}
+_lock = threading.Lock()
+
+
+def queue_counts(session: Session, actor: User, *, fresh: bool = False) -> dict[QueueView, int]:
+    if not policy.may_use_desk(actor):
+        raise NotFound("This page is for the support desk.")
+    key = (id(session.get_bind()), actor.id)
+    now = time.monotonic()
+    with _lock:
+        cached = _cache.get(key)
+    if cached and cached.expires > now and not fresh:
+        return cached.counts
+    counts = _count(session, actor)
+    with _lock:
+        _cache[key] = _Cached(now + COUNT_TTL_SECONDS, counts)
+    return counts
+
+
+def forget_counts() -> None:
+    """Drop cached counts (after a change the user made, so their own view is current)."""
+    with _lock:
+        _cache.clear()
+
+
+def _count(session: Session, actor: User) -> dict[QueueView, int]:
+    team_ids = [t.id for t in actor.teams]
+    active = Ticket.status.in_(sorted(ACTIVE_STATUSES))
+    resolved_recently = and_(
+        Ticket.status == Status.RESOLVED, Ticket.updated_at >= clock.now() - RECENTLY_RESOLVED
+    )
+    in_my_teams: ColumnElement[bool] = Ticket.team_id.in_(team_ids) if team_ids else ~true()
+
+    def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            tally(and_(active, Ticket.assignee_id.is_(None))),
+            tally(and_(active, Ticket.assignee_id == actor.id)),
+            tally(and_(active, in_my_teams)),
+            tally(active),
+            tally(Ticket.status.in_([Status.PENDING, Status.ON_HOLD])),
+            tally(resolved_recently),
+        ).where(Ticket.status.in_(sorted(ACTIVE_STATUSES | {Status.RESOLVED})), policy.ticket_scope(actor))
+    ).one()
+    return dict(zip(QueueView, (int(v) for v in row), strict=True))

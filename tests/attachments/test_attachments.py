@@ -1,0 +1,189 @@
+import io
+
+import pytest
+from sqlalchemy import select
+
+from supportdesk.attachments import service
+from supportdesk.attachments.models import Attachment
+from supportdesk.attachments.service import FileStore, Limits, Upload, sanitise_filename, sniff_image_type
+from supportdesk.attachments.storage import LocalStorage
+from supportdesk.errors import NotFound, ValidationError
+from supportdesk.tickets import service as tickets
+from tests.conftest import login, page_text
+from tests.factories import make_requester, make_technician, make_ticket
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def files(tmp_path):
+    return FileStore(LocalStorage(tmp_path / "store"), Limits(per_file=1000, per_ticket=1500))
+
+
+def upload(name, data):
+    return Upload(name, io.BytesIO(data))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("report.pdf", "report.pdf"),
+        ("  .htaccess", "htaccess"),
+        ("<img src=x onerror=alert(1)>.png", "_img src=x onerror=alert(1)_.png"),
+        ("a\x00b\nc.txt", "a_b_c.txt"),
+        ("", "attachment"),
+        ("...", "attachment"),
+        ("x" * 300 + ".jpeg", "x" * 145 + ".jpeg"),
+    ],
+)
+def test_filenames_are_sanitised(given, expected):
+    assert sanitise_filename(given) == expected
+
+
+def test_images_are_recognised_by_their_bytes_only():
+    assert sniff_image_type(PNG) == "image/png"
+    assert sniff_image_type(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
+    assert sniff_image_type(b"GIF89a....") == "image/gif"
+    assert sniff_image_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniff_image_type(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>") is None
+    assert sniff_image_type(b"<html><script>alert(1)</script>") is None
+
+
+def test_files_are_stored_under_generated_names_outside_static(session, files):
+    alice = make_requester(session)
+    ticket = tickets.create_ticket(
+        session, alice, subject="Screen", uploads=[upload("../../shot.png", PNG)], files=files
+    )
+    stored = session.scalars(select(Attachment)).one()
+    assert stored.filename == "shot.png" and stored.content_type == "image/png" and stored.is_inline_image
+    assert stored.ticket_id == ticket.id and stored.size_bytes == len(PNG)
+    path = files.storage.path_for(stored.storage_key)
+    assert path.read_bytes() == PNG and "shot" not in str(path)
+    assert path.is_relative_to(files.storage.root)
+
+
+def test_a_disguised_file_is_not_an_image(session, files):
+    alice = make_requester(session)
+    tickets.create_ticket(
+        session, alice, subject="x", uploads=[upload("cat.png", b"<html>not a png</html>")], files=files
+    )
+    stored = session.scalars(select(Attachment)).one()
+    assert stored.content_type == "application/octet-stream"
+    assert not stored.is_inline_image
+
+
+@pytest.mark.parametrize(
+    ("uploads", "message"),
+    [
+        ([("big.bin", b"x" * 1001)], "larger than"),
+        ([("a.bin", b"x" * 900), ("b.bin", b"x" * 900)], "over its"),
+        ([("empty.txt", b"")], "is empty"),
+        ([(f"f{i}.txt", b"x") for i in range(11)], "at most 10"),
+    ],
+)
+def test_limits_refuse_the_whole_upload_and_keep_nothing(session, files, uploads, message):
+    alice = make_requester(session)
+    with pytest.raises(ValidationError, match=message):
+        tickets.create_ticket(
+            session, alice, subject="x", uploads=[upload(n, d) for n, d in uploads], files=files
+        )
+    session.rollback()
+    assert session.scalars(select(Attachment)).all() == []
+    assert not [p for p in files.storage.root.rglob("*") if p.is_file()]
+
+
+def test_uploads_need_a_store(session):
+    with pytest.raises(ValueError, match="FileStore"):
+        tickets.create_ticket(session, make_requester(session), subject="x", uploads=[upload("a", b"1")])
+
+
+def test_files_of_internal_notes_are_for_the_desk_only(session, files):
+    alice, tech = make_requester(session), make_technician(session)
+    ticket = make_ticket(session, alice)
+    tickets.add_comment(
+        session,
+        tech,
+        ticket.number,
+        "log attached",
+        internal=True,
+        uploads=[upload("server.log", b"secret")],
+        files=files,
+    )
+    tickets.add_comment(
+        session, tech, ticket.number, "here is the guide", uploads=[upload("guide.pdf", b"%PDF")], files=files
+    )
+    assert [a.filename for a in service.attachments_for(session, alice, ticket)] == ["guide.pdf"]
+    assert len(service.attachments_for(session, tech, ticket)) == 2
+    secret = session.scalars(select(Attachment).where(Attachment.filename == "server.log")).one()
+    with pytest.raises(NotFound):
+        service.get_attachment(session, alice, ticket, secret.id)
+
+
+def test_storage_keys_must_be_generated_hex(files):
+    with pytest.raises(ValueError):
+        files.storage.path_for("../../etc/passwd")
+
+
+# --- served through the ticket's permission -----------------------------------------------------------
+
+
+@pytest.fixture
+def attached(clean_app, session):
+    alice, bob, tech = make_requester(session), make_requester(session), make_technician(session)
+    from supportdesk.web import file_store
+
+    with clean_app.test_request_context():
+        store = file_store()
+    ticket = tickets.create_ticket(
+        session,
+        alice,
+        subject="Files",
+        files=store,
+        uploads=[
+            upload("shot.png", PNG),
+            upload("page.html", b"<script>alert(1)</script>"),
+            upload("logo.svg", b"<svg onload='alert(1)'/>"),
+        ],
+    )
+    ids = {a.filename: a.id for a in session.scalars(select(Attachment))}
+    return {"alice": alice, "bob": bob, "tech": tech, "number": ticket.number, "ids": ids}
+
+
+def test_owner_and_desk_download_others_get_not_found(client, attached):
+    url = f"/tickets/{attached['number']}/attachments/{attached['ids']['shot.png']}"
+    login(client, attached["bob"].email)
+    assert client.get(url).status_code == 404
+    client.delete_cookie("session")
+    login(client, attached["alice"].email)
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PNG
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_only_real_images_are_served_inline(client, attached):
+    login(client, attached["alice"].email)
+    base = f"/tickets/{attached['number']}/attachments"
+    image = client.get(f"{base}/{attached['ids']['shot.png']}?inline=1")
+    assert image.headers["Content-Type"] == "image/png"
+    assert image.headers["Content-Disposition"].startswith("inline")
+    for name in ("page.html", "logo.svg"):
+        response = client.get(f"{base}/{attached['ids'][name]}?inline=1")
+        assert response.headers["Content-Type"] == "application/octet-stream"
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_an_attachment_is_found_only_through_its_own_ticket(client, session, attached):
+    other = make_ticket(session, attached["alice"], subject="Another")
+    login(client, attached["alice"].email)
+    response = client.get(f"/tickets/{other.number}/attachments/{attached['ids']['shot.png']}")
+    assert response.status_code == 404
+
+
+def test_ticket_page_lists_files_with_thumbnails(client, attached):
+    login(client, attached["alice"].email)
+    page = page_text(client.get(f"/portal/tickets/{attached['number']}"))
+    assert 'class="sd-thumb"' in page and "page.html" in page and "logo.svg" in page

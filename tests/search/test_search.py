@@ -1,0 +1,73 @@
+"""Full-text search over subject, description and replies, on both databases, scoped by the policy."""
+
+import pytest
+
+from supportdesk.search.service import terms
+from supportdesk.tickets import service
+from supportdesk.tickets.service import TicketChanges, TicketFilters
+from tests.factories import make_requester, make_technician, make_ticket
+
+
+def found(session, actor, text):
+    return {t.number for t in service.list_tickets(session, actor, TicketFilters(text=text)).items}
+
+
+@pytest.fixture
+def desk(session):
+    alice, bob, tech = make_requester(session), make_requester(session), make_technician(session)
+    vpn = make_ticket(session, alice, subject="VPN keeps dropping", description="Since the update on Monday.")
+    printer = make_ticket(
+        session, bob, subject="Printer on 3rd floor", description="Error 13.B2 on every job."
+    )
+    service.add_comment(session, tech, printer.number, "The fuser unit is worn out; replacement ordered.")
+    service.add_comment(session, tech, vpn.number, "Suspect the keepalive bug in client 5.2.1", internal=True)
+    return {"alice": alice, "bob": bob, "tech": tech, "vpn": vpn.number, "printer": printer.number}
+
+
+def test_words_in_comments_descriptions_and_subjects_are_found(session, desk):
+    tech = desk["tech"]
+    assert found(session, tech, "fuser") == {desk["printer"]}
+    assert found(session, tech, "monday") == {desk["vpn"]}
+    assert found(session, tech, "printer floor") == {desk["printer"]}
+    assert found(session, tech, "replacement ordered") == {desk["printer"]}
+
+
+def test_stemming_and_prefixes_work_while_typing(session, desk):
+    assert found(session, desk["tech"], "dropped") == {desk["vpn"]}  # stem of "dropping"
+    assert found(session, desk["tech"], "repla") == {desk["printer"]}  # prefix of the last word
+
+
+def test_requesters_find_only_their_tickets_and_never_by_internal_notes(session, desk):
+    assert found(session, desk["tech"], "keepalive") == {desk["vpn"]}
+    assert found(session, desk["alice"], "keepalive") == set()
+    assert found(session, desk["alice"], "fuser") == set()  # Bob's ticket
+    assert found(session, desk["bob"], "fuser") == {desk["printer"]}
+
+
+def test_ticket_numbers_are_found_too(session, desk):
+    assert found(session, desk["tech"], f"#{desk['vpn']}") == {desk["vpn"]}
+
+
+def test_subject_changes_are_searchable(session, desk):
+    service.update_ticket(session, desk["tech"], desk["vpn"], TicketChanges(subject="Remote access outage"))
+    assert found(session, desk["tech"], "outage") == {desk["vpn"]}
+    assert found(session, desk["alice"], "outage") == {desk["vpn"]}
+    assert found(session, desk["tech"], "keepalive") == {desk["vpn"]}  # internal text kept
+
+
+@pytest.mark.parametrize("query", ['"', "'", "AND OR NOT", "*", "NEAR(", "a:b", "\\", "%_", "🙂", "-", "((("])
+def test_any_input_is_a_query_never_an_error(session, desk, query):
+    found(session, desk["tech"], query)
+
+
+def test_terms_drop_operators_and_limit_length():
+    assert terms('printer "jam" OR -fire*') == ["printer", "jam", "or", "fire"]
+    assert len(terms("word " * 50)) == 8
+
+
+def test_suggestions_use_any_meaningful_word_and_stay_in_scope(session, desk):
+    alice_vpn = service.suggest_similar(session, desk["alice"], "my vpn is not working")
+    assert [t.number for t in alice_vpn] == [desk["vpn"]]
+    assert service.suggest_similar(session, desk["alice"], "printer floor") == []
+    assert service.suggest_similar(session, desk["alice"], "the and is") == []
+    assert [t.number for t in service.suggest_similar(session, desk["tech"], "printer")] == [desk["printer"]]

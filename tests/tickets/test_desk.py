@@ -1,0 +1,283 @@
+"""The technicians' desk through the test client."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from supportdesk.tickets import queues, service
+from supportdesk.tickets.lifecycle import Priority, Status
+from supportdesk.tickets.models import Ticket, TicketEvent
+from tests.conftest import form_token, login, page_text
+from tests.factories import make_admin, make_category, make_requester, make_team, make_technician, make_ticket
+from tests.html_safety import assert_page_inert
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    queues.forget_counts()
+
+
+@pytest.fixture
+def desk(session):
+    team = make_team(session, "Network")
+    tech = make_technician(session, full_name="Tess Tech", teams=[team])
+    other = make_technician(session, full_name="Olly Other")
+    alice = make_requester(session, full_name="Alice Archer")
+    unassigned = make_ticket(session, alice, subject="Unassigned printer")
+    mine = make_ticket(session, alice, subject="My VPN ticket", team_id=None)
+    service.assign(session, tech, mine.number, tech.id)
+    theirs = make_ticket(session, alice, subject="Olly's laptop")
+    service.assign(session, other, theirs.number, other.id)
+    service.update_ticket(session, other, theirs.number, service.TicketChanges(team_id=team.id))
+    waiting = make_ticket(session, alice, subject="Waiting on vendor")
+    service.transition(session, tech, waiting.number, Status.ON_HOLD)
+    done = make_ticket(session, alice, subject="Fixed yesterday")
+    service.transition(session, tech, done.number, Status.RESOLVED)
+    login_as = tech
+    return {
+        "tech": login_as,
+        "other": other,
+        "alice": alice,
+        "team": team,
+        "numbers": {
+            "unassigned": unassigned.number,
+            "mine": mine.number,
+            "theirs": theirs.number,
+            "waiting": waiting.number,
+            "done": done.number,
+        },
+    }
+
+
+def subjects(page: str) -> set[str]:
+    return set(re.findall(r'class="sd-row-link"[^>]*>([^<]+)</a>', page))
+
+
+def test_queue_views_and_their_counts(client, desk):
+    login(client, desk["tech"].email)
+    expected = {
+        "unassigned": {"Unassigned printer", "Waiting on vendor"},
+        "mine": {"My VPN ticket"},
+        "my-teams": {"Olly&#39;s laptop"},
+        "open": {"Unassigned printer", "My VPN ticket", "Olly&#39;s laptop", "Waiting on vendor"},
+        "waiting": {"Waiting on vendor"},
+        "resolved": {"Fixed yesterday"},
+    }
+    for view, titles in expected.items():
+        page = page_text(client.get(f"/desk/?view={view}"))
+        assert subjects(page) == titles, view
+    counts = dict(re.findall(r'view=([\w-]+)">[^<]+<span class="badge sd-count">(\d+)', page))
+    assert counts == {view: str(len(titles)) for view, titles in expected.items()}
+
+
+def test_unknown_view_is_not_found_and_bad_filters_are_422(client, desk):
+    login(client, desk["tech"].email)
+    assert client.get("/desk/?view=everything").status_code == 404
+    for query in ("status=bogus", "priority=9", "team=abc", "assignee=someone", "sort=-password"):
+        response = client.get(f"/desk/?{query}")
+        assert response.status_code == 422, query
+
+
+def test_filters_sort_and_search(client, session, desk):
+    login(client, desk["tech"].email)
+    n = desk["numbers"]
+    service.update_ticket(
+        session, desk["tech"], n["unassigned"], service.TicketChanges(priority=Priority.URGENT)
+    )
+    service.add_comment(session, desk["tech"], n["waiting"], "Vendor ticket RMA-4471 opened", internal=True)
+    assert subjects(page_text(client.get("/desk/?view=open&priority=urgent"))) == {"Unassigned printer"}
+    assert subjects(page_text(client.get(f"/desk/?view=open&team={desk['team'].id}"))) == {
+        "Olly&#39;s laptop"
+    }
+    assert subjects(page_text(client.get(f"/desk/?view=open&assignee={desk['other'].id}"))) == {
+        "Olly&#39;s laptop"
+    }
+    assert subjects(page_text(client.get("/desk/?view=open&status=resolved"))) == {"Fixed yesterday"}
+    assert subjects(page_text(client.get("/desk/?view=open&q=rma"))) == {"Waiting on vendor"}
+    page = page_text(client.get("/desk/?view=open&sort=-priority"))
+    assert page.index("Unassigned printer") < page.index("My VPN ticket")
+    assert "No tickets match" in page_text(client.get("/desk/?view=open&q=zzzz"))
+
+
+def test_bulk_actions_change_several_tickets_and_report_refusals(client, session, desk):
+    login(client, desk["tech"].email)
+    n = desk["numbers"]
+    token = form_token(client, "/desk/")
+    response = client.post(
+        "/desk/bulk",
+        data={
+            **token,
+            "change": "priority:high",
+            "next": "/desk/?view=open",
+            "tickets": [n["unassigned"], n["mine"]],
+        },
+    )
+    assert response.headers["Location"] == "/desk/?view=open"
+    session.expire_all()
+    assert {
+        t.priority
+        for t in session.scalars(select(Ticket).where(Ticket.number.in_([n["unassigned"], n["mine"]])))
+    } == {Priority.HIGH}
+    client.post("/desk/bulk", data={**token, "change": "status:pending", "tickets": [n["done"], n["mine"]]})
+    page = page_text(client.get("/desk/"))
+    assert "Updated 1 ticket(s)." in page and f"#{n['done']} was not changed" in page
+    client.post(
+        "/desk/bulk", data={**token, "change": f"assign:{desk['tech'].id}", "tickets": [n["unassigned"]]}
+    )
+    session.expire_all()
+    assert (
+        session.scalars(select(Ticket).where(Ticket.number == n["unassigned"])).one().assignee_id
+        == desk["tech"].id
+    )
+    for bad, message in (
+        ({"change": "explode:now", "tickets": [n["mine"]]}, "choose an assignee, a status or a priority"),
+        ({"change": "priority:high"}, "select at least one ticket"),
+        ({"change": "status:pending", "tickets": ["abc"]}, "Those tickets or that change are not valid."),
+        ({"change": ""}, "Choose tickets and what to change."),
+    ):
+        client.post("/desk/bulk", data={**token, **bad})
+        assert message in page_text(client.get("/desk/")), bad
+
+
+def test_ticket_workspace_shows_notes_distinctly_and_the_activity_log(client, session, desk):
+    n = desk["numbers"]["mine"]
+    service.add_comment(session, desk["tech"], n, "Public answer")
+    service.add_comment(session, desk["tech"], n, "Private thought", internal=True)
+    login(client, desk["tech"].email)
+    page = page_text(client.get(f"/desk/tickets/{n}"))
+    assert "Public answer" in page and "Private thought" in page
+    assert page.count("sd-entry-internal") == 1 and "Internal note</span>" in page
+    assert "changed assignee from nobody to Tess Tech" in page and "added an internal note" in page
+
+
+def test_reply_must_say_public_or_internal(client, session, desk):
+    n = desk["numbers"]["unassigned"]
+    login(client, desk["tech"].email)
+    url = f"/desk/tickets/{n}"
+    missing = client.post(f"{url}/reply", data={**form_token(client, url), "body": "Hello"})
+    assert missing.status_code == 422 and "Choose a public reply or an internal note." in page_text(missing)
+    client.post(
+        f"{url}/reply", data={**form_token(client, url), "body": "Only for us", "visibility": "internal"}
+    )
+    client.post(f"{url}/reply", data={**form_token(client, url), "body": "Hi Alice", "visibility": "public"})
+    comments = service.list_comments(session, desk["alice"], n)
+    assert [c.body for c in comments] == ["Hi Alice"]
+    session.expire_all()
+    assert session.scalars(select(Ticket).where(Ticket.number == n)).one().status is Status.OPEN
+
+
+def test_sidebar_changes_and_assign_to_me(client, session, desk):
+    n = desk["numbers"]["unassigned"]
+    category = make_category(session, "Printers")
+    login(client, desk["tech"].email)
+    url = f"/desk/tickets/{n}"
+    client.post(f"{url}/assign-to-me", data={**form_token(client, url), "version": "1"})
+    ticket = session.scalars(select(Ticket).where(Ticket.number == n)).one()
+    session.refresh(ticket)
+    assert ticket.assignee_id == desk["tech"].id and ticket.version == 2
+    response = client.post(
+        f"{url}/update",
+        data={
+            **form_token(client, url),
+            "version": "2",
+            "status": "pending",
+            "priority": "high",
+            "assignee": str(desk["other"].id),
+            "team": str(desk["team"].id),
+            "category": str(category.id),
+        },
+    )
+    assert response.status_code == 302
+    session.refresh(ticket)
+    assert (ticket.status, ticket.priority, ticket.assignee_id, ticket.team_id, ticket.category_id) == (
+        Status.PENDING,
+        Priority.HIGH,
+        desk["other"].id,
+        desk["team"].id,
+        category.id,
+    )
+
+
+def test_a_stale_form_is_refused_and_shows_the_current_state(client, session, desk):
+    n = desk["numbers"]["unassigned"]
+    login(client, desk["tech"].email)
+    url = f"/desk/tickets/{n}"
+    token = form_token(client, url)
+    # Someone else changes the ticket after our page loaded (version 1 -> 2).
+    service.update_ticket(session, desk["other"], n, service.TicketChanges(priority=Priority.URGENT))
+    response = client.post(
+        f"{url}/update",
+        data={
+            **token,
+            "version": "1",
+            "status": "new",
+            "priority": "low",
+            "assignee": "",
+            "team": "",
+            "category": "",
+        },
+    )
+    assert response.status_code == 409
+    page = page_text(response)
+    assert "Someone else changed this ticket since you opened it" in page
+    assert '<option value="urgent" selected>' in page
+    session.expire_all()
+    assert session.scalars(select(Ticket).where(Ticket.number == n)).one().priority is Priority.URGENT
+    stale_assign = client.post(f"{url}/assign-to-me", data={**token, "version": "1"})
+    assert stale_assign.status_code == 409
+
+
+def test_invalid_sidebar_values_are_clear_errors(client, session, desk):
+    n = desk["numbers"]["done"]
+    login(client, desk["tech"].email)
+    url = f"/desk/tickets/{n}"
+    bad = client.post(
+        f"{url}/update",
+        data={
+            **form_token(client, url),
+            "version": "2",
+            "status": "pending",
+            "priority": "normal",
+            "assignee": "",
+            "team": "",
+            "category": "",
+        },
+    )
+    assert bad.status_code == 409 and "cannot go from resolved to pending" in page_text(bad)
+    garbage = client.post(f"{url}/update", data={**form_token(client, url), "version": "x", "status": "nope"})
+    assert garbage.status_code == 422
+
+
+def test_requesters_get_not_found_on_every_desk_page(client, session, desk):
+    login(client, desk["alice"].email)
+    n = desk["numbers"]["mine"]
+    token = form_token(client, "/portal/new")
+    for method, url in (
+        ("get", "/desk/"),
+        ("get", f"/desk/tickets/{n}"),
+        ("post", f"/desk/tickets/{n}/reply"),
+        ("post", f"/desk/tickets/{n}/update"),
+        ("post", f"/desk/tickets/{n}/assign-to-me"),
+        ("post", "/desk/bulk"),
+    ):
+        response = getattr(client, method)(url, data=token if method == "post" else None)
+        assert response.status_code == 404, url
+    assert session.scalars(select(TicketEvent).where(TicketEvent.kind == "comment")).all() == []
+
+
+def test_admins_work_the_desk_too(client, session, desk):
+    admin = make_admin(session)
+    login(client, admin.email)
+    assert client.get("/desk/?view=open").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload", ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))"]
+)
+def test_ticket_text_renders_inert_on_desk_pages(client, session, desk, payload):
+    ticket = make_ticket(session, desk["alice"], subject=payload, description=payload)
+    service.add_comment(session, desk["tech"], ticket.number, payload, internal=True)
+    login(client, desk["tech"].email)
+    for url in ("/desk/?view=open", f"/desk/tickets/{ticket.number}"):
+        assert_page_inert(page_text(client.get(url)))
