@@ -44,7 +44,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
-	   node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	   node_modules/htmx.org/dist/htmx.min.js \
+	   node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 	touch $@
 
 # End-to-end tests drive Debian's Chromium; install it when missing (never a downloaded browser).

@@ -32,7 +32,9 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     options = current_app.extensions["migrate"].configure_args
-    with db.engine().connect() as connection:
+    # begin(), not connect(): the work is committed at the end even where Alembic assumes
+    # non-transactional DDL (SQLite) and so opens no transaction of its own.
+    with db.engine().begin() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, include_name=is_modelled, **options
         )

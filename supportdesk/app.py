@@ -8,7 +8,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from supportdesk import cli, health, web
+from supportdesk import apidocs, apikit, cli, health, web
 from supportdesk.accounts import admin
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
@@ -52,6 +52,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(attachment_views.bp)
+    app.register_blueprint(apikit.bp)
+    app.register_blueprint(apidocs.bp)
+    csrf.exempt(apikit.bp)  # the API authenticates with bearer tokens, which a browser never sends by itself
+    app.register_error_handler(apikit.ApiError, apikit.api_error_response)
     app.add_url_rule("/preview", "preview", preview.markdown_preview, methods=["POST"])
     cli.init_app(app)
     return app

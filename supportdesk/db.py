@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -23,6 +23,17 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+ID_MAX = 2**31 - 1
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+def get_by_id(session: Session, model: type[ModelT], ident: int) -> ModelT | None:
+    """`session.get`, answering None for ids no INTEGER column can hold (PostgreSQL would raise)."""
+    if not 1 <= ident <= ID_MAX:
+        return None
+    return session.get(model, ident)
 
 
 def utcnow() -> datetime:

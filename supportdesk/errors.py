@@ -97,6 +97,8 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request() and isinstance(error, ValidationError):
             errors = [{"field": e.field, "message": e.message} for e in error.errors]
             return problem(error.status, error.title, error.detail, errors=errors)
+        if is_api_request() and isinstance(error, PermissionDenied) and error.fields:
+            return problem(error.status, error.title, error.detail, fields=list(error.fields))
         return _render_error(error.status, error.title, error.detail)
 
     @app.errorhandler(HTTPException)

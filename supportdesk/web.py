@@ -8,10 +8,12 @@ from typing import Any
 from flask import Flask, Response, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter, Map
 
 from supportdesk.attachments.service import FileStore, Limits, Upload
 from supportdesk.attachments.storage import LocalStorage
 from supportdesk.config import Config
+from supportdesk.db import ID_MAX
 from supportdesk.errors import DomainError, FieldError
 from supportdesk.richtext import render_markdown
 from supportdesk.tickets.lifecycle import Priority, Status
@@ -99,6 +101,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
     app.jinja_env.filters["time"] = time_tag
     app.jinja_env.filters["status_badge"] = status_badge
     app.jinja_env.filters["priority_badge"] = priority_badge
@@ -113,6 +116,21 @@ def init_app(app: Flask) -> None:
     def landing() -> Response:
         target = "desk.home" if current_user.is_staff else "portal.home"
         return redirect(url_for(target))  # type: ignore[return-value]
+
+
+class IdConverter(IntegerConverter):
+    """`<id:number>`: a positive id that fits an INTEGER column; anything else is a 404."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=ID_MAX)
+
+
+def parse_id(text: str) -> int:
+    """An id from a form or query string; ValueError when it is not one."""
+    value = int(text)
+    if not 1 <= value <= ID_MAX:
+        raise ValueError(f"{text} is not an id")
+    return value
 
 
 def desk_rules() -> DeskRules:

@@ -121,3 +121,40 @@ def page_text(response) -> str:  # type: ignore[no-untyped-def]
 def form_token(client: FlaskClient, path: str) -> dict[str, str]:
     """The CSRF field of the page at `path`, ready to post with."""
     return {"csrf_token": csrf_token(client, path)}
+
+
+class ApiClient:
+    """The test client with a bearer token, for one user."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api_as(clean_app: Flask, session: Session):  # type: ignore[no-untyped-def]
+    """api_as(user) -> an ApiClient signed in with a fresh token of that user."""
+    from supportdesk.accounts import tokens
+    from tests.factories import PASSWORD
+
+    def make(user) -> ApiClient:  # type: ignore[no-untyped-def]
+        _, secret = tokens.issue_token(session, user.email, PASSWORD, "tests")
+        return ApiClient(clean_app.test_client(), secret)
+
+    return make

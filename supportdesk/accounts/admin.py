@@ -15,6 +15,7 @@ from supportdesk.db import db
 from supportdesk.errors import NotFound, ValidationError
 from supportdesk.tickets import categories, policy
 from supportdesk.tickets.forms import options
+from supportdesk.web import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -62,7 +63,7 @@ def users() -> Response | str | tuple[str, int]:
     ), status
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 def update_user(user_id: int) -> Response:
     form = FlaskForm()
     if form.validate_on_submit():
@@ -101,11 +102,11 @@ def teams() -> Response | str | tuple[str, int]:
     ), 422 if request.method == "POST" else 200
 
 
-@bp.post("/teams/<int:team_id>/members")
+@bp.post("/teams/<id:team_id>/members")
 def team_members(team_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         try:
-            ids = [int(i) for i in request.form.getlist("members")]
+            ids = [parse_id(i) for i in request.form.getlist("members")]
             team = service.set_team_members(db.session(), current_user, team_id, ids)
         except (ValidationError, ValueError) as error:
             flash(getattr(error, "detail", "Choose members from the list."), "danger")
@@ -120,7 +121,7 @@ def categories_page() -> Response | str | tuple[str, int]:
     form = NameForm()
     if form.validate_on_submit():
         try:
-            team_id = int(request.form["default_team"]) if request.form.get("default_team") else None
+            team_id = parse_id(request.form["default_team"]) if request.form.get("default_team") else None
             categories.create_category(session, current_user, form.name.data, team_id)
         except (ValidationError, ValueError) as error:
             flash(getattr(error, "detail", "Choose a team from the list."), "danger")
@@ -135,7 +136,7 @@ def categories_page() -> Response | str | tuple[str, int]:
     ), 422 if request.method == "POST" else 200
 
 
-@bp.post("/categories/<int:category_id>")
+@bp.post("/categories/<id:category_id>")
 def update_category(category_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         team = request.form.get("default_team")
@@ -145,7 +146,7 @@ def update_category(category_id: int) -> Response:
                 db.session(),
                 current_user,
                 category_id,
-                default_team_id=int(team) if team else None,
+                default_team_id=parse_id(team) if team else None,
                 clear_default_team=team == "",
                 is_active=None if active is None else active == "1",
             )

@@ -92,3 +92,23 @@ class Team(Base):
 
     def __repr__(self) -> str:
         return f"<Team {self.id} {self.name}>"
+
+
+class ApiToken(Base):
+    """A personal API token. Only a SHA-256 of the secret is kept: the secret is 256 random bits, so a
+    fast hash is enough (no dictionary to attack), and look-up by hash is one indexed query."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the secret, to recognise a token in a list without revealing it.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

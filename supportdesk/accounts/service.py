@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supportdesk import clock
-from supportdesk.accounts.models import Role, Team, User
+from supportdesk.accounts.models import ApiToken, Role, Team, User
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from supportdesk.db import ID_MAX, get_by_id
 from supportdesk.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 
@@ -81,7 +82,7 @@ def update_user(
     full_name: str | None = None,
 ) -> User:
     policy.require_desk_manager(actor)
-    user = session.get(User, user_id)
+    user = get_by_id(session, User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} was not found.")
     if user.id == actor.id and (is_active is False or (role is not None and role is not Role.ADMIN)):
@@ -99,8 +100,21 @@ def update_user(
         user.role = role
     if is_active is not None:
         user.is_active = is_active
+        if not is_active:
+            _revoke_tokens(user)
     session.commit()
     return user
+
+
+def _revoke_tokens(user: User) -> None:
+    """A deactivated user's API tokens stop working now, not just while they stay deactivated."""
+    session = Session.object_session(user)
+    assert session is not None
+    now = clock.now()
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
 
 
 def list_users(session: Session, actor: User) -> list[User]:
@@ -133,16 +147,39 @@ def create_team(session: Session, actor: User, name: str) -> Team:
 
 def set_team_members(session: Session, actor: User, team_id: int, user_ids: list[int]) -> Team:
     policy.require_desk_manager(actor)
-    team = session.get(Team, team_id)
+    team = get_by_id(session, Team, team_id)
     if team is None:
         raise NotFound(f"Team {team_id} was not found.")
-    users = list(session.scalars(select(User).where(User.id.in_(user_ids)))) if user_ids else []
+    wanted = [i for i in set(user_ids) if 1 <= i <= ID_MAX]
+    users = list(session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
     if len(users) != len(set(user_ids)):
         raise ValidationError.single("user_ids", "some of these users do not exist")
     if any(not u.is_staff for u in users):
         raise ValidationError.single("user_ids", "only technicians and admins can join a team")
     team.members = users
     session.commit()
+    return team
+
+
+def rename_team(session: Session, actor: User, team_id: int, name: str) -> Team:
+    policy.require_desk_manager(actor)
+    team = get_by_id(session, Team, team_id)
+    if team is None:
+        raise NotFound(f"Team {team_id} was not found.")
+    team.name = _clean_name(name, "name")
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError.single("name", "a team with this name already exists") from None
+    return team
+
+
+def get_team(session: Session, actor: User, team_id: int) -> Team:
+    policy.require_desk_manager(actor)
+    team = get_by_id(session, Team, team_id)
+    if team is None:
+        raise NotFound(f"Team {team_id} was not found.")
     return team
 
 

@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from supportdesk.accounts import service
+from supportdesk.accounts import service, tokens
 from supportdesk.db import db
+from supportdesk.errors import ValidationError
 
 bp = Blueprint("accounts", __name__)
 
@@ -35,6 +36,40 @@ def login() -> Response | str | tuple[str, int]:
         flash("That email and password do not match an active account.", "danger")
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
+
+
+class TokenForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Token name", validators=[DataRequired(), Length(max=80)])
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens() -> str | tuple[str, int]:
+    """Create and revoke personal API tokens; a new token's secret is shown once, on this response."""
+    session = db.session()
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            _, secret = tokens.issue_token_for(session, current_user, form.name.data)
+        except ValidationError as error:
+            flash(error.detail, "danger")
+        else:
+            form = TokenForm(formdata=None)
+    status = 422 if form.errors else 200
+    response_body = render_template(
+        "accounts/tokens.html", form=form, secret=secret, tokens=tokens.list_tokens(session, current_user)
+    )
+    return response_body, status
+
+
+@bp.post("/account/tokens/<id:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int) -> Response:
+    if FlaskForm().validate_on_submit():
+        tokens.revoke_token(db.session(), current_user, token_id)
+        flash("Token revoked: scripts using it are signed out.", "success")
+    return redirect(url_for("accounts.api_tokens"))  # type: ignore[return-value]
 
 
 @bp.post("/logout")

@@ -16,7 +16,7 @@ from supportdesk.web import file_store
 bp = Blueprint("attachments", __name__)
 
 
-@bp.get("/tickets/<int:number>/attachments/<int:attachment_id>")
+@bp.get("/tickets/<id:number>/attachments/<id:attachment_id>")
 @login_required
 def download(number: int, attachment_id: int) -> Response:
     session = db.session()

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from supportdesk.accounts.models import Team, User
+from supportdesk.db import get_by_id
 from supportdesk.errors import NotFound, ValidationError
 from supportdesk.tickets import policy
 from supportdesk.tickets.models import Category
@@ -38,7 +39,7 @@ def update_category(
     is_active: bool | None = None,
 ) -> Category:
     policy.require_desk_manager(actor)
-    category = session.get(Category, category_id)
+    category = get_by_id(session, Category, category_id)
     if category is None:
         raise NotFound(f"Category {category_id} was not found.")
     if name is not None:
@@ -56,7 +57,7 @@ def update_category(
 def _team(session: Session, team_id: int | None) -> Team | None:
     if team_id is None:
         return None
-    team = session.get(Team, team_id)
+    team = get_by_id(session, Team, team_id)
     if team is None:
         raise ValidationError.single("default_team_id", "no team has this id")
     return team

@@ -18,7 +18,7 @@ from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, Ver
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Category
 from supportdesk.tickets.service import TicketChanges, TicketFilters
-from supportdesk.web import desk_rules, file_store, form_errors, uploads_from
+from supportdesk.web import desk_rules, file_store, form_errors, parse_id, uploads_from
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -60,7 +60,7 @@ def bulk() -> Response:
         flash("Choose tickets and what to change.", "warning")
         return redirect(back)
     try:
-        numbers = [int(n) for n in request.form.getlist("tickets")]
+        numbers = [parse_id(n) for n in request.form.getlist("tickets")]
         changes = _bulk_change(form.change.data)
         result = service.bulk_update(db.session(), current_user, numbers, changes, desk_rules())
     except (ValueError, ValidationError) as error:
@@ -74,12 +74,12 @@ def bulk() -> Response:
     return redirect(back)
 
 
-@bp.get("/tickets/<int:number>")
+@bp.get("/tickets/<id:number>")
 def ticket(number: int) -> str:
     return _workspace(number)
 
 
-@bp.post("/tickets/<int:number>/reply")
+@bp.post("/tickets/<id:number>/reply")
 def reply(number: int) -> Response | tuple[str, int]:
     form = ReplyForm()
     if form.validate_on_submit():
@@ -104,7 +104,7 @@ def reply(number: int) -> Response | tuple[str, int]:
     return _workspace(number, reply_form=form), 422
 
 
-@bp.post("/tickets/<int:number>/update")
+@bp.post("/tickets/<id:number>/update")
 def update(number: int) -> Response | tuple[str, int]:
     form = TicketFieldsForm()
     _Choices.load().fill(form)
@@ -120,7 +120,7 @@ def update(number: int) -> Response | tuple[str, int]:
     return _apply(number, changes, form.version.data)
 
 
-@bp.post("/tickets/<int:number>/assign-to-me")
+@bp.post("/tickets/<id:number>/assign-to-me")
 def assign_to_me(number: int) -> Response | tuple[str, int]:
     form = VersionForm()
     if not form.validate_on_submit():
@@ -223,9 +223,9 @@ def _narrow(filters: TicketFilters) -> TicketFilters:
         changes: dict[str, object] = {
             "statuses": frozenset(Status(s) for s in params.getlist("status") if s),
             "priorities": frozenset(Priority(p) for p in params.getlist("priority") if p),
-            "team_ids": frozenset({int(params["team"])}) if params.get("team") else frozenset(),
-            "category_id": int(params["category"]) if params.get("category") else None,
-            "requester_id": int(params["requester"]) if params.get("requester") else None,
+            "team_ids": frozenset({parse_id(params["team"])}) if params.get("team") else frozenset(),
+            "category_id": parse_id(params["category"]) if params.get("category") else None,
+            "requester_id": parse_id(params["requester"]) if params.get("requester") else None,
             "assignee": _assignee_filter(params.get("assignee")),
         }
     except ValueError:
@@ -237,13 +237,13 @@ def _narrow(filters: TicketFilters) -> TicketFilters:
 def _assignee_filter(value: str | None) -> int | str | None:
     if value in (None, "", "me", "none"):
         return value or None
-    return int(value)
+    return parse_id(value)
 
 
 def _bulk_change(change: str) -> TicketChanges:
     kind, _, value = change.partition(":")
     if kind == "assign":
-        return TicketChanges(assignee_id=None if value == "none" else int(value))
+        return TicketChanges(assignee_id=None if value == "none" else parse_id(value))
     if kind == "status":
         return TicketChanges(status=Status(value))
     if kind == "priority":

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
+from supportdesk.web import parse_id
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
@@ -26,16 +27,16 @@ def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]
 
 
-def _optional_int(value: object) -> int | None:
+def _optional_id(value: object) -> int | None:
     if value in (None, "", "None"):
         return None
-    return int(str(value))
+    return parse_id(str(value))
 
 
 class NewTicketForm(FlaskForm):  # type: ignore[misc]
     subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
-    category = SelectField("Category", coerce=_optional_int, validators=[Optional()])
+    category = SelectField("Category", coerce=_optional_id, validators=[Optional()])
     priority = SelectField("Priority", default=Priority.NORMAL.value)
     attachments = MultipleFileField("Attachments")
 
@@ -60,9 +61,9 @@ class RequesterReplyForm(FlaskForm):  # type: ignore[misc]
 class TicketFieldsForm(FlaskForm):  # type: ignore[misc]
     status = SelectField("Status", choices=options((s.value, s.label) for s in Status))
     priority = SelectField("Priority", choices=options((p.value, p.value.capitalize()) for p in Priority))
-    assignee = SelectField("Assignee", coerce=_optional_int)
-    team = SelectField("Team", coerce=_optional_int)
-    category = SelectField("Category", coerce=_optional_int)
+    assignee = SelectField("Assignee", coerce=_optional_id)
+    team = SelectField("Team", coerce=_optional_id)
+    category = SelectField("Category", coerce=_optional_id)
     version = IntegerField(validators=[InputRequired()])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Sequence, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Sequence, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import Team, User, enum_column
@@ -131,3 +131,19 @@ class TicketEvent(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
     comment: Mapped[Comment | None] = relationship()
+
+
+class CreationKey(Base):
+    """An idempotency key: the first ticket a user created with this key (the API's Idempotency-Key
+    header, the new-ticket form's hidden token), so a retried request returns it instead of a second."""
+
+    __tablename__ = "creation_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_creation_keys_user_id_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    # A digest of the request, so the same key with a different request is refused, not confused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

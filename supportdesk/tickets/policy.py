@@ -79,3 +79,8 @@ def may_manage_desk(actor: User) -> bool:
 def require_desk_manager(actor: User) -> None:
     if not may_manage_desk(actor):
         raise PermissionDenied("Only admins can manage users, teams and categories.")
+
+
+def require_desk_member(actor: User) -> None:
+    if not may_use_desk(actor):
+        raise PermissionDenied("Only the desk can read this.")

@@ -84,7 +84,7 @@ def similar() -> str:
     return render_template("portal/_similar.html", matches=matches)
 
 
-@bp.get("/tickets/<int:number>")
+@bp.get("/tickets/<id:number>")
 @login_required
 def ticket(number: int) -> Response | str:
     if policy.may_use_desk(current_user):
@@ -92,7 +92,7 @@ def ticket(number: int) -> Response | str:
     return _ticket_page(number)
 
 
-@bp.post("/tickets/<int:number>/reply")
+@bp.post("/tickets/<id:number>/reply")
 @login_required
 def reply(number: int) -> Response | str | tuple[str, int]:
     form = RequesterReplyForm()
@@ -109,7 +109,7 @@ def reply(number: int) -> Response | str | tuple[str, int]:
     return _ticket_page(number, reply_form=form), 422
 
 
-@bp.post("/tickets/<int:number>/<any(close, reopen):action>")
+@bp.post("/tickets/<id:number>/<any(close, reopen):action>")
 @login_required
 def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
     form = VersionForm()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +23,7 @@ from supportdesk import clock
 from supportdesk.accounts.models import Team, User
 from supportdesk.attachments import service as attachments
 from supportdesk.attachments.service import FileStore, Upload
+from supportdesk.db import ID_MAX, get_by_id
 from supportdesk.errors import (
     Conflict,
     FieldError,
@@ -39,6 +42,7 @@ from supportdesk.tickets.models import (
     SUBJECT_MAX,
     Category,
     Comment,
+    CreationKey,
     EventKind,
     Ticket,
     TicketEvent,
@@ -138,6 +142,8 @@ class TicketPage:
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
     """The ticket, or NotFound when it does not exist or `actor` may not see it (never "forbidden",
     which would confirm that it exists)."""
+    if not 1 <= number <= ID_MAX:
+        raise NotFound(f"Ticket #{number} was not found.")
     ticket = session.scalars(
         policy.visible_tickets(actor)
         .where(Ticket.number == number)
@@ -286,8 +292,18 @@ def create_ticket(
     assignee_id: int | None = None,
     uploads: Sequence[Upload] = (),
     files: FileStore | None = None,
+    creation_key: str | None = None,
 ) -> Ticket:
+    """Raise a ticket. With a `creation_key`, a retry of the same request returns the ticket the first
+    attempt created instead of raising a second one (the same key with a different request is refused)."""
     _require_active(actor)
+    fingerprint = _fingerprint(
+        subject, description, priority, category_id, requester_id, team_id, assignee_id
+    )
+    if creation_key is not None:
+        earlier = _ticket_for_key(session, actor, creation_key, fingerprint)
+        if earlier is not None:
+            return earlier
     errors: list[FieldError] = []
     subject = _clean_subject(subject, errors)
     description = _clean_text(description, "description", DESCRIPTION_MAX, errors, required=False)
@@ -318,7 +334,6 @@ def create_ticket(
         team = category.default_team
     now = clock.now()
     ticket = Ticket(
-        number=_next_ticket_number(session),
         subject=subject,
         description=description,
         priority=priority,
@@ -330,13 +345,42 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
     _record(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
-    session.flush()  # the ticket's id, for its search text and attachments
+    _insert_numbered(session, ticket)
     search.index_new_ticket(session, ticket)
     _store_uploads(session, files, actor, ticket, uploads, None)
-    session.commit()
+    if creation_key is not None:
+        session.add(
+            CreationKey(user_id=actor.id, key=creation_key, fingerprint=fingerprint, ticket_id=ticket.id)
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent retry with the same key committed first: answer with its ticket.
+        session.rollback()
+        earlier = _ticket_for_key(session, actor, creation_key, fingerprint) if creation_key else None
+        if earlier is None:
+            raise
+        return earlier
     return ticket
+
+
+def _fingerprint(*parts: object) -> str:
+    raw = json.dumps([p.value if isinstance(p, enum.Enum) else p for p in parts], separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _ticket_for_key(session: Session, actor: User, key: str, fingerprint: str) -> Ticket | None:
+    if not key or len(key) > 200:
+        raise ValidationError.single("Idempotency-Key", "must be 1 to 200 characters")
+    row = session.scalars(
+        select(CreationKey).where(CreationKey.user_id == actor.id, CreationKey.key == key)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise ValidationError.single("Idempotency-Key", "was already used for a different request")
+    return get_by_id(session, Ticket, row.ticket_id)
 
 
 def update_ticket(
@@ -619,7 +663,7 @@ def _clean_text(text: str, name: str, limit: int, errors: list[FieldError], *, r
 
 
 def _load_requester(session: Session, user_id: int, errors: list[FieldError]) -> User | None:
-    user = session.get(User, user_id)
+    user = get_by_id(session, User, user_id)
     if user is None or not user.is_active:
         errors.append(FieldError("requester_id", "no active user has this id"))
         return None
@@ -627,7 +671,7 @@ def _load_requester(session: Session, user_id: int, errors: list[FieldError]) ->
 
 
 def _load_assignee(session: Session, user_id: int, errors: list[FieldError]) -> User | None:
-    user = session.get(User, user_id)
+    user = get_by_id(session, User, user_id)
     if user is None or not policy.may_be_assigned(user):
         errors.append(FieldError("assignee_id", "must be an active technician or admin"))
         return None
@@ -635,18 +679,34 @@ def _load_assignee(session: Session, user_id: int, errors: list[FieldError]) -> 
 
 
 def _load_team(session: Session, team_id: int, errors: list[FieldError]) -> Team | None:
-    team = session.get(Team, team_id)
+    team = get_by_id(session, Team, team_id)
     if team is None:
         errors.append(FieldError("team_id", "no team has this id"))
     return team
 
 
 def _load_category(session: Session, category_id: int, errors: list[FieldError]) -> Category | None:
-    category = session.get(Category, category_id)
+    category = get_by_id(session, Category, category_id)
     if category is None or not category.is_active:
         errors.append(FieldError("category_id", "no active category has this id"))
         return None
     return category
+
+
+def _insert_numbered(session: Session, ticket: Ticket, attempts: int = 5) -> None:
+    """Give the ticket the next number and insert it (flushed, so it has its id). On SQLite two writers
+    can pick the same highest-plus-one; the unique index refuses the second, which takes the next."""
+    for attempt in range(attempts):
+        ticket.number = _next_ticket_number(session)
+        session.add(ticket)
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            if attempt == attempts - 1:
+                raise
+        else:
+            return
 
 
 def _next_ticket_number(session: Session) -> int:

@@ -1,0 +1,111 @@
+"""The account API's request and response shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from supportdesk.accounts.models import Role
+from supportdesk.apikit import Schema
+from supportdesk.db import ID_MAX
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class TokenCreate(Schema):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+    name: Name
+
+
+class TokenCreated(Schema):
+    id: int
+    token: str = Field(description="Shown once: store it now.")
+    name: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+
+
+class TokenList(Schema):
+    items: list[TokenOut]
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    is_active: bool
+    team_ids: list[int]
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class UserList(Schema):
+    items: list[UserOut]
+
+
+class UserCreate(Schema):
+    email: str = Field(min_length=3, max_length=254)
+    full_name: str = Field(min_length=1, max_length=120)
+    role: Role = Role.REQUESTER
+    password: str = Field(min_length=8, max_length=1024)
+
+
+class UserPatch(Schema):
+    full_name: str | None = Field(default=None, min_length=1, max_length=120)
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    member_ids: list[int]
+
+
+class TeamList(Schema):
+    items: list[TeamOut]
+
+
+class TeamCreate(Schema):
+    name: Name
+
+
+class TeamPatch(Schema):
+    name: Name | None = None
+    member_ids: list[Id] | None = Field(default=None, max_length=500)
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    default_team_id: int | None
+    is_active: bool
+
+
+class CategoryList(Schema):
+    items: list[CategoryOut]
+
+
+class CategoryCreate(Schema):
+    name: Name
+    default_team_id: Id | None = None
+
+
+class CategoryPatch(Schema):
+    name: Name | None = None
+    default_team_id: Id | None = None
+    is_active: bool | None = None

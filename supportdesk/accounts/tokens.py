@@ -1,0 +1,104 @@
+"""API tokens: issued against a password, shown once, stored hashed, expiring and revocable. A token
+stops working when its user is deactivated."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from supportdesk import clock
+from supportdesk.accounts import service as accounts
+from supportdesk.accounts.models import ApiToken, User
+from supportdesk.errors import NotFound, PermissionDenied, ValidationError
+
+TOKEN_PREFIX = "sd_"  # noqa: S105 - a marker, not a secret
+DEFAULT_LIFETIME = timedelta(days=90)
+# Writing last_used_at on every request would turn every API read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, email: str, password: str, name: str, lifetime: timedelta = DEFAULT_LIFETIME
+) -> tuple[ApiToken, str]:
+    """A new token for the user with these credentials: (the stored token, the secret to show once)."""
+    name = _clean_name(name)
+    user = accounts.authenticate(session, email, password)
+    if user is None:
+        raise PermissionDenied("That email and password do not match an active account.")
+    return issue_token_for(session, user, name, lifetime)
+
+
+def issue_token_for(
+    session: Session, user: User, name: str, lifetime: timedelta = DEFAULT_LIFETIME
+) -> tuple[ApiToken, str]:
+    """A new token for a user already signed in (the profile page)."""
+    name = _clean_name(name)
+    if not user.is_active:
+        raise PermissionDenied("This account is deactivated.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    token = ApiToken(
+        user=user,
+        name=name,
+        token_hash=_digest(secret),
+        prefix=secret[:10],
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(token)
+    session.commit()
+    return token, secret
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 80:
+        raise ValidationError.single("name", "must be 1 to 80 characters")
+    return cleaned
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user a live token belongs to, or None."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _digest(secret)).options(joinedload(ApiToken.user))
+    ).one_or_none()
+    now = clock.now()
+    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.commit()
+    return token.user
+
+
+def list_tokens(session: Session, actor: User) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.id)
+        )
+    )
+
+
+def revoke_token(session: Session, actor: User, token_id: int) -> None:
+    """Revoke one of the actor's own tokens; anyone else's is "not found"."""
+    token = session.scalars(
+        select(ApiToken).where(
+            ApiToken.id == token_id, ApiToken.user_id == actor.id, ApiToken.revoked_at.is_(None)
+        )
+    ).one_or_none()
+    if token is None:
+        raise NotFound(f"Token {token_id} was not found.")
+    token.revoked_at = clock.now()
+    session.commit()
