@@ -21,6 +21,8 @@ test: install-dev assets browser
 	$(BIN)/ruff check supportdesk tests migrations
 	$(BIN)/ruff format --check supportdesk tests
 	$(BIN)/mypy
+	$(BIN)/bandit -q -r supportdesk -lll
+	$(BIN)/python -m tests.dependency_audit
 	$(BIN)/python -m tests.preflight
 	$(BIN)/pytest -p no:cacheprovider --junitxml=reports/junit.xml \
 		--cov=supportdesk --cov-branch --cov-report=term --cov-report=xml:reports/coverage.xml \

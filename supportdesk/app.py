@@ -16,6 +16,7 @@ from supportdesk.attachments import views as attachment_views
 from supportdesk.config import Config
 from supportdesk.db import db
 from supportdesk.errors import register_error_handlers
+from supportdesk.ratelimit import limiter
 from supportdesk.tickets import desk, portal, preview
 
 csrf = CSRFProtect()
@@ -42,6 +43,8 @@ def create_app(config: Config | None = None) -> Flask:
     )
     db.init_app(app, config.database_url)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+    app.config["RATELIMIT_STORAGE_URI"] = config.ratelimit_storage_uri
+    limiter.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     register_error_handlers(app)

@@ -27,6 +27,9 @@ class Config:
     max_ticket_bytes: int
     session_cookie_secure: bool
     attachments_path: Path
+    ratelimit_storage_uri: str
+    login_limit_per_account: str
+    login_limit_per_address: str
 
     @property
     def is_production(self) -> bool:
@@ -52,6 +55,9 @@ class Config:
             max_ticket_bytes=_positive_int(environ, "MAX_TICKET_BYTES", 50 * 1024 * 1024),
             session_cookie_secure=env == "production",
             attachments_path=Path(environ.get("ATTACHMENTS_DIR") or instance_path / "attachments").resolve(),
+            ratelimit_storage_uri=environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+            login_limit_per_account=environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour"),
+            login_limit_per_address=environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter, Map
@@ -97,11 +97,27 @@ def _security_headers(response: Response) -> Response:
         "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
     )
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["SUPPORTDESK"].is_production:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response
+
+
+def _refuse_null_bytes() -> None:
+    """No text the desk stores may hold NUL (PostgreSQL refuses it, and nothing legitimate sends it):
+    refuse it at the door with a clear 400 instead of failing deep inside a query."""
+    raw_json = request.get_data(cache=True) if request.is_json else b""
+    if (
+        b"%00" in request.query_string
+        or any("\x00" in value for values in request.form.listvalues() for value in values)
+        or b"\\u0000" in raw_json.lower()
+        or b"\x00" in raw_json
+    ):
+        abort(400, description="Text may not contain null bytes.")
 
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
+    app.before_request(_refuse_null_bytes)
     app.jinja_env.filters["time"] = time_tag
     app.jinja_env.filters["status_badge"] = status_badge
     app.jinja_env.filters["priority_badge"] = priority_badge

@@ -30,7 +30,7 @@ def test_healthz_is_503_when_the_database_does_not_answer(app_without_database):
 def test_pages_say_service_unavailable_when_the_database_is_down(app_without_database):
     client = app_without_database.test_client()
     with client.session_transaction() as cookie_session:
-        cookie_session["_user_id"] = "1"
+        cookie_session["_user_id"] = "1.0"
         cookie_session["_fresh"] = True
     response = client.get("/portal/")
     assert response.status_code == 503
@@ -83,3 +83,10 @@ def test_relative_times_read_naturally():
     assert relative_time(now - timedelta(days=40), now) == "1 month ago"
     assert relative_time(now + timedelta(days=2), now) == "in 2 days"
     assert relative_time(None, now) == ""
+
+
+def test_the_api_answers_503_problems_when_the_database_is_down(app_without_database):
+    response = app_without_database.test_client().get("/api/v1/me", headers={"Authorization": "Bearer sd_x"})
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["title"] == "Service unavailable"

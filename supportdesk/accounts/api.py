@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 from flask import Response
 
+from supportdesk import ratelimit
 from supportdesk.accounts import service, tokens
 from supportdesk.accounts.models import ApiToken, Team, User
 from supportdesk.accounts.schemas import (
@@ -82,6 +83,8 @@ def category_out(category: Category) -> CategoryOut:
     responses={201: TokenCreated},
     authenticated=False,
 )
+@ratelimit.per_account
+@ratelimit.per_address
 def create_token(body: TokenCreate) -> Response:
     token, secret = tokens.issue_token(db.session(), body.email, body.password, body.name)
     created = TokenCreated(

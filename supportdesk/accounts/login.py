@@ -7,7 +7,7 @@ from flask_login import LoginManager
 from werkzeug.wrappers import Response as BaseResponse
 
 from supportdesk.accounts.models import User
-from supportdesk.db import db
+from supportdesk.db import db, get_by_id
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -17,12 +17,16 @@ login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """A deactivated user's session ends on their next request."""
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie ("<id>.<epoch>"); a deactivated user's sessions, and sessions from
+    before their last sign-out or password change, end on their next request."""
+    user_id, _, epoch = session_id.partition(".")
+    if not user_id.isdigit() or not epoch.isdigit():
         return None
-    user = db.session().get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    user = get_by_id(db.session(), User, int(user_id))
+    if user is None or not user.is_active or user.session_epoch != int(epoch):
+        return None
+    return user
 
 
 @login_manager.unauthorized_handler

@@ -50,6 +50,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's identity: raising it ends all of the user's sessions at once (sign-out,
+    # password change, deactivation), although session cookies are kept by the browsers.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     teams: Mapped[list[Team]] = relationship(
         secondary=team_members, back_populates="members", order_by="Team.name"
@@ -65,7 +68,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_epoch}"
 
     @property
     def is_staff(self) -> bool:

@@ -15,7 +15,8 @@ from supportdesk.db import ID_MAX, get_by_id
 from supportdesk.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# ASCII only: a Cyrillic "a" (U+0430) in "admin@example.com" would make a look-alike of a real account.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 def normalise_email(email: str) -> str:
@@ -38,6 +39,25 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user.last_login_at = clock.now()
     session.commit()
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Every session of `user`, in every browser, ends on its next request."""
+    user.session_epoch += 1
+    session.commit()
+
+
+def change_password(session: Session, actor: User, current_password: str, new_password: str) -> User:
+    """A new password ends every other session and revokes every API token of the user."""
+    if not verify_password(actor.password_hash, current_password):
+        raise ValidationError.single("current_password", "is not your current password")
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError.single("new_password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    actor.password_hash = hash_password(new_password)
+    actor.session_epoch += 1
+    _revoke_tokens(actor)
+    session.commit()
+    return actor
 
 
 def register_user(
@@ -102,6 +122,7 @@ def update_user(
         user.is_active = is_active
         if not is_active:
             _revoke_tokens(user)
+            user.session_epoch += 1
     session.commit()
     return user
 

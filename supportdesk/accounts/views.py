@@ -8,11 +8,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
+from supportdesk import ratelimit
 from supportdesk.accounts import service, tokens
 from supportdesk.db import db
 from supportdesk.errors import ValidationError
+from supportdesk.web import form_errors
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,6 +25,8 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@ratelimit.per_account
+@ratelimit.per_address
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("landing"))  # type: ignore[return-value]
@@ -72,9 +76,37 @@ def revoke_api_token(token_id: int) -> Response:
     return redirect(url_for("accounts.api_tokens"))  # type: ignore[return-value]
 
 
+class PasswordForm(FlaskForm):  # type: ignore[misc]
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=1024)])
+    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("new_password")])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str | tuple[str, int]:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = service.change_password(
+                db.session(), current_user, form.current_password.data, form.new_password.data
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            login_user(user)  # this browser stays signed in; every other session and token ends
+            flash(
+                "Password changed. Other browsers are signed out and your API tokens are revoked.", "success"
+            )
+            return redirect(url_for("landing"))  # type: ignore[return-value]
+    return render_template("accounts/password.html", form=form), 422 if form.errors else 200
+
+
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    # Ending the epoch, not just dropping this cookie, so a copied session cookie dies too.
+    service.end_sessions(db.session(), current_user)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
@@ -34,6 +35,8 @@ def _optional_id(value: object) -> int | None:
 
 
 class NewTicketForm(FlaskForm):  # type: ignore[misc]
+    # A fresh token per form: posting the same form twice (double click, retry) raises one ticket.
+    submission = HiddenField(default=lambda: secrets.token_urlsafe(18), validators=[Length(max=64)])
     subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     category = SelectField("Category", coerce=_optional_id, validators=[Optional()])

@@ -63,6 +63,7 @@ def new_ticket() -> Response | str | tuple[str, int]:
                 category_id=form.category.data,
                 uploads=uploads_from(),
                 files=file_store(),
+                creation_key=form.submission.data or None,
             )
         except ValidationError as error:
             form_errors(form, error)

@@ -1,0 +1,224 @@
+"""Deny by default: every route in the app's URL map has a rule here, and each rule is checked for
+anonymous visitors, requesters who do not own the ticket, the wrong role, and requests without a CSRF
+token. A route added without a rule fails the first test."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from tests.conftest import csrf_token, login, page_text
+from tests.security.conftest import SECRET_SUBJECT, snapshot
+
+# endpoint -> rule. Pages: public, signed_in, ticket (owner or desk), desk, admin.
+# API: api_public, api_signed_in, api_ticket, api_desk, api_admin.
+RULES = {
+    "static": "public",
+    "health.healthz": "public",
+    "accounts.login": "public",
+    "apidocs.docs": "public",
+    "apidocs.openapi": "public",
+    "api.create_token": "api_public",
+    "landing": "signed_in",
+    "accounts.logout": "signed_in",
+    "accounts.api_tokens": "signed_in",
+    "accounts.change_password": "signed_in",
+    "accounts.revoke_api_token": "own_token",
+    "portal.home": "signed_in",
+    "portal.new_ticket": "signed_in",
+    "portal.similar": "signed_in",
+    "preview": "signed_in",
+    "portal.ticket": "ticket",
+    "portal.change_status": "ticket",
+    "portal.reply": "ticket",
+    "attachments.download": "ticket",
+    "desk.home": "desk",
+    "desk.bulk": "desk",
+    "desk.ticket": "desk",
+    "desk.assign_to_me": "desk",
+    "desk.reply": "desk",
+    "desk.update": "desk",
+    "admin.users": "admin",
+    "admin.update_user": "admin",
+    "admin.teams": "admin",
+    "admin.team_members": "admin",
+    "admin.categories_page": "admin",
+    "admin.update_category": "admin",
+    "api.me": "api_signed_in",
+    "api.list_tickets": "api_signed_in",
+    "api.create_ticket": "api_signed_in",
+    "api.list_tokens": "api_signed_in",
+    "api.revoke_token": "api_own_token",
+    "api.list_categories": "api_signed_in",
+    "api.get_ticket": "api_ticket",
+    "api.update_ticket": "api_ticket",
+    "api.list_comments": "api_ticket",
+    "api.add_comment": "api_ticket",
+    "api.list_events": "api_ticket",
+    "api.list_teams": "api_desk",
+    "api.list_users": "api_admin",
+    "api.create_user": "api_admin",
+    "api.update_user": "api_admin",
+    "api.create_team": "api_admin",
+    "api.update_team": "api_admin",
+    "api.create_category": "api_admin",
+    "api.update_category": "api_admin",
+}
+
+FORM = {
+    "body": "me too",
+    "subject": "x",
+    "priority": "normal",
+    "status": "closed",
+    "visibility": "public",
+    "version": "1",
+    "change": "priority:urgent",
+    "tickets": "",
+    "role": "admin",
+    "active": "0",
+    "name": "Rogue",
+    "members": "",
+    "default_team": "",
+    "email": "evil@example.com",
+    "full_name": "Evil",
+    "password": "password123",
+    "description": "x",
+}
+JSON = {
+    "api.create_ticket": {"subject": "x"},
+    "api.update_ticket": {"status": "closed"},
+    "api.add_comment": {"body": "me too"},
+    "api.create_user": {
+        "email": "e@example.com",
+        "full_name": "E",
+        "role": "admin",
+        "password": "password123",
+    },
+    "api.update_user": {"role": "admin"},
+    "api.create_team": {"name": "Rogue"},
+    "api.update_team": {"name": "R"},
+    "api.create_category": {"name": "Rogue"},
+    "api.update_category": {"name": "R"},
+}
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def build(app, rule, desk) -> str:
+    values = {
+        "number": desk["number"],
+        "attachment_id": desk["attachment_id"],
+        "token_id": desk["bob_token_id"],
+        "user_id": desk["bob"].id,
+        "team_id": desk["team"].id,
+        "category_id": desk["category"].id,
+        "action": "close",
+        "filename": "css/supportdesk.css",
+    }
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
+
+
+def test_every_route_has_a_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(RULES) == set(), "routes without an authorisation rule"
+    assert set(RULES) - endpoints == set(), "rules for routes that no longer exist"
+
+
+def send(client, method, path, endpoint, token=None, headers=None, csrf=True):
+    headers = dict(headers or {})
+    if endpoint.startswith("api."):
+        kwargs = {"json": JSON.get(endpoint, {})} if method in ("POST", "PATCH") else {}
+        if endpoint == "api.update_ticket":
+            headers["If-Match"] = '"1"'
+        return client.open(path, method=method, headers=headers, **kwargs)
+    data = dict(FORM)
+    if csrf and method == "POST":
+        data["csrf_token"] = token
+    return client.open(path, method=method, data=data if method == "POST" else None)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_or_get_401(app, client, session, desk):
+    token = csrf_token(client, "/login")
+    for rule, method in routes(app):
+        kind = RULES[rule.endpoint]
+        if kind in ("public", "api_public"):
+            continue
+        before = snapshot(session)
+        response = send(client, method, build(app, rule, desk), rule.endpoint, token)
+        if kind.startswith("api_"):
+            assert response.status_code == 401, (method, rule.rule)
+            assert response.mimetype == "application/problem+json"
+        else:
+            assert response.status_code == 302, (method, rule.rule, response.status_code)
+            assert response.headers["Location"].startswith("/login"), (method, rule.rule)
+        assert SECRET_SUBJECT not in page_text(response)
+        assert snapshot(session) == before, (method, rule.rule)
+
+
+@pytest.mark.parametrize("who", ["alice", "tech"])
+def test_the_wrong_user_gets_not_found_and_changes_nothing(app, client, session, desk, who):
+    """Alice (another requester) on Bob's ticket, the desk and admin pages; Tess (technician) on admin."""
+    login(client, desk[who].email)
+    token = csrf_token(client, "/portal/new")
+    refused = {"alice": ("ticket", "desk", "admin", "own_token"), "tech": ("admin", "own_token")}[who]
+    checked = 0
+    for rule, method in routes(app):
+        if RULES[rule.endpoint] not in refused:
+            continue
+        before = snapshot(session)
+        response = send(client, method, build(app, rule, desk), rule.endpoint, token)
+        assert response.status_code == 404, (method, rule.rule, response.status_code)
+        body = page_text(response)
+        assert SECRET_SUBJECT not in body and "payslip" not in body and "HR is involved" not in body
+        assert snapshot(session) == before, (method, rule.rule)
+        checked += 1
+    assert checked >= (8 if who == "tech" else 20)
+
+
+@pytest.mark.parametrize("who", ["alice", "tech"])
+def test_the_api_refuses_the_wrong_user_and_changes_nothing(app, api_as, session, desk, who):
+    api = api_as(desk[who])
+    expected = {
+        "alice": {"api_ticket": 404, "api_desk": 403, "api_admin": 403, "api_own_token": 404},
+        "tech": {"api_admin": 403, "api_own_token": 404},
+    }[who]
+    for rule, method in routes(app):
+        status = expected.get(RULES[rule.endpoint])
+        if status is None:
+            continue
+        before = snapshot(session)
+        response = send(
+            api.client,
+            method,
+            build(app, rule, desk),
+            rule.endpoint,
+            headers={"Authorization": f"Bearer {api.token}"},
+        )
+        assert response.status_code == status, (method, rule.rule, response.status_code)
+        assert SECRET_SUBJECT not in page_text(response)
+        assert snapshot(session) == before, (method, rule.rule)
+
+
+def test_every_state_changing_page_refuses_requests_without_a_csrf_token(app, client, session, desk):
+    login(client, desk["admin"].email)
+    for rule, method in routes(app):
+        if method != "POST" or rule.endpoint.startswith("api."):
+            continue
+        before = snapshot(session)
+        response = send(client, method, build(app, rule, desk), rule.endpoint, csrf=False)
+        assert response.status_code == 400, (rule.rule, response.status_code)
+        assert "CSRF" in page_text(response)
+        assert snapshot(session) == before, rule.rule
+
+
+def test_htmx_calls_need_the_csrf_header(client, desk):
+    login(client, desk["alice"].email)
+    assert client.post("/preview", data={"description": "**x**"}).status_code == 400
+    token = csrf_token(client, "/portal/new")
+    response = client.post("/preview", data={"description": "**x**"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and "<strong>x</strong>" in page_text(response)
