@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test install install-dev assets browser migrate seed clean
+.PHONY: run test install install-dev assets browser migrate seed bench clean
 
 run: install assets migrate seed
 	@echo
@@ -18,8 +18,8 @@ run: install assets migrate seed
 
 test: install-dev assets browser
 	@mkdir -p reports
-	$(BIN)/ruff check supportdesk tests migrations
-	$(BIN)/ruff format --check supportdesk tests
+	$(BIN)/ruff check supportdesk tests migrations bench
+	$(BIN)/ruff format --check supportdesk tests bench
 	$(BIN)/mypy
 	$(BIN)/bandit -q -r supportdesk -lll
 	$(BIN)/python -m tests.dependency_audit
@@ -61,6 +61,10 @@ migrate: install
 
 seed: migrate
 	$(FLASK) seed-demo >/dev/null
+
+# The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000), wrk per endpoint.
+bench: install-dev assets
+	N=$(or $(N),1000000) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) reports .coverage .mypy_cache .ruff_cache .hypothesis

@@ -53,7 +53,9 @@ class Config:
             reopen_window_days=_positive_int(environ, "REOPEN_WINDOW_DAYS", 14),
             max_file_bytes=_positive_int(environ, "MAX_FILE_BYTES", 10 * 1024 * 1024),
             max_ticket_bytes=_positive_int(environ, "MAX_TICKET_BYTES", 50 * 1024 * 1024),
-            session_cookie_secure=env == "production",
+            # Secure cookies in production; SESSION_COOKIE_SECURE=0 only for plain-HTTP loopback benchmarks.
+            session_cookie_secure=environ.get("SESSION_COOKIE_SECURE", "1" if env == "production" else "0")
+            == "1",
             attachments_path=Path(environ.get("ATTACHMENTS_DIR") or instance_path / "attachments").resolve(),
             ratelimit_storage_uri=environ.get("RATELIMIT_STORAGE_URI", "memory://"),
             login_limit_per_account=environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour"),

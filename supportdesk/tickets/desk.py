@@ -34,7 +34,7 @@ def _desk_only() -> None:
 def home() -> str:
     session = db.session()
     view = queues.parse_view(request.args.get("view"))
-    filters = _narrow(queues.view_filters(view, current_user))
+    filters = _narrow(queues.view_filters(view))
     sort = service.Sort.parse(request.args.get("sort") or "-updated_at")
     page = service.list_tickets(
         session, current_user, filters, sort, service.PageRequest(cursor=request.args.get("cursor") or None)

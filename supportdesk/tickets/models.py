@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Sequence, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Sequence, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import Team, User, enum_column
 from supportdesk.db import Base, UTCDateTime, utcnow
 from supportdesk.tickets.lifecycle import Priority, Status
 
+ACTIVE_SQL = "status IN ('new', 'on_hold', 'open', 'pending')"
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 20_000
 COMMENT_MAX = 20_000
@@ -45,6 +46,14 @@ class Ticket(Base):
         Index("ix_tickets_team_id_status", "team_id", "status"),
         Index("ix_tickets_requester_id_updated_at", "requester_id", "updated_at"),
         Index("ix_tickets_category_id", "category_id"),
+        # The desk's views list the few active tickets newest first: walking this small index in order
+        # answers them without sorting every active ticket (most of a desk's tickets are closed).
+        Index(
+            "ix_tickets_active_updated_at",
+            "updated_at",
+            postgresql_where=text(ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

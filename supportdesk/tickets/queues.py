@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from supportdesk import clock
@@ -21,7 +21,7 @@ from supportdesk.errors import NotFound
 from supportdesk.tickets import policy
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
 from supportdesk.tickets.models import Ticket
-from supportdesk.tickets.service import TicketFilters
+from supportdesk.tickets.service import TicketFilters, teams_of
 
 RECENTLY_RESOLVED = timedelta(days=7)
 COUNT_TTL_SECONDS = 10.0
@@ -57,14 +57,13 @@ def parse_view(value: str | None) -> QueueView:
         raise NotFound("There is no such queue view.") from None
 
 
-def view_filters(view: QueueView, actor: User) -> TicketFilters:
+def view_filters(view: QueueView) -> TicketFilters:
     """The filters a view stands for; the user's own filters narrow it further."""
     active = frozenset(ACTIVE_STATUSES)
-    team_ids = frozenset(t.id for t in actor.teams) or frozenset({-1})
     return {
         QueueView.UNASSIGNED: TicketFilters(statuses=active, assignee="none"),
         QueueView.MINE: TicketFilters(statuses=active, assignee="me"),
-        QueueView.MY_TEAMS: TicketFilters(statuses=active, team_ids=team_ids),
+        QueueView.MY_TEAMS: TicketFilters(statuses=active, my_teams=True),
         QueueView.ALL_OPEN: TicketFilters(statuses=active),
         QueueView.WAITING: TicketFilters(statuses=frozenset({Status.PENDING, Status.ON_HOLD})),
         QueueView.RECENTLY_RESOLVED: TicketFilters(
@@ -105,12 +104,11 @@ def forget_counts() -> None:
 
 
 def _count(session: Session, actor: User) -> dict[QueueView, int]:
-    team_ids = [t.id for t in actor.teams]
     active = Ticket.status.in_(sorted(ACTIVE_STATUSES))
     resolved_recently = and_(
         Ticket.status == Status.RESOLVED, Ticket.updated_at >= clock.now() - RECENTLY_RESOLVED
     )
-    in_my_teams: ColumnElement[bool] = Ticket.team_id.in_(team_ids) if team_ids else ~true()
+    in_my_teams = Ticket.team_id.in_(teams_of(actor))
 
     def tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

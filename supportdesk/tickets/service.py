@@ -14,13 +14,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportdesk import clock
-from supportdesk.accounts.models import Team, User
+from supportdesk.accounts.models import Team, User, team_members
 from supportdesk.attachments import service as attachments
 from supportdesk.attachments.service import FileStore, Upload
 from supportdesk.db import ID_MAX, get_by_id
@@ -89,6 +89,8 @@ class TicketFilters:
     assignee: int | str | None = None
     requester_id: int | None = None
     team_ids: frozenset[int] = frozenset()
+    # Tickets of the teams the actor belongs to (the "My teams" view), resolved inside the query.
+    my_teams: bool = False
     category_id: int | None = None
     text: str | None = None
     updated_since: datetime | None = None
@@ -771,12 +773,19 @@ def _filter_clauses(session: Session, actor: User, filters: TicketFilters) -> It
         yield Ticket.requester_id == filters.requester_id
     if filters.team_ids:
         yield Ticket.team_id.in_(sorted(filters.team_ids))
+    if filters.my_teams:
+        yield Ticket.team_id.in_(teams_of(actor))
     if filters.category_id is not None:
         yield Ticket.category_id == filters.category_id
     if filters.updated_since is not None:
         yield Ticket.updated_at >= filters.updated_since
     if filters.text and filters.text.strip():
         yield _text_clause(session, actor, filters.text)
+
+
+def teams_of(actor: User) -> Select[tuple[int]]:
+    """The ids of the actor's teams, as a subquery (no extra round trip to load them)."""
+    return select(team_members.c.team_id).where(team_members.c.user_id == actor.id)
 
 
 def _text_clause(session: Session, actor: User, text: str) -> ColumnElement[bool]:

@@ -1,0 +1,321 @@
+"""`make bench`: seed PostgreSQL with N tickets, serve SupportDesk as in production (gunicorn, 4 sync
+workers, DEBUG off) beside a bare Flask ceiling app, load each endpoint with wrk, and report req/s, p50,
+p99, errors, ratio to the ceiling's /page, SQL statements per request, worker memory, seed time and
+database size against the budgets. Writes bench/results/<date>-<N>.md and .json."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import date
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import event
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+N = int(os.environ.get("N", "1000000"))
+DURATION = os.environ.get("DURATION", "10s")
+CONNECTIONS = os.environ.get("CONNECTIONS", "16")
+APP_PORT, CEILING_PORT = 5101, 5102
+PASSWORD = "bench1234"  # noqa: S105 - the benchmark's own throwaway accounts
+
+
+def main() -> int:
+    database = f"supportdesk_bench_{N}"
+    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SUPPORTDESK_ENV": "production",
+        "SUPPORTDESK_INSTANCE": tempfile.mkdtemp(),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+        "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
+        "SESSION_COOKIE_SECURE": "0",
+    }  # plain HTTP on loopback
+    seed_stats = prepare(url, database, env)
+    servers = [
+        serve("supportdesk.app:create_app()", APP_PORT, env),
+        serve("bench.ceiling:app", CEILING_PORT, env),
+    ]
+    try:
+        results = measure(env)
+        rss = worker_rss_mb(servers[0])
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+    with psycopg.connect(ADMIN_URL) as conn:
+        size = conn.execute("SELECT pg_size_pretty(pg_database_size(%s))", (database,)).fetchone()[0]
+    report(results, seed_stats, rss, size)
+    return 0
+
+
+def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
+    """Reuse a seeded database of this size if one exists (seeding 1M takes minutes); else build it."""
+    upgrade = [str(BIN / "flask"), "--app", "supportdesk.app:create_app", "db", "upgrade"]
+    marker = Path(ROOT, "bench", "results", f".seed-{N}.json")
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if exists and marker.exists() and os.environ.get("RESEED") != "1":
+            subprocess.run(upgrade, env=env, check=True, capture_output=True)
+            return dict(json.loads(marker.read_text()))
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    subprocess.run(upgrade, env=env, check=True, capture_output=True)
+    from bench.seed import seed
+
+    stats = seed(url, N)
+    marker.write_text(json.dumps(stats))
+    return stats
+
+
+def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/{'ok' if 'ceiling' in app else 'healthz'}", timeout=2
+            )
+            return server
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{app} did not start")
+
+
+def session_cookie(email: str) -> tuple[str, str]:
+    """Sign in through the real form: (Cookie header, CSRF token)."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"http://127.0.0.1:{APP_PORT}/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    data = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
+    opener.open(f"http://127.0.0.1:{APP_PORT}/login", data=data)
+    form = opener.open(f"http://127.0.0.1:{APP_PORT}/portal/new").read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    return "; ".join(f"{c.name}={c.value}" for c in jar), csrf
+
+
+def api_token(email: str) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{APP_PORT}/api/v1/tokens",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"email": email, "password": PASSWORD, "name": "bench"}).encode(),
+    )
+    return str(json.loads(urllib.request.urlopen(request).read())["token"])
+
+
+def endpoints() -> list[tuple[str, int, dict[str, str]]]:
+    requester_cookie, requester_csrf = session_cookie("user1@bench.example")
+    tech_cookie, _ = session_cookie("tech1@bench.example")
+    tech_auth = f"Bearer {api_token('tech1@bench.example')}"
+    tickets = {"SD_FIRST": "1001", "SD_LAST": str(1000 + N)}
+    form_body = (
+        f"csrf_token={urllib.parse.quote(requester_csrf)}&subject=Bench+ticket&priority=normal"
+        "&description=Created+by+the+benchmark&submission={i}"
+    )
+    return [
+        ("ceiling /ok", CEILING_PORT, {"SD_PATH": "/ok"}),
+        ("ceiling /page", CEILING_PORT, {"SD_PATH": "/page"}),
+        ("my tickets", APP_PORT, {"SD_PATH": "/portal/", "SD_COOKIE": requester_cookie}),
+        ("queue: unassigned", APP_PORT, {"SD_PATH": "/desk/?view=unassigned", "SD_COOKIE": tech_cookie}),
+        ("queue: mine", APP_PORT, {"SD_PATH": "/desk/?view=mine", "SD_COOKIE": tech_cookie}),
+        ("queue: all open", APP_PORT, {"SD_PATH": "/desk/?view=open", "SD_COOKIE": tech_cookie}),
+        ("ticket detail", APP_PORT, {"SD_PATH": "/desk/tickets/{n}", "SD_COOKIE": tech_cookie, **tickets}),
+        (
+            "search (1% of tickets)",
+            APP_PORT,
+            {"SD_PATH": "/desk/?view=open&status=closed&q=zebracorn", "SD_COOKIE": tech_cookie},
+        ),
+        ("API list", APP_PORT, {"SD_PATH": "/api/v1/tickets?status=open", "SD_AUTH": tech_auth}),
+        ("API detail", APP_PORT, {"SD_PATH": "/api/v1/tickets/{n}", "SD_AUTH": tech_auth, **tickets}),
+        (
+            "API create",
+            APP_PORT,
+            {
+                "SD_PATH": "/api/v1/tickets",
+                "SD_METHOD": "POST",
+                "SD_AUTH": tech_auth,
+                "SD_CONTENT_TYPE": "application/json",
+                "SD_BODY": '{"subject": "Bench {i}", "description": "From the benchmark"}',
+            },
+        ),
+        (
+            "form create",
+            APP_PORT,
+            {
+                "SD_PATH": "/portal/new",
+                "SD_METHOD": "POST",
+                "SD_COOKIE": requester_cookie,
+                "SD_CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "SD_BODY": form_body,
+            },
+        ),
+    ]
+
+
+def measure(env: dict[str, str]) -> list[dict[str, object]]:
+    results = []
+    for name, port, settings in endpoints():
+        run = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{CONNECTIONS}",
+                f"-d{DURATION}",
+                "--timeout",
+                "10s",
+                "-s",
+                "bench/endpoint.lua",
+                f"http://127.0.0.1:{port}",
+            ],
+            env={**env, **settings},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        stats = json.loads(run.stdout.strip().splitlines()[-1])
+        stats["name"] = name
+        stats["queries"] = None if port == CEILING_PORT else count_queries(env, settings)
+        results.append(stats)
+        print(
+            f"{name:26} {stats['rps']:8.1f} req/s  p50 {stats['p50_ms']:7.1f} ms  p99 {stats['p99_ms']:7.1f} ms  "
+            f"errors {stats['non_2xx_3xx'] + stats['socket_errors']}",
+            flush=True,
+        )
+    return results
+
+
+def count_queries(env: dict[str, str], settings: dict[str, str]) -> int:
+    """SQL statements one request of this endpoint runs (in-process, same database)."""
+    os.environ.update(
+        {k: v for k, v in env.items() if k.startswith(("DATABASE", "SUPPORTDESK", "SECRET", "LOGIN"))}
+    )
+    from supportdesk.app import create_app
+
+    app = create_app()
+    statements: list[str] = []
+    event.listen(
+        app.extensions["supportdesk.engine"],
+        "before_cursor_execute",
+        lambda *args: statements.append(args[2]),
+    )
+    client = app.test_client()
+    headers = {"Authorization": settings["SD_AUTH"]} if "SD_AUTH" in settings else {}
+    for pair in filter(None, settings.get("SD_COOKIE", "").split("; ")):
+        name, _, value = pair.partition("=")
+        client.set_cookie(name, value)
+    path = settings["SD_PATH"].replace("{n}", settings.get("SD_FIRST", "1001"))
+    body = settings.get("SD_BODY", "").replace("{i}", secrets.token_hex(4))
+    client.open(
+        path,
+        method=settings.get("SD_METHOD", "GET"),
+        headers=headers,
+        data=body or None,
+        content_type=settings.get("SD_CONTENT_TYPE"),
+    )
+    statements.clear()
+    client.open(
+        path,
+        method=settings.get("SD_METHOD", "GET"),
+        headers=headers,
+        data=settings.get("SD_BODY", "").replace("{i}", secrets.token_hex(4)) or None,
+        content_type=settings.get("SD_CONTENT_TYPE"),
+    )
+    return len(statements)
+
+
+def worker_rss_mb(server: subprocess.Popen[bytes]) -> float:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
+    return round(max(sizes), 1)
+
+
+BUDGETS = {
+    "my tickets": 0.5,
+    "queue: unassigned": 0.5,
+    "queue: mine": 0.5,
+    "queue: all open": 0.5,
+    "API list": 0.5,
+    "ticket detail": 0.4,
+}
+
+
+def report(results: list[dict[str, object]], seed_stats: dict[str, float], rss: float, size: str) -> None:
+    ceiling = next(r for r in results if r["name"] == "ceiling /page")["rps"]
+    lines = [
+        f"# Benchmark {date.today()} at N = {N:,} tickets",
+        "",
+        f"gunicorn 4 sync workers, wrk {CONNECTIONS} connections for {DURATION} per endpoint, loopback.",
+        "",
+        "| endpoint | req/s | p50 ms | p99 ms | errors | vs ceiling /page | SQL per request | budget |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ratio = r["rps"] / ceiling  # type: ignore[operator]
+        budget = ""
+        if r["name"] in BUDGETS:
+            budget = (
+                "met" if ratio >= BUDGETS[str(r["name"])] else "MISSED"
+            ) + f" (>= {BUDGETS[str(r['name'])]:.0%})"
+        elif r["name"].startswith("search"):  # type: ignore[union-attr]
+            budget = ("met" if r["p99_ms"] <= 100 else "MISSED") + " (p99 <= 100 ms)"  # type: ignore[operator]
+        elif "create" in str(r["name"]):
+            budget = ("met" if r["rps"] >= 300 else "MISSED") + " (>= 300/s)"  # type: ignore[operator]
+        errors = int(r["non_2xx_3xx"]) + int(r["socket_errors"])  # type: ignore[call-overload]
+        lines.append(
+            f"| {r['name']} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {errors} | "
+            f"{ratio:.0%} | {r['queries'] if r['queries'] is not None else ''} | {budget} |"
+        )
+    lines += [
+        "",
+        f"- Worker RSS after the run: {rss} MB ({'met' if rss <= 150 else 'MISSED'}, budget 150 MB)",
+        f"- Seed: {seed_stats}",
+        f"- Database size: {size}",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(ROOT, "bench", "results", f"{date.today()}-{N}")
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {"n": N, "results": results, "seed": seed_stats, "worker_rss_mb": rss, "database_size": size},
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
