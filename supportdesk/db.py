@@ -8,9 +8,12 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from supportdesk.errors import ValidationError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,6 +37,16 @@ def get_by_id(session: Session, model: type[ModelT], ident: int) -> ModelT | Non
     if not 1 <= ident <= ID_MAX:
         return None
     return session.get(model, ident)
+
+
+def commit_unique(session: Session, field: str, message: str) -> None:
+    """Commit, turning a unique-constraint violation into a ValidationError on `field` (the database,
+    not a racy look-up first, decides whether a name is taken)."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationError.single(field, message) from None
 
 
 def utcnow() -> datetime:

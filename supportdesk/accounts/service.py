@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supportdesk import clock
 from supportdesk.accounts.models import ApiToken, Role, Team, User
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from supportdesk.db import ID_MAX, get_by_id
+from supportdesk.db import ID_MAX, commit_unique, get_by_id
 from supportdesk.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 
@@ -77,11 +76,7 @@ def register_user(
         is_active=True,
     )
     session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError.single("email", "a user with this email already exists") from None
+    commit_unique(session, "email", "a user with this email already exists")
     return user
 
 
@@ -158,11 +153,7 @@ def create_team(session: Session, actor: User, name: str) -> Team:
     policy.require_desk_manager(actor)
     team = Team(name=_clean_name(name, "name"))
     session.add(team)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError.single("name", "a team with this name already exists") from None
+    commit_unique(session, "name", "a team with this name already exists")
     return team
 
 
@@ -188,11 +179,7 @@ def rename_team(session: Session, actor: User, team_id: int, name: str) -> Team:
     if team is None:
         raise NotFound(f"Team {team_id} was not found.")
     team.name = _clean_name(name, "name")
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError.single("name", "a team with this name already exists") from None
+    commit_unique(session, "name", "a team with this name already exists")
     return team
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from supportdesk.accounts.models import Team, User
-from supportdesk.db import get_by_id
+from supportdesk.db import commit_unique, get_by_id
 from supportdesk.errors import NotFound, ValidationError
 from supportdesk.tickets import policy
 from supportdesk.tickets.models import Category
@@ -24,7 +23,7 @@ def create_category(session: Session, actor: User, name: str, default_team_id: i
     policy.require_desk_manager(actor)
     category = Category(name=_clean(name), default_team=_team(session, default_team_id), is_active=True)
     session.add(category)
-    _commit_unique(session)
+    commit_unique(session, "name", "a category with this name already exists")
     return category
 
 
@@ -50,7 +49,7 @@ def update_category(
         category.default_team = _team(session, default_team_id)
     if is_active is not None:
         category.is_active = is_active
-    _commit_unique(session)
+    commit_unique(session, "name", "a category with this name already exists")
     return category
 
 
@@ -68,11 +67,3 @@ def _clean(name: str) -> str:
     if not cleaned or len(cleaned) > 80:
         raise ValidationError.single("name", "must be 1 to 80 characters")
     return cleaned
-
-
-def _commit_unique(session: Session) -> None:
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ValidationError.single("name", "a category with this name already exists") from None
