@@ -121,7 +121,7 @@ def test_a_deactivated_user_cannot_sign_in(browser, live_server, people):
 
 
 @pytest.mark.parametrize(
-    ("width", "scheme"), [(1280, "light"), (1280, "dark"), (375, "light"), (375, "dark")]
+    ("width", "scheme"), [(1280, "light"), (1280, "dark"), (360, "light"), (360, "dark")]
 )
 def test_screenshots_of_the_main_pages(browser, live_server, people, session, screenshot_dir, width, scheme):
     """Desktop and phone widths, light and dark: saved for review, and checked for horizontal overflow."""
