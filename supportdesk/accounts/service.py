@@ -151,7 +151,7 @@ def list_staff(session: Session) -> list[User]:
 
 def create_team(session: Session, actor: User, name: str) -> Team:
     policy.require_desk_manager(actor)
-    team = Team(name=_clean_name(name, "name"))
+    team = Team(name=clean_name(name))
     session.add(team)
     commit_unique(session, "name", "a team with this name already exists")
     return team
@@ -178,7 +178,7 @@ def rename_team(session: Session, actor: User, team_id: int, name: str) -> Team:
     team = get_by_id(session, Team, team_id)
     if team is None:
         raise NotFound(f"Team {team_id} was not found.")
-    team.name = _clean_name(name, "name")
+    team.name = clean_name(name)
     commit_unique(session, "name", "a team with this name already exists")
     return team
 
@@ -195,7 +195,8 @@ def list_teams(session: Session) -> list[Team]:
     return list(session.scalars(select(Team).order_by(Team.name)))
 
 
-def _clean_name(name: str, field: str) -> str:
+def clean_name(name: str, field: str = "name") -> str:
+    """A team, category or token name: spaces collapsed, 1 to 80 characters."""
     cleaned = " ".join(name.split())
     if not cleaned:
         raise ValidationError.single(field, "is required")

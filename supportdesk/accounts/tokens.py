@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from supportdesk import clock
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import ApiToken, User
-from supportdesk.errors import NotFound, PermissionDenied, ValidationError
+from supportdesk.errors import NotFound, PermissionDenied
 
 TOKEN_PREFIX = "sd_"  # noqa: S105 - a marker, not a secret
 DEFAULT_LIFETIME = timedelta(days=90)
@@ -29,7 +29,7 @@ def issue_token(
     session: Session, email: str, password: str, name: str, lifetime: timedelta = DEFAULT_LIFETIME
 ) -> tuple[ApiToken, str]:
     """A new token for the user with these credentials: (the stored token, the secret to show once)."""
-    name = _clean_name(name)
+    name = accounts.clean_name(name)
     user = accounts.authenticate(session, email, password)
     if user is None:
         raise PermissionDenied("That email and password do not match an active account.")
@@ -40,7 +40,7 @@ def issue_token_for(
     session: Session, user: User, name: str, lifetime: timedelta = DEFAULT_LIFETIME
 ) -> tuple[ApiToken, str]:
     """A new token for a user already signed in (the profile page)."""
-    name = _clean_name(name)
+    name = accounts.clean_name(name)
     if not user.is_active:
         raise PermissionDenied("This account is deactivated.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -56,13 +56,6 @@ def issue_token_for(
     session.add(token)
     session.commit()
     return token, secret
-
-
-def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > 80:
-        raise ValidationError.single("name", "must be 1 to 80 characters")
-    return cleaned
 
 
 def user_for_token(session: Session, secret: str) -> User | None:

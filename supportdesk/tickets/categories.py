@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from supportdesk.accounts.models import Team, User
+from supportdesk.accounts.service import clean_name
 from supportdesk.db import commit_unique, get_by_id
 from supportdesk.errors import NotFound, ValidationError
 from supportdesk.tickets import policy
@@ -21,7 +22,7 @@ def list_categories(session: Session, *, active_only: bool = True) -> list[Categ
 
 def create_category(session: Session, actor: User, name: str, default_team_id: int | None = None) -> Category:
     policy.require_desk_manager(actor)
-    category = Category(name=_clean(name), default_team=_team(session, default_team_id), is_active=True)
+    category = Category(name=clean_name(name), default_team=_team(session, default_team_id), is_active=True)
     session.add(category)
     commit_unique(session, "name", "a category with this name already exists")
     return category
@@ -42,7 +43,7 @@ def update_category(
     if category is None:
         raise NotFound(f"Category {category_id} was not found.")
     if name is not None:
-        category.name = _clean(name)
+        category.name = clean_name(name)
     if clear_default_team:
         category.default_team = None
     elif default_team_id is not None:
@@ -60,10 +61,3 @@ def _team(session: Session, team_id: int | None) -> Team | None:
     if team is None:
         raise ValidationError.single("default_team_id", "no team has this id")
     return team
-
-
-def _clean(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > 80:
-        raise ValidationError.single("name", "must be 1 to 80 characters")
-    return cleaned
