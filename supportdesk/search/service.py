@@ -57,9 +57,8 @@ STOPWORDS = frozenset(
     ]
 )
 
-# Written out once so the query uses exactly the expressions the GIN indexes were built on.
-PG_PUBLIC_VECTOR = "to_tsvector('english', ticket_search.public_text)"
-PG_ALL_VECTOR = "to_tsvector('english', ticket_search.public_text || ' ' || ticket_search.internal_text)"
+# The generated column under the GIN index (migration 0006): public text has weight A, internal notes D.
+PG_DOCUMENT = "ticket_search.search_document"
 
 
 def terms(query: str) -> list[str]:
@@ -105,13 +104,16 @@ def matching_tickets(
     if not words:
         return Ticket.id.is_(None)  # nothing to search for matches nothing
     if session.get_bind().dialect.name == "postgresql":
-        tsquery = (" | " if any_word else " & ").join([*words[:-1], f"{words[-1]}:*"])
-        vector = PG_ALL_VECTOR if actor.is_staff else PG_PUBLIC_VECTOR
+        # Requesters ask for weight A only: a word that appears only in internal notes never matches.
+        weight = "" if actor.is_staff else "A"
+        tsquery = (" | " if any_word else " & ").join(
+            [*(f"{w}:{weight}" if weight else w for w in words[:-1]), f"{words[-1]}:*{weight}"]
+        )
         # MATERIALIZED: find the matches through the GIN index first. Left to itself the planner may walk
         # tickets in sort order and compute to_tsvector row by row (seconds at 100k tickets).
         matches = (
             select(TicketSearchText.ticket_id)
-            .where(literal_column(vector).op("@@")(func.to_tsquery("english", tsquery)))
+            .where(literal_column(PG_DOCUMENT).op("@@")(func.to_tsquery("english", tsquery)))
             .cte("text_matches")
             .prefix_with("MATERIALIZED")
         )
