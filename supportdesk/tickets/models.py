@@ -54,6 +54,21 @@ class Ticket(Base):
             postgresql_where=text(ACTIVE_SQL),
             sqlite_where=text(ACTIVE_SQL),
         ),
+        # The same, per requester ("my tickets") and per assignee ("Mine", and "Unassigned" under NULL).
+        Index(
+            "ix_tickets_active_requester_updated_at",
+            "requester_id",
+            "updated_at",
+            postgresql_where=text(ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL),
+        ),
+        Index(
+            "ix_tickets_active_assignee_updated_at",
+            "assignee_id",
+            "updated_at",
+            postgresql_where=text(ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
