@@ -4,9 +4,10 @@ secondary indexes are dropped first and rebuilt after (as a restore would)."""
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -77,6 +78,9 @@ def sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
+CHUNK = 50_000
+
+
 def paragraph(rng: random.Random, low: int, high: int) -> str:
     text = ""
     target = rng.randint(low, high)
@@ -123,9 +127,46 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
         with conn.cursor().copy("COPY categories (id, name, default_team_id, is_active) FROM STDIN") as copy:
             for i in range(1, 9):
                 copy.write_row((i, f"Category {i}", (i % 5) + 1, True))
-        generator = _rows(rng, tickets, now, subjects, descriptions, bodies)
+        conn.commit()
+    # Two loaders (one per core): each generates and COPYs its own chunks, so one process's Python
+    # overlaps the other's to_tsvector in PostgreSQL. Chunks have their own seeds: same data either way.
+    chunks = [(first, min(first + CHUNK - 1, tickets)) for first in range(1, tickets + 1, CHUNK)]
+    texts = (subjects, descriptions, bodies)
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(
+            pool.map(
+                _load_chunk, [(url, first, last, tickets, seed_value, now, texts) for first, last in chunks]
+            )
+        )
+    loaded = time.monotonic()
+    with psycopg.connect(url, autocommit=False) as conn:
+        for table in ("teams", "users", "categories", "tickets", "comments", "ticket_events"):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+        conn.execute(f"SELECT setval('ticket_number_seq', {1000 + tickets})")
+        conn.commit()
+    _build_in_parallel(url, [definition for _, definition in indexes])
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    finished = time.monotonic()
+    return {
+        "tickets": tickets,
+        "load_seconds": round(loaded - started, 1),
+        "index_seconds": round(finished - loaded, 1),
+        "seed_seconds": round(finished - started, 1),
+    }
+
+
+def _load_chunk(
+    job: tuple[str, int, int, int, int, datetime, tuple[list[str], list[str], list[str]]],
+) -> None:
+    url, first, last, tickets, seed_value, now, (subjects, descriptions, bodies) = job
+    rng = random.Random(seed_value * 1_000_003 + first)
+    with psycopg.connect(url, autocommit=False) as conn:
+        generator = _rows(rng, first, last, tickets, now, subjects, descriptions, bodies)
         while True:
-            batch = [row for _, row in zip(range(20_000), generator, strict=False)]
+            batch = [row for _, row in zip(range(10_000), generator, strict=False)]
             if not batch:
                 break
             _copy(
@@ -145,23 +186,7 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
                 [e for b in batch for e in b[2]],
             )
             _copy(conn, "ticket_search (ticket_id, public_text, internal_text)", [b[3] for b in batch])
-        loaded = time.monotonic()
-        for table in ("teams", "users", "categories", "tickets", "comments", "ticket_events"):
-            conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            )
-        conn.execute(f"SELECT setval('ticket_number_seq', {1000 + tickets})")
         conn.commit()
-    _build_in_parallel(url, [definition for _, definition in indexes])
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    finished = time.monotonic()
-    return {
-        "tickets": tickets,
-        "load_seconds": round(loaded - started, 1),
-        "index_seconds": round(finished - loaded, 1),
-        "seed_seconds": round(finished - started, 1),
-    }
 
 
 def _build_in_parallel(url: str, definitions: list[str], workers: int = 2) -> None:
@@ -183,10 +208,10 @@ def _copy(conn: psycopg.Connection, target: str, rows: list[tuple[object, ...]])
             copy.write_row(row)
 
 
-def _rows(rng, tickets, now, subjects, descriptions, bodies):  # type: ignore[no-untyped-def]
+def _rows(rng, first, last, tickets, now, subjects, descriptions, bodies):  # type: ignore[no-untyped-def]
     """(ticket, comments, events, search text) per ticket, deterministic for a seed."""
     span = 730 * 86400
-    for t in range(1, tickets + 1):
+    for t in range(first, last + 1):
         created = now - timedelta(seconds=span * (tickets - t) / tickets)
         status = rng.choice(STATUSES)
         subject = rng.choice(subjects) + (f" {RARE_WORD}" if rng.random() < 0.01 else "")
