@@ -96,3 +96,13 @@ def test_postgresql_searches_one_stored_vector_through_its_gin_index(session, de
         plan = "\n".join(row[0] for row in explained)
         assert "ix_ticket_search_document" in plan
         assert "to_tsvector" not in plan  # read from the stored column, never parsed per row
+
+
+def test_a_search_considers_only_the_most_recent_matches(session, desk, monkeypatch):
+    """Like Zendesk's 1,000-result cap: a word in every ticket costs the same as a rare one."""
+    import supportdesk.search.service as search_service
+
+    requester = desk["alice"]
+    newer = [make_ticket(session, requester, subject=f"Monitor flickers {i}").number for i in range(3)]
+    monkeypatch.setattr(search_service, "MAX_MATCHES", 2)
+    assert found(session, desk["tech"], "monitor") == set(newer[-2:])
