@@ -13,6 +13,9 @@ from supportdesk.search.models import TicketSearchText
 from supportdesk.tickets.models import Ticket
 
 MAX_TERMS = 8
+# A search looks at the most recently raised matches only (as Zendesk caps results at 1,000): a word
+# found in every ticket then costs what a rare one does, and nobody pages past a thousand hits.
+MAX_MATCHES = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Only for "any of these words" suggestions, where a common word would match everything.
 STOPWORDS = frozenset(
@@ -114,13 +117,17 @@ def matching_tickets(
         matches = (
             select(TicketSearchText.ticket_id)
             .where(literal_column(PG_DOCUMENT).op("@@")(func.to_tsquery("english", tsquery)))
+            .order_by(TicketSearchText.ticket_id.desc())
+            .limit(MAX_MATCHES)
             .cte("text_matches")
             .prefix_with("MATERIALIZED")
         )
         return Ticket.id.in_(select(matches.c.ticket_id))
     phrase = (" OR " if any_word else " ").join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
     match = phrase if actor.is_staff else f"{{public_text}} : ({phrase})"
-    fts_ids = text("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :match").bindparams(match=match)
+    fts_ids = text(
+        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :match ORDER BY rowid DESC LIMIT :most"
+    ).bindparams(match=match, most=MAX_MATCHES)
     return Ticket.id.in_(fts_ids.columns(literal_column("rowid")))
 
 

@@ -62,6 +62,15 @@ class Ticket(Base):
             postgresql_where=text(ACTIVE_SQL),
             sqlite_where=text(ACTIVE_SQL),
         ),
+        # Covers every column the queue counts read, so counting active tickets never visits the table.
+        Index(
+            "ix_tickets_active_counts",
+            "status",
+            "assignee_id",
+            "team_id",
+            postgresql_where=text(ACTIVE_SQL),
+            sqlite_where=text(ACTIVE_SQL),
+        ),
         Index(
             "ix_tickets_active_assignee_updated_at",
             "assignee_id",
