@@ -65,3 +65,31 @@ def test_postgresql_counts_never_scan_the_tickets_table(session):
     plan = "\n".join(plans)
     assert plan and "Seq Scan on tickets" not in plan
     assert "Index Only Scan using ix_tickets_active_counts" in plan
+
+
+def test_sqlite_uses_the_active_ticket_indexes_too(session):
+    """SQLite can use a partial index only when the query repeats the index's WHERE term word for word;
+    a bound `status IN (?, ?, ?, ?)` made it scan every ticket (74 ms per count at 100k)."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    tech = make_technician(session)
+    make_ticket(session, make_requester(session))
+    plans: list[str] = []
+    connection = session.connection()
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM tickets" in statement:
+            plans.append(
+                " / ".join(
+                    str(row[-1]) for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+                )
+            )
+
+    event.listen(connection, "before_cursor_execute", explain)
+    try:
+        queues.queue_counts(session, tech, fresh=True)
+        service.list_tickets(session, tech, queues.view_filters(queues.QueueView.UNASSIGNED))
+    finally:
+        event.remove(connection, "before_cursor_execute", explain)
+    assert len(plans) == 2
+    assert all("ix_tickets_active_" in plan for plan in plans), plans
