@@ -20,7 +20,7 @@ from supportdesk.accounts.models import User
 from supportdesk.errors import NotFound
 from supportdesk.tickets import policy
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
-from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.models import Ticket, status_in
 from supportdesk.tickets.service import TicketFilters, teams_of
 
 RECENTLY_RESOLVED = timedelta(days=7)
@@ -130,6 +130,6 @@ def _count(session: Session, actor: User) -> dict[QueueView, int]:
             func.count(),
             tally(Ticket.status.in_([Status.PENDING, Status.ON_HOLD])),
             recently_resolved,
-        ).where(Ticket.status.in_(sorted(ACTIVE_STATUSES)), policy.ticket_scope(actor))
+        ).where(status_in(ACTIVE_STATUSES), policy.ticket_scope(actor))
     ).one()
     return dict(zip(QueueView, (int(v) for v in row), strict=True))

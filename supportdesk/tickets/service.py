@@ -47,6 +47,7 @@ from supportdesk.tickets.models import (
     EventKind,
     Ticket,
     TicketEvent,
+    status_in,
     ticket_number_seq,
 )
 
@@ -836,7 +837,7 @@ def _decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
 
 def _filter_clauses(session: Session, actor: User, filters: TicketFilters) -> Iterable[ColumnElement[bool]]:
     if filters.statuses:
-        yield Ticket.status.in_(sorted(filters.statuses))
+        yield status_in(filters.statuses)
     if filters.priorities:
         yield Ticket.priority.in_(sorted(filters.priorities))
     if filters.assignee == "me":
