@@ -83,12 +83,12 @@ def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
     return stats
 
 
-def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(app: str, port: int, env: dict[str, str], workers: int = 4) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
             "--workers",
-            "4",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -191,9 +191,11 @@ def endpoints() -> list[tuple[str, int, dict[str, str]]]:
     ]
 
 
-def measure(env: dict[str, str]) -> list[dict[str, object]]:
+def measure(env: dict[str, str], include_ceiling: bool = True) -> list[dict[str, object]]:
     results = []
     for name, port, settings in endpoints():
+        if port == CEILING_PORT and not include_ceiling:
+            continue
         run = subprocess.run(
             [
                 "wrk",

@@ -106,27 +106,8 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        with conn.cursor().copy("COPY teams (id, name, created_at) FROM STDIN") as copy:
-            for i in range(1, 6):
-                copy.write_row((i, f"Team {i}", now))
-        with conn.cursor().copy(
-            "COPY users (id, email, full_name, role, password_hash, is_active, created_at, session_epoch) FROM STDIN"
-        ) as copy:
-            copy.write_row((1, "admin@bench.example", "Bench Admin", "admin", password, True, now, 0))
-            for i in range(2, 12):
-                copy.write_row(
-                    (i, f"tech{i - 1}@bench.example", f"Tech {i - 1}", "technician", password, True, now, 0)
-                )
-            for i in range(12, 1012):
-                copy.write_row(
-                    (i, f"user{i - 11}@bench.example", f"User {i - 11}", "requester", password, True, now, 0)
-                )
-        with conn.cursor().copy("COPY team_members (team_id, user_id) FROM STDIN") as copy:
-            for i in range(2, 12):
-                copy.write_row(((i % 5) + 1, i))
-        with conn.cursor().copy("COPY categories (id, name, default_team_id, is_active) FROM STDIN") as copy:
-            for i in range(1, 9):
-                copy.write_row((i, f"Category {i}", (i % 5) + 1, True))
+        for target, rows in reference_rows(now, password):
+            _copy(conn, target, rows)
         conn.commit()
     # Two loaders (one per core): each generates and COPYs its own chunks, so one process's Python
     # overlaps the other's to_tsvector in PostgreSQL. Chunks have their own seeds: same data either way.
@@ -158,6 +139,80 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
     }
 
 
+TICKET_COLUMNS = (
+    "tickets (id, number, subject, description, status, priority, requester_id, assignee_id, "
+    "team_id, category_id, created_at, updated_at, first_response_at, resolved_at, closed_at, version)"
+)
+COMMENT_COLUMNS = "comments (id, ticket_id, author_id, body, internal, created_at)"
+EVENT_COLUMNS = "ticket_events (id, ticket_id, actor_id, kind, old_value, new_value, comment_id, created_at)"
+SEARCH_COLUMNS = "ticket_search (ticket_id, public_text, internal_text)"
+
+
+def reference_rows(now: datetime, password: str) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """Teams, the admin, 10 technicians, 1,000 requesters, team memberships and categories."""
+    users: list[tuple[object, ...]] = [
+        (1, "admin@bench.example", "Bench Admin", "admin", password, True, now, 0)
+    ]
+    users += [
+        (i, f"tech{i - 1}@bench.example", f"Tech {i - 1}", "technician", password, True, now, 0)
+        for i in range(2, 12)
+    ]
+    users += [
+        (i, f"user{i - 11}@bench.example", f"User {i - 11}", "requester", password, True, now, 0)
+        for i in range(12, 1012)
+    ]
+    return [
+        ("teams (id, name, created_at)", [(i, f"Team {i}", now) for i in range(1, 6)]),
+        ("users (id, email, full_name, role, password_hash, is_active, created_at, session_epoch)", users),
+        ("team_members (team_id, user_id)", [((i % 5) + 1, i) for i in range(2, 12)]),
+        (
+            "categories (id, name, default_team_id, is_active)",
+            [(i, f"Category {i}", (i % 5) + 1, True) for i in range(1, 9)],
+        ),
+    ]
+
+
+def seed_sqlite(path: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
+    """The same desk in an (already migrated) SQLite file, for the embedded mode's check; plain
+    executemany, as the FTS5 triggers must see every row."""
+    import sqlite3
+
+    rng = random.Random(seed_value)
+    started = time.monotonic()
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    descriptions = [paragraph(rng, 200, 2000) for _ in range(2000)]
+    bodies = [paragraph(rng, 40, 400) for _ in range(2000)]
+    subjects = [f"{sentence(rng, rng.randint(3, 7))[:-1]}" for _ in range(5000)]
+
+    def stored(value: object) -> object:  # as SQLAlchemy stores them on SQLite
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
+
+    def insert(conn: sqlite3.Connection, target: str, rows: list[tuple[object, ...]]) -> None:
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"INSERT INTO {target} VALUES ({marks})", [tuple(map(stored, r)) for r in rows])
+
+    with sqlite3.connect(path) as conn:
+        for target, rows in reference_rows(now, hash_password("bench1234")):
+            insert(conn, target, rows)
+        generator = _rows(
+            random.Random(seed_value * 1_000_003 + 1),
+            1,
+            tickets,
+            tickets,
+            now,
+            subjects,
+            descriptions,
+            bodies,
+        )
+        while batch := [row for _, row in zip(range(10_000), generator, strict=False)]:
+            insert(conn, TICKET_COLUMNS, [b[0] for b in batch])
+            insert(conn, COMMENT_COLUMNS, [c for b in batch for c in b[1]])
+            insert(conn, EVENT_COLUMNS, [e for b in batch for e in b[2]])
+            insert(conn, SEARCH_COLUMNS, [b[3] for b in batch])
+        conn.execute("ANALYZE")
+    return {"tickets": tickets, "seed_seconds": round(time.monotonic() - started, 1)}
+
+
 def _load_chunk(
     job: tuple[str, int, int, int, int, datetime, tuple[list[str], list[str], list[str]]],
 ) -> None:
@@ -169,23 +224,10 @@ def _load_chunk(
             batch = [row for _, row in zip(range(10_000), generator, strict=False)]
             if not batch:
                 break
-            _copy(
-                conn,
-                "tickets (id, number, subject, description, status, priority, requester_id, assignee_id, "
-                "team_id, category_id, created_at, updated_at, first_response_at, resolved_at, closed_at, version)",
-                [b[0] for b in batch],
-            )
-            _copy(
-                conn,
-                "comments (id, ticket_id, author_id, body, internal, created_at)",
-                [c for b in batch for c in b[1]],
-            )
-            _copy(
-                conn,
-                "ticket_events (id, ticket_id, actor_id, kind, old_value, new_value, comment_id, created_at)",
-                [e for b in batch for e in b[2]],
-            )
-            _copy(conn, "ticket_search (ticket_id, public_text, internal_text)", [b[3] for b in batch])
+            _copy(conn, TICKET_COLUMNS, [b[0] for b in batch])
+            _copy(conn, COMMENT_COLUMNS, [c for b in batch for c in b[1]])
+            _copy(conn, EVENT_COLUMNS, [e for b in batch for e in b[2]])
+            _copy(conn, SEARCH_COLUMNS, [b[3] for b in batch])
         conn.commit()
 
 
