@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test install install-dev assets browser migrate seed bench clean
+.PHONY: run test install install-dev assets browser migrate seed bench bench-sqlite clean
 
 run: install assets migrate seed
 	@echo
@@ -65,6 +65,10 @@ seed: migrate
 # The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000), wrk per endpoint.
 bench: install-dev assets
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
+
+# The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
+bench-sqlite: install-dev assets
+	N=$(or $(N),100000) $(BIN)/python -m bench.sqlite
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) reports .coverage .mypy_cache .ruff_cache .hypothesis

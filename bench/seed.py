@@ -4,8 +4,10 @@ secondary indexes are dropped first and rebuilt after (as a restore would)."""
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -76,6 +78,9 @@ def sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
+CHUNK = 50_000
+
+
 def paragraph(rng: random.Random, low: int, high: int) -> str:
     text = ""
     target = rng.randint(low, high)
@@ -101,58 +106,28 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        with conn.cursor().copy("COPY teams (id, name, created_at) FROM STDIN") as copy:
-            for i in range(1, 6):
-                copy.write_row((i, f"Team {i}", now))
-        with conn.cursor().copy(
-            "COPY users (id, email, full_name, role, password_hash, is_active, created_at, session_epoch) FROM STDIN"
-        ) as copy:
-            copy.write_row((1, "admin@bench.example", "Bench Admin", "admin", password, True, now, 0))
-            for i in range(2, 12):
-                copy.write_row(
-                    (i, f"tech{i - 1}@bench.example", f"Tech {i - 1}", "technician", password, True, now, 0)
-                )
-            for i in range(12, 1012):
-                copy.write_row(
-                    (i, f"user{i - 11}@bench.example", f"User {i - 11}", "requester", password, True, now, 0)
-                )
-        with conn.cursor().copy("COPY team_members (team_id, user_id) FROM STDIN") as copy:
-            for i in range(2, 12):
-                copy.write_row(((i % 5) + 1, i))
-        with conn.cursor().copy("COPY categories (id, name, default_team_id, is_active) FROM STDIN") as copy:
-            for i in range(1, 9):
-                copy.write_row((i, f"Category {i}", (i % 5) + 1, True))
-        generator = _rows(rng, tickets, now, subjects, descriptions, bodies)
-        while True:
-            batch = [row for _, row in zip(range(20_000), generator, strict=False)]
-            if not batch:
-                break
-            _copy(
-                conn,
-                "tickets (id, number, subject, description, status, priority, requester_id, assignee_id, "
-                "team_id, category_id, created_at, updated_at, first_response_at, resolved_at, closed_at, version)",
-                [b[0] for b in batch],
+        for target, rows in reference_rows(now, password):
+            _copy(conn, target, rows)
+        conn.commit()
+    # Two loaders (one per core): each generates and COPYs its own chunks, so one process's Python
+    # overlaps the other's to_tsvector in PostgreSQL. Chunks have their own seeds: same data either way.
+    chunks = [(first, min(first + CHUNK - 1, tickets)) for first in range(1, tickets + 1, CHUNK)]
+    texts = (subjects, descriptions, bodies)
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(
+            pool.map(
+                _load_chunk, [(url, first, last, tickets, seed_value, now, texts) for first, last in chunks]
             )
-            _copy(
-                conn,
-                "comments (id, ticket_id, author_id, body, internal, created_at)",
-                [c for b in batch for c in b[1]],
-            )
-            _copy(
-                conn,
-                "ticket_events (id, ticket_id, actor_id, kind, old_value, new_value, comment_id, created_at)",
-                [e for b in batch for e in b[2]],
-            )
-            _copy(conn, "ticket_search (ticket_id, public_text, internal_text)", [b[3] for b in batch])
-        loaded = time.monotonic()
-        for _name, definition in indexes:
-            conn.execute(definition)
+        )
+    loaded = time.monotonic()
+    with psycopg.connect(url, autocommit=False) as conn:
         for table in ("teams", "users", "categories", "tickets", "comments", "ticket_events"):
             conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
         conn.execute(f"SELECT setval('ticket_number_seq', {1000 + tickets})")
         conn.commit()
+    _build_in_parallel(url, [definition for _, definition in indexes])
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     finished = time.monotonic()
@@ -164,16 +139,121 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
     }
 
 
+TICKET_COLUMNS = (
+    "tickets (id, number, subject, description, status, priority, requester_id, assignee_id, "
+    "team_id, category_id, created_at, updated_at, first_response_at, resolved_at, closed_at, version)"
+)
+COMMENT_COLUMNS = "comments (id, ticket_id, author_id, body, internal, created_at)"
+EVENT_COLUMNS = "ticket_events (id, ticket_id, actor_id, kind, old_value, new_value, comment_id, created_at)"
+SEARCH_COLUMNS = "ticket_search (ticket_id, public_text, internal_text)"
+
+
+def reference_rows(now: datetime, password: str) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """Teams, the admin, 10 technicians, 1,000 requesters, team memberships and categories."""
+    users: list[tuple[object, ...]] = [
+        (1, "admin@bench.example", "Bench Admin", "admin", password, True, now, 0)
+    ]
+    users += [
+        (i, f"tech{i - 1}@bench.example", f"Tech {i - 1}", "technician", password, True, now, 0)
+        for i in range(2, 12)
+    ]
+    users += [
+        (i, f"user{i - 11}@bench.example", f"User {i - 11}", "requester", password, True, now, 0)
+        for i in range(12, 1012)
+    ]
+    return [
+        ("teams (id, name, created_at)", [(i, f"Team {i}", now) for i in range(1, 6)]),
+        ("users (id, email, full_name, role, password_hash, is_active, created_at, session_epoch)", users),
+        ("team_members (team_id, user_id)", [((i % 5) + 1, i) for i in range(2, 12)]),
+        (
+            "categories (id, name, default_team_id, is_active)",
+            [(i, f"Category {i}", (i % 5) + 1, True) for i in range(1, 9)],
+        ),
+    ]
+
+
+def seed_sqlite(path: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
+    """The same desk in an (already migrated) SQLite file, for the embedded mode's check; plain
+    executemany, as the FTS5 triggers must see every row."""
+    import sqlite3
+
+    rng = random.Random(seed_value)
+    started = time.monotonic()
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    descriptions = [paragraph(rng, 200, 2000) for _ in range(2000)]
+    bodies = [paragraph(rng, 40, 400) for _ in range(2000)]
+    subjects = [f"{sentence(rng, rng.randint(3, 7))[:-1]}" for _ in range(5000)]
+
+    def stored(value: object) -> object:  # as SQLAlchemy stores them on SQLite
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
+
+    def insert(conn: sqlite3.Connection, target: str, rows: list[tuple[object, ...]]) -> None:
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"INSERT INTO {target} VALUES ({marks})", [tuple(map(stored, r)) for r in rows])
+
+    with sqlite3.connect(path) as conn:
+        for target, rows in reference_rows(now, hash_password("bench1234")):
+            insert(conn, target, rows)
+        generator = _rows(
+            random.Random(seed_value * 1_000_003 + 1),
+            1,
+            tickets,
+            tickets,
+            now,
+            subjects,
+            descriptions,
+            bodies,
+        )
+        while batch := [row for _, row in zip(range(10_000), generator, strict=False)]:
+            insert(conn, TICKET_COLUMNS, [b[0] for b in batch])
+            insert(conn, COMMENT_COLUMNS, [c for b in batch for c in b[1]])
+            insert(conn, EVENT_COLUMNS, [e for b in batch for e in b[2]])
+            insert(conn, SEARCH_COLUMNS, [b[3] for b in batch])
+        conn.execute("ANALYZE")
+    return {"tickets": tickets, "seed_seconds": round(time.monotonic() - started, 1)}
+
+
+def _load_chunk(
+    job: tuple[str, int, int, int, int, datetime, tuple[list[str], list[str], list[str]]],
+) -> None:
+    url, first, last, tickets, seed_value, now, (subjects, descriptions, bodies) = job
+    rng = random.Random(seed_value * 1_000_003 + first)
+    with psycopg.connect(url, autocommit=False) as conn:
+        generator = _rows(rng, first, last, tickets, now, subjects, descriptions, bodies)
+        while True:
+            batch = [row for _, row in zip(range(10_000), generator, strict=False)]
+            if not batch:
+                break
+            _copy(conn, TICKET_COLUMNS, [b[0] for b in batch])
+            _copy(conn, COMMENT_COLUMNS, [c for b in batch for c in b[1]])
+            _copy(conn, EVENT_COLUMNS, [e for b in batch for e in b[2]])
+            _copy(conn, SEARCH_COLUMNS, [b[3] for b in batch])
+        conn.commit()
+
+
+def _build_in_parallel(url: str, definitions: list[str], workers: int = 2) -> None:
+    """One connection per core, the GIN index (the slowest) first, so the builds overlap."""
+    pending = sorted(definitions, key=lambda d: "gin" not in d.lower())
+
+    def build(definition: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            conn.execute(definition)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(build, pending))
+
+
 def _copy(conn: psycopg.Connection, target: str, rows: list[tuple[object, ...]]) -> None:  # type: ignore[type-arg]
     with conn.cursor().copy(f"COPY {target} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
 
-def _rows(rng, tickets, now, subjects, descriptions, bodies):  # type: ignore[no-untyped-def]
+def _rows(rng, first, last, tickets, now, subjects, descriptions, bodies):  # type: ignore[no-untyped-def]
     """(ticket, comments, events, search text) per ticket, deterministic for a seed."""
     span = 730 * 86400
-    for t in range(1, tickets + 1):
+    for t in range(first, last + 1):
         created = now - timedelta(seconds=span * (tickets - t) / tickets)
         status = rng.choice(STATUSES)
         subject = rng.choice(subjects) + (f" {RARE_WORD}" if rng.random() < 0.01 else "")

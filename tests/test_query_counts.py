@@ -69,6 +69,9 @@ PAGES = {
     "api events": "/api/v1/tickets/{n}/events",
 }
 LISTS = {"desk queue", "desk search", "my tickets", "api list"}
+# What each page needs and no more: the signed-in user, the ticket(s), and for the desk its queue
+# counts and one statement for every staff, team and category name the selects offer.
+PAGE_BUDGETS = {"desk queue": 4, "desk search": 4, "desk ticket": 6, "portal ticket": 4}
 
 
 def measure(app, client, api, tech, requester, numbers) -> dict[str, int]:
@@ -102,3 +105,5 @@ def test_query_counts_do_not_grow_with_the_data(clean_app, client, session, api_
     assert few == many, {k: (few[k], many[k]) for k in few if few[k] != many[k]}
     for name in LISTS:
         assert many[name] <= LIST_BUDGET, (name, many[name])
+    over = {name: many[name] for name, budget in PAGE_BUDGETS.items() if many[name] > budget}
+    assert over == {}

@@ -7,18 +7,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from supportdesk.db import Base
 
-# Built by raw SQL in the migrations (FTS5 on SQLite, GIN expression indexes on PostgreSQL), so not in
-# the models; schema comparisons must leave them alone.
-UNMODELLED_NAMES = ("ticket_fts", "ix_ticket_search_public_fts", "ix_ticket_search_all_fts")
+# Built by raw SQL in the migrations (FTS5 on SQLite; on PostgreSQL a generated tsvector column and its
+# GIN index), so not in the models; schema comparisons must leave them alone.
+UNMODELLED_NAMES = ("ticket_fts", "ix_ticket_search_document", "search_document")
 
 
 def is_modelled(name: str | None, type_: str, _parent: object = None) -> bool:
-    return not (name and type_ in ("table", "index") and name.startswith(UNMODELLED_NAMES))
+    return not (name and type_ in ("table", "index", "column") and name.startswith(UNMODELLED_NAMES))
 
 
 class TicketSearchText(Base):
-    """One row per ticket. PostgreSQL indexes it with GIN over `to_tsvector`; SQLite mirrors it into the
-    FTS5 table `ticket_fts` with triggers (both created by the migrations, see 0002)."""
+    """One row per ticket. PostgreSQL keeps a generated `search_document` tsvector (public text weight A,
+    internal notes weight D) under a GIN index; SQLite mirrors the text into the FTS5 table `ticket_fts`
+    with triggers (both created by the migrations, see 0002 and 0006)."""
 
     __tablename__ = "ticket_search"
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from supportdesk.accounts import service as accounts
-from supportdesk.accounts.models import Team, User
-from supportdesk.attachments import service as attachments
 from supportdesk.db import db
 from supportdesk.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
-from supportdesk.tickets import categories, lifecycle, policy, queues, service
+from supportdesk.tickets import lifecycle, policy, queues, service
 from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, options
 from supportdesk.tickets.lifecycle import Priority, Status
-from supportdesk.tickets.models import Category
 from supportdesk.tickets.service import TicketChanges, TicketFilters
 from supportdesk.web import desk_rules, file_store, form_errors, parse_id, uploads_from
 
@@ -46,7 +42,7 @@ def home() -> str:
         views=list(queues.QueueView),
         counts=queues.queue_counts(session, current_user),
         sort=str(sort),
-        choices=_Choices.load(),
+        choices=service.field_choices(session),
         bulk_form=BulkForm(),
         args=request.args,
     )
@@ -107,7 +103,7 @@ def reply(number: int) -> Response | tuple[str, int]:
 @bp.post("/tickets/<id:number>/update")
 def update(number: int) -> Response | tuple[str, int]:
     form = TicketFieldsForm()
-    _Choices.load().fill(form)
+    _fill_choices(form, service.field_choices(db.session()))
     if not form.validate_on_submit():
         return _workspace(number, fields_form=form), 422
     changes = TicketChanges(
@@ -152,7 +148,8 @@ def _workspace(
     number: int, reply_form: ReplyForm | None = None, fields_form: TicketFieldsForm | None = None
 ) -> str:
     session = db.session()
-    ticket = service.get_ticket(session, current_user, number)
+    shown = service.conversation(session, current_user, number)
+    ticket = shown.ticket
     form = TicketFieldsForm(
         formdata=None,
         status=ticket.status.value,
@@ -162,8 +159,8 @@ def _workspace(
         category=ticket.category_id,
         version=ticket.version,
     )
-    people = _Choices.load()
-    people.fill(form)
+    choices = service.field_choices(session)
+    _fill_choices(form, choices)
     form.status.choices = options(
         (s.value, s.label)
         for s in Status
@@ -174,45 +171,20 @@ def _workspace(
     return render_template(
         "desk/ticket.html",
         ticket=ticket,
-        comments=service.list_comments(session, current_user, number),
-        attachments=attachments.attachments_for(session, current_user, ticket),
-        events=service.list_events(session, current_user, number),
-        names=people.names(),
+        comments=shown.comments,
+        attachments=shown.attachments,
+        events=shown.events,
+        names=choices.names(),
         reply_form=reply_form or ReplyForm(formdata=None),
         fields_form=form,
         action_form=VersionForm(formdata=None, version=ticket.version),
     )
 
 
-@dataclass
-class _Choices:
-    """Staff, teams and categories, loaded once per page for the selects and the activity log."""
-
-    staff: list[User]
-    teams: list[Team]
-    categories: list[Category]
-
-    @classmethod
-    def load(cls) -> _Choices:
-        session = db.session()
-        return cls(
-            accounts.list_staff(session),
-            accounts.list_teams(session),
-            categories.list_categories(session, active_only=False),
-        )
-
-    def fill(self, form: TicketFieldsForm) -> None:
-        form.assignee.choices = options([(None, "Unassigned"), *((u.id, u.full_name) for u in self.staff)])
-        form.team.choices = options([(None, "No team"), *((t.id, t.name) for t in self.teams)])
-        form.category.choices = options([(None, "No category"), *((c.id, c.name) for c in self.categories)])
-
-    def names(self) -> dict[tuple[str, str], str]:
-        """Display names for the ids the audit trail records."""
-        return {
-            **{("assignee", str(u.id)): u.full_name for u in self.staff},
-            **{("team", str(t.id)): t.name for t in self.teams},
-            **{("category", str(c.id)): c.name for c in self.categories},
-        }
+def _fill_choices(form: TicketFieldsForm, choices: service.FieldChoices) -> None:
+    form.assignee.choices = options([(None, "Unassigned"), *choices.staff])
+    form.team.choices = options([(None, "No team"), *choices.teams])
+    form.category.choices = options([(None, "No category"), *choices.categories])
 
 
 def _narrow(filters: TicketFilters) -> TicketFilters:

@@ -6,7 +6,7 @@ these functions, so a rule changes in one place only.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
 from supportdesk.accounts.models import Role, User
 from supportdesk.errors import PermissionDenied
@@ -58,8 +58,16 @@ def may_write_internal(actor: User) -> bool:
     return actor.is_staff
 
 
+ASSIGNABLE_ROLES = (Role.TECHNICIAN, Role.ADMIN)
+
+
 def may_be_assigned(user: User) -> bool:
-    return user.is_active and user.role in (Role.TECHNICIAN, Role.ADMIN)
+    return user.is_active and user.role in ASSIGNABLE_ROLES
+
+
+def assignable_users() -> ColumnElement[bool]:
+    """`may_be_assigned` as a WHERE clause on User, for listing the choices."""
+    return and_(User.is_active.is_(True), User.role.in_(ASSIGNABLE_ROLES))
 
 
 def may_raise_for_others(actor: User) -> bool:

@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from supportdesk.attachments import service as attachments
 from supportdesk.db import db
 from supportdesk.errors import InvalidTransition, ValidationError
 from supportdesk.tickets import categories, lifecycle, policy, service
@@ -131,12 +130,13 @@ def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
 
 def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> str:
     session = db.session()
-    ticket = service.get_ticket(session, current_user, number)
+    shown = service.conversation(session, current_user, number)
+    ticket = shown.ticket
     return render_template(
         "portal/ticket.html",
         ticket=ticket,
-        comments=service.list_comments(session, current_user, number),
-        attachments=attachments.attachments_for(session, current_user, ticket),
+        comments=shown.comments,
+        attachments=shown.attachments,
         reply_form=reply_form or RequesterReplyForm(),
         action_form=VersionForm(),
         can_reopen=Status.OPEN in lifecycle.allowed_transitions(ticket.status, current_user.role),

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from supportdesk import clock
 from supportdesk.accounts.models import Team, User, team_members
 from supportdesk.attachments import service as attachments
+from supportdesk.attachments.models import Attachment
 from supportdesk.attachments.service import FileStore, Upload
 from supportdesk.db import ID_MAX, get_by_id
 from supportdesk.errors import (
@@ -46,6 +47,7 @@ from supportdesk.tickets.models import (
     EventKind,
     Ticket,
     TicketEvent,
+    status_in,
     ticket_number_seq,
 )
 
@@ -172,16 +174,7 @@ def list_tickets(
     if not 1 <= page.limit <= MAX_PAGE_SIZE:
         raise ValidationError.single("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
     sort_column = _sort_column(sort.key)
-    query = (
-        policy.visible_tickets(actor)
-        .where(*_filter_clauses(session, actor, filters))
-        .options(
-            joinedload(Ticket.requester),
-            joinedload(Ticket.assignee),
-            joinedload(Ticket.team),
-            joinedload(Ticket.category),
-        )
-    )
+    query = policy.visible_tickets(actor).where(*_filter_clauses(session, actor, filters))
     if page.cursor:
         last_value, last_id = _decode_cursor(page.cursor, sort.key)
         if sort.descending:
@@ -195,7 +188,22 @@ def list_tickets(
     order = (
         (sort_column.desc(), Ticket.id.desc()) if sort.descending else (sort_column.asc(), Ticket.id.asc())
     )
-    rows = list(session.scalars(query.order_by(*order).limit(page.limit + 1)).unique())
+    # Page first, then join the names: left to itself the planner joins people, teams and categories to
+    # every match before sorting (a requester with 1,000 tickets paid for all of them).
+    page_ids = query.with_only_columns(Ticket.id).order_by(*order).limit(page.limit + 1).subquery()
+    rows = list(
+        session.scalars(
+            select(Ticket)
+            .join(page_ids, Ticket.id == page_ids.c.id)
+            .options(
+                joinedload(Ticket.requester),
+                joinedload(Ticket.assignee),
+                joinedload(Ticket.team),
+                joinedload(Ticket.category),
+            )
+            .order_by(*order)
+        ).unique()
+    )
     if len(rows) <= page.limit:
         return TicketPage(rows)
     items = rows[: page.limit]
@@ -252,7 +260,79 @@ def bulk_update(
 
 
 def list_comments(session: Session, actor: User, number: int) -> list[Comment]:
+    return _comments_of(session, actor, get_ticket(session, actor, number))
+
+
+def list_events(session: Session, actor: User, number: int) -> list[TicketEvent]:
     ticket = get_ticket(session, actor, number)
+    if not policy.can_see_events(actor):
+        raise PermissionDenied("Only the desk can read a ticket's activity log.")
+    return _events_of(session, ticket)
+
+
+class Choice(NamedTuple):
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class FieldChoices:
+    """What a ticket's assignee, team and category may be set to, by name."""
+
+    staff: list[Choice]
+    teams: list[Choice]
+    categories: list[Choice]
+
+    def names(self) -> dict[tuple[str, str], str]:
+        """Display names for the ids the audit trail records."""
+        return {
+            **{("assignee", str(c.id)): c.name for c in self.staff},
+            **{("team", str(c.id)): c.name for c in self.teams},
+            **{("category", str(c.id)): c.name for c in self.categories},
+        }
+
+
+def field_choices(session: Session) -> FieldChoices:
+    """Every assignable user, team and category (retired ones too: old tickets still name them), in one
+    statement; rows are plain tuples, as a page renders them on every view."""
+    kind: ColumnElement[str] = literal_column("kind")
+    rows = session.execute(
+        union_all(
+            select(literal("staff").label("kind"), User.id, User.full_name.label("name")).where(
+                policy.assignable_users()
+            ),
+            select(literal("team").label("kind"), Team.id, Team.name.label("name")),
+            select(literal("category").label("kind"), Category.id, Category.name.label("name")),
+        ).order_by(kind, literal_column("name"))
+    )
+    found: dict[str, list[Choice]] = {"staff": [], "team": [], "category": []}
+    for row_kind, row_id, name in rows:
+        found[row_kind].append(Choice(row_id, name))
+    return FieldChoices(staff=found["staff"], teams=found["team"], categories=found["category"])
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Everything a ticket page shows, read once: the ticket, the replies (and, for the desk, notes and
+    the activity log) and the files the actor may open."""
+
+    ticket: Ticket
+    comments: list[Comment]
+    events: list[TicketEvent]
+    attachments: list[Attachment]
+
+
+def conversation(session: Session, actor: User, number: int) -> Conversation:
+    ticket = get_ticket(session, actor, number)
+    return Conversation(
+        ticket=ticket,
+        comments=_comments_of(session, actor, ticket),
+        events=_events_of(session, ticket) if policy.can_see_events(actor) else [],
+        attachments=attachments.attachments_for(session, actor, ticket),
+    )
+
+
+def _comments_of(session: Session, actor: User, ticket: Ticket) -> list[Comment]:
     return list(
         session.scalars(
             select(Comment)
@@ -263,10 +343,7 @@ def list_comments(session: Session, actor: User, number: int) -> list[Comment]:
     )
 
 
-def list_events(session: Session, actor: User, number: int) -> list[TicketEvent]:
-    ticket = get_ticket(session, actor, number)
-    if not policy.can_see_events(actor):
-        raise PermissionDenied("Only the desk can read a ticket's activity log.")
+def _events_of(session: Session, ticket: Ticket) -> list[TicketEvent]:
     return list(
         session.scalars(
             select(TicketEvent)
@@ -760,7 +837,7 @@ def _decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
 
 def _filter_clauses(session: Session, actor: User, filters: TicketFilters) -> Iterable[ColumnElement[bool]]:
     if filters.statuses:
-        yield Ticket.status.in_(sorted(filters.statuses))
+        yield status_in(filters.statuses)
     if filters.priorities:
         yield Ticket.priority.in_(sorted(filters.priorities))
     if filters.assignee == "me":

@@ -71,3 +71,38 @@ def test_suggestions_use_any_meaningful_word_and_stay_in_scope(session, desk):
     assert service.suggest_similar(session, desk["alice"], "printer floor") == []
     assert service.suggest_similar(session, desk["alice"], "the and is") == []
     assert [t.number for t in service.suggest_similar(session, desk["tech"], "printer")] == [desk["printer"]]
+
+
+def test_a_word_in_both_a_public_reply_and_an_internal_note_is_found_by_the_requester(session, desk):
+    service.add_comment(session, desk["tech"], desk["vpn"], "Please try the keepalive setting again.")
+    assert found(session, desk["alice"], "keepalive") == {desk["vpn"]}
+
+
+def test_postgresql_searches_one_stored_vector_through_its_gin_index(session, desk):
+    """Parsing the text once per change (a stored tsvector, internal notes weighted apart) is what keeps
+    seeding and writes cheap; both scopes must still reach the rows through the GIN index."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from sqlalchemy import select, text
+
+    from supportdesk.search.service import matching_tickets
+    from supportdesk.tickets.models import Ticket
+
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    for actor in (desk["tech"], desk["alice"]):
+        query = select(Ticket.id).where(matching_tickets(session, actor, "keepalive"))
+        compiled = query.compile(session.get_bind())
+        explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled.string}", compiled.params)
+        plan = "\n".join(row[0] for row in explained)
+        assert "ix_ticket_search_document" in plan
+        assert "to_tsvector" not in plan  # read from the stored column, never parsed per row
+
+
+def test_a_search_considers_only_the_most_recent_matches(session, desk, monkeypatch):
+    """Like Zendesk's 1,000-result cap: a word in every ticket costs the same as a rare one."""
+    import supportdesk.search.service as search_service
+
+    requester = desk["alice"]
+    newer = [make_ticket(session, requester, subject=f"Monitor flickers {i}").number for i in range(3)]
+    monkeypatch.setattr(search_service, "MAX_MATCHES", 2)
+    assert found(session, desk["tech"], "monitor") == set(newer[-2:])
