@@ -78,7 +78,7 @@ def test_nginx_never_serves_metrics_and_forwards_the_request_id():
 
 
 def test_no_secret_is_written_into_the_deployment_files():
-    secret_like = re.compile(r"(SECRET_KEY|PASSWORD|METRICS_TOKEN)\s*[:=]\s*['\"]?[A-Za-z0-9_\-]{8,}")
+    secret_like = re.compile(r"(SECRET_KEY|PASSWORD|METRICS_TOKEN)[ \t]*[:=][ \t]*['\"]?[A-Za-z0-9_\-]{8,}")
     for path in DEPLOY.rglob("*"):
         if path.is_file() and path.suffix not in (".pyc",):
             text = path.read_text(errors="ignore")

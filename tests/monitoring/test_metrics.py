@@ -7,6 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from supportdesk.tickets import service
+from supportdesk.tickets.lifecycle import Status
 from tests.factories import make_requester, make_technician, make_ticket
 
 
@@ -48,7 +49,7 @@ def test_tickets_created_and_active_queue_sizes(client, session):
     before = samples(client.get("/metrics"))
     first = make_ticket(session, requester)
     make_ticket(session, requester)
-    service.assign(session, tech, first.number, tech.id)
+    service.transition(session, tech, first.number, Status.OPEN)
     after = samples(client.get("/metrics"))
     created = value(after, "supportdesk_tickets_created_total", role="requester") - value(
         before, "supportdesk_tickets_created_total", role="requester"
