@@ -84,19 +84,19 @@ def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
 
 
 def serve(app: str, port: int, env: dict[str, str], workers: int = 4) -> subprocess.Popen[bytes]:
+    """SupportDesk runs with the production settings file (deploy/gunicorn.conf.py: its JSON request log,
+    metrics and all, the log going to bench/results/.app-<port>.log); the ceiling with the same worker
+    count and nothing else."""
+    settings = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    if "ceiling" in app:
+        command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app]
+    else:
+        command = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
     server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            app,
-        ],
-        env=env,
+        command,
+        env={**env, **settings, "LOG_FORMAT": "json"},
         cwd=ROOT,
+        stderr=Path(ROOT, "bench", "results", f".app-{port}.log").open("wb"),  # noqa: SIM115 - held by the server
         start_new_session=True,
     )
     for _ in range(100):
