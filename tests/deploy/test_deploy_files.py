@@ -85,3 +85,21 @@ def test_no_secret_is_written_into_the_deployment_files():
             for match in secret_like.finditer(text):
                 value = match.group(0)
                 assert "${" in value or "{{" in value or "lookup(" in value, f"{path}: {value}"
+
+
+def test_the_systemd_units_are_valid(tmp_path):
+    """`systemd-analyze verify`: only the paths that exist on the VM alone may be missing here."""
+    names = ("supportdesk-worker.service", "supportdesk-backup.service", "supportdesk-backup.timer")
+    units = [DEPLOY / "systemd" / name for name in names]
+    instance = tmp_path / "supportdesk@8001.service"  # a template is verified through an instance
+    instance.write_text((DEPLOY / "systemd" / "supportdesk@.service").read_text())
+    done = subprocess.run(
+        [tool("systemd-analyze"), "verify", *map(str, units), str(instance)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    problems = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if line.strip() and "/opt/supportdesk/current" not in line
+    ]
+    assert problems == []
