@@ -36,16 +36,7 @@ PASSWORD = "bench1234"  # noqa: S105 - the benchmark's own throwaway accounts
 def main() -> int:
     database = f"supportdesk_bench_{N}"
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + database
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SUPPORTDESK_ENV": "production",
-        "SUPPORTDESK_INSTANCE": tempfile.mkdtemp(),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
-        "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
-        "SESSION_COOKIE_SECURE": "0",
-    }  # plain HTTP on loopback
+    env = app_env(url)
     seed_stats = prepare(url, database, env)
     servers = [
         serve("supportdesk.app:create_app()", APP_PORT, env),
@@ -62,6 +53,20 @@ def main() -> int:
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(%s))", (database,)).fetchone()[0]
     report(results, seed_stats, rss, size)
     return 0
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    """Production mode on plain-HTTP loopback, with sign-in limits the benchmark's own logins fit in."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SUPPORTDESK_ENV": "production",
+        "SUPPORTDESK_INSTANCE": tempfile.mkdtemp(),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+        "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
+        "SESSION_COOKIE_SECURE": "0",
+    }
 
 
 def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
