@@ -36,16 +36,7 @@ PASSWORD = "bench1234"  # noqa: S105 - the benchmark's own throwaway accounts
 def main() -> int:
     database = f"supportdesk_bench_{N}"
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + database
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SUPPORTDESK_ENV": "production",
-        "SUPPORTDESK_INSTANCE": tempfile.mkdtemp(),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
-        "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
-        "SESSION_COOKIE_SECURE": "0",
-    }  # plain HTTP on loopback
+    env = app_env(url)
     seed_stats = prepare(url, database, env)
     servers = [
         serve("supportdesk.app:create_app()", APP_PORT, env),
@@ -62,6 +53,20 @@ def main() -> int:
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(%s))", (database,)).fetchone()[0]
     report(results, seed_stats, rss, size)
     return 0
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    """Production mode on plain-HTTP loopback, with sign-in limits the benchmark's own logins fit in."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SUPPORTDESK_ENV": "production",
+        "SUPPORTDESK_INSTANCE": tempfile.mkdtemp(),
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+        "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
+        "SESSION_COOKIE_SECURE": "0",
+    }
 
 
 def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
@@ -84,19 +89,19 @@ def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
 
 
 def serve(app: str, port: int, env: dict[str, str], workers: int = 4) -> subprocess.Popen[bytes]:
+    """SupportDesk runs with the production settings file (deploy/gunicorn.conf.py: its JSON request log,
+    metrics and all, the log going to bench/results/.app-<port>.log); the ceiling with the same worker
+    count and nothing else."""
+    settings = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    if "ceiling" in app:
+        command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app]
+    else:
+        command = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
     server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            app,
-        ],
-        env=env,
+        command,
+        env={**env, **settings, "LOG_FORMAT": "json"},
         cwd=ROOT,
+        stderr=Path(ROOT, "bench", "results", f".app-{port}.log").open("wb"),  # noqa: SIM115 - held by the server
         start_new_session=True,
     )
     for _ in range(100):

@@ -89,13 +89,21 @@ def paragraph(rng: random.Random, low: int, high: int) -> str:
     return text[:target].rstrip()
 
 
-def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def texts(seed_value: int) -> tuple[list[str], list[str], list[str]]:
+    """The pools tickets draw their subjects, descriptions and replies from (deterministic)."""
     rng = random.Random(seed_value)
-    started = time.monotonic()
-    now = datetime(2026, 11, 1, tzinfo=UTC)
     descriptions = [paragraph(rng, 200, 2000) for _ in range(2000)]
     bodies = [paragraph(rng, 40, 400) for _ in range(2000)]
     subjects = [f"{sentence(rng, rng.randint(3, 7))[:-1]}" for _ in range(5000)]
+    return subjects, descriptions, bodies
+
+
+def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
+    started = time.monotonic()
+    subjects, descriptions, bodies = texts(seed_value)
     password = hash_password("bench1234")
     with psycopg.connect(url, autocommit=False) as conn:
         conn.execute("SET maintenance_work_mem = '1GB'")
@@ -106,17 +114,17 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        for target, rows in reference_rows(now, password):
+        for target, rows in reference_rows(NOW, password):
             _copy(conn, target, rows)
         conn.commit()
     # Two loaders (one per core): each generates and COPYs its own chunks, so one process's Python
     # overlaps the other's to_tsvector in PostgreSQL. Chunks have their own seeds: same data either way.
     chunks = [(first, min(first + CHUNK - 1, tickets)) for first in range(1, tickets + 1, CHUNK)]
-    texts = (subjects, descriptions, bodies)
+    pools = (subjects, descriptions, bodies)
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
         list(
             pool.map(
-                _load_chunk, [(url, first, last, tickets, seed_value, now, texts) for first, last in chunks]
+                _load_chunk, [(url, first, last, tickets, seed_value, NOW, pools) for first, last in chunks]
             )
         )
     loaded = time.monotonic()
@@ -177,12 +185,8 @@ def seed_sqlite(path: str, tickets: int, seed_value: int = 42) -> dict[str, floa
     executemany, as the FTS5 triggers must see every row."""
     import sqlite3
 
-    rng = random.Random(seed_value)
     started = time.monotonic()
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-    descriptions = [paragraph(rng, 200, 2000) for _ in range(2000)]
-    bodies = [paragraph(rng, 40, 400) for _ in range(2000)]
-    subjects = [f"{sentence(rng, rng.randint(3, 7))[:-1]}" for _ in range(5000)]
+    subjects, descriptions, bodies = texts(seed_value)
 
     def stored(value: object) -> object:  # as SQLAlchemy stores them on SQLite
         return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
@@ -192,14 +196,14 @@ def seed_sqlite(path: str, tickets: int, seed_value: int = 42) -> dict[str, floa
         conn.executemany(f"INSERT INTO {target} VALUES ({marks})", [tuple(map(stored, r)) for r in rows])
 
     with sqlite3.connect(path) as conn:
-        for target, rows in reference_rows(now, hash_password("bench1234")):
+        for target, rows in reference_rows(NOW, hash_password("bench1234")):
             insert(conn, target, rows)
         generator = _rows(
             random.Random(seed_value * 1_000_003 + 1),
             1,
             tickets,
             tickets,
-            now,
+            NOW,
             subjects,
             descriptions,
             bodies,

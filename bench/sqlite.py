@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -25,16 +23,7 @@ BUDGET_MS = 50.0
 
 def main() -> int:
     path = run.ROOT / "bench" / "results" / f".sqlite-{run.N}.db"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{path}",
-        "SUPPORTDESK_ENV": "production",
-        "SUPPORTDESK_INSTANCE": tempfile.mkdtemp(),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
-        "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
-        "SESSION_COOKIE_SECURE": "0",
-    }
+    env = run.app_env(f"sqlite:///{path}")
     marker = path.with_suffix(".json")
     if not (path.exists() and marker.exists()) or os.environ.get("RESEED") == "1":
         path.unlink(missing_ok=True)

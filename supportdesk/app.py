@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supportdesk import apidocs, apikit, cli, health, web
 from supportdesk.accounts import admin
@@ -16,6 +17,8 @@ from supportdesk.attachments import views as attachment_views
 from supportdesk.config import Config
 from supportdesk.db import db
 from supportdesk.errors import register_error_handlers
+from supportdesk.monitoring import logs, metrics
+from supportdesk.monitoring import views as monitoring_views
 from supportdesk.ratelimit import limiter
 from supportdesk.tickets import desk, portal, preview
 
@@ -41,6 +44,17 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_ticket_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
     )
+    if config.trusted_proxies:
+        # Client address, scheme and host as nginx saw them: rate limits key on the real client.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=config.trusted_proxies,
+            x_proto=config.trusted_proxies,
+            x_host=config.trusted_proxies,
+        )
+    logs.configure(json=config.log_json)
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app, config.database_url)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
     app.config["RATELIMIT_STORAGE_URI"] = config.ratelimit_storage_uri
@@ -50,6 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     web.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(monitoring_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask close-resolved`."""
+"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask close-resolved`, `flask run-worker`."""
 
 from __future__ import annotations
 
@@ -60,6 +60,21 @@ def close_resolved_command() -> None:
     click.echo(f"Closed {closed} ticket(s) resolved more than {days} days ago.")
 
 
+@click.command("run-worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run one round of jobs and exit.")
+def run_worker_command(once: bool) -> None:
+    """Run the background jobs every WORKER_INTERVAL_SECONDS until stopped (SIGTERM)."""
+    from supportdesk import worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        closed = worker.run_round(app)
+        click.echo("Another worker holds this round." if closed is None else f"Closed {closed} ticket(s).")
+        return
+    worker.run_forever(app)
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, seed_demo_command, close_resolved_command):
+    for command in (create_user_command, seed_demo_command, close_resolved_command, run_worker_command):
         app.cli.add_command(command)

@@ -30,6 +30,11 @@ class Config:
     ratelimit_storage_uri: str
     login_limit_per_account: str
     login_limit_per_address: str
+    redis_url: str | None = None
+    trusted_proxies: int = 0
+    metrics_token: str | None = None
+    log_json: bool = False
+    worker_interval_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -60,6 +65,13 @@ class Config:
             ratelimit_storage_uri=environ.get("RATELIMIT_STORAGE_URI", "memory://"),
             login_limit_per_account=environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour"),
             login_limit_per_address=environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
+            # Checked by /readyz and used by the worker's lock; rate limits name their own storage.
+            redis_url=environ.get("REDIS_URL") or None,
+            # How many proxies (nginx: 1) stand in front and set X-Forwarded-For / -Proto / -Host.
+            trusted_proxies=_non_negative_int(environ, "TRUSTED_PROXIES", 0),
+            metrics_token=environ.get("METRICS_TOKEN") or None,
+            log_json=environ.get("LOG_FORMAT", "json" if env == "production" else "console") == "json",
+            worker_interval_seconds=_positive_int(environ, "WORKER_INTERVAL_SECONDS", 300),
         )
 
 
@@ -72,6 +84,14 @@ def normalise_database_url(url: str) -> str:
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    return _int_at_least(environ, name, default, 1)
+
+
+def _non_negative_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    return _int_at_least(environ, name, default, 0)
+
+
+def _int_at_least(environ: Mapping[str, str], name: str, default: int, least: int) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -79,8 +99,8 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, not {value}")
+    if value < least:
+        raise ConfigError(f"{name} must be at least {least}, not {value}")
     return value
 
 

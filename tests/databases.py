@@ -39,3 +39,8 @@ def throwaway_postgres_database(admin_url: str) -> Iterator[str]:
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def redis_test_url(database: int) -> str:
+    """A Redis database for one test module (TEST_REDIS_URL names the server; CI uses a service)."""
+    return f"{os.environ.get('TEST_REDIS_URL', 'redis://127.0.0.1:6379').rstrip('/')}/{database}"

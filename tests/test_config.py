@@ -68,3 +68,25 @@ def test_bad_settings_are_named(tmp_path, name, value, message):
 def test_database_urls_are_normalised():
     assert normalise_database_url("postgresql://x/y") == "postgresql+psycopg://x/y"
     assert normalise_database_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_operations_settings(tmp_path):
+    config = Config.from_env(
+        {
+            "SUPPORTDESK_INSTANCE": str(tmp_path),
+            "SUPPORTDESK_ENV": "production",
+            "SECRET_KEY": "k" * 40,
+            "REDIS_URL": "redis://cache:6379/0",
+            "TRUSTED_PROXIES": "1",
+            "METRICS_TOKEN": "scrape",
+            "WORKER_INTERVAL_SECONDS": "60",
+        }
+    )
+    assert config.redis_url == "redis://cache:6379/0"
+    assert (config.trusted_proxies, config.metrics_token) == (1, "scrape")
+    assert config.log_json and config.worker_interval_seconds == 60
+    plain = Config.from_env({"SUPPORTDESK_INSTANCE": str(tmp_path), "LOG_FORMAT": "console"})
+    assert (plain.redis_url, plain.trusted_proxies, plain.metrics_token) == (None, 0, None)
+    assert not plain.log_json
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES must be at least 0"):
+        Config.from_env({"SUPPORTDESK_INSTANCE": str(tmp_path), "TRUSTED_PROXIES": "-1"})

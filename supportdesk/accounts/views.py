@@ -88,8 +88,13 @@ def change_password() -> Response | str | tuple[str, int]:
     form = PasswordForm()
     if form.validate_on_submit():
         try:
+            # The user object itself, not Flask-Login's proxy: login_user() below stores what it is given as
+            # the request's user, and a proxy that points at itself recurses until the process crashes.
             user = service.change_password(
-                db.session(), current_user, form.current_password.data, form.new_password.data
+                db.session(),
+                current_user._get_current_object(),
+                form.current_password.data,
+                form.new_password.data,
             )
         except ValidationError as error:
             form_errors(form, error)

@@ -33,6 +33,7 @@ from supportdesk.errors import (
     PermissionDenied,
     ValidationError,
 )
+from supportdesk.monitoring import metrics
 from supportdesk.search import service as search
 from supportdesk.tickets import lifecycle, policy
 from supportdesk.tickets.lifecycle import Priority, Status
@@ -441,6 +442,7 @@ def create_ticket(
         if earlier is None:
             raise
         return earlier
+    metrics.TICKETS_CREATED.labels(actor.role.value).inc()
     return ticket
 
 

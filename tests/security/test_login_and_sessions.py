@@ -149,3 +149,18 @@ def test_deactivation_ends_sessions_even_after_reactivation(app, session):
     accounts.update_user(session, admin, user.id, is_active=False)
     accounts.update_user(session, admin, user.id, is_active=True)
     assert browser.get("/portal/").status_code == 302
+
+
+def test_behind_nginx_the_limits_key_on_the_real_client_address(database_url, tmp_path, app, session):
+    """With TRUSTED_PROXIES=1 the address nginx saw counts, so one guesser behind nginx does not lock
+    out everyone else (without it every request would come from 127.0.0.1)."""
+    proxied = create_app(
+        make_config(database_url, tmp_path, login_limit_per_address="3 per minute", trusted_proxies=1)
+    )
+    guesser = proxied.test_client()
+    guesser.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    statuses = [attempt(guesser, f"user{i}@example.com").status_code for i in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    colleague = proxied.test_client()
+    colleague.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.8"
+    assert attempt(colleague, "someone@example.com").status_code == 401

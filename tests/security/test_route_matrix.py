@@ -10,11 +10,14 @@ from flask import url_for
 from tests.conftest import csrf_token, login, page_text
 from tests.security.conftest import SECRET_SUBJECT, snapshot
 
-# endpoint -> rule. Pages: public, signed_in, ticket (owner or desk), desk, admin.
+# endpoint -> rule. Pages: public, signed_in, ticket (owner or desk), desk, admin; machine: Prometheus
+# on the same host or with METRICS_TOKEN (tests/monitoring/test_metrics.py).
 # API: api_public, api_signed_in, api_ticket, api_desk, api_admin.
 RULES = {
     "static": "public",
     "health.healthz": "public",
+    "health.readyz": "public",
+    "monitoring.scrape": "machine",
     "accounts.login": "public",
     "apidocs.docs": "public",
     "apidocs.openapi": "public",
@@ -147,6 +150,10 @@ def test_anonymous_visitors_are_sent_to_sign_in_or_get_401(app, client, session,
     for rule, method in routes(app):
         kind = RULES[rule.endpoint]
         if kind in ("public", "api_public"):
+            continue
+        if kind == "machine":
+            remote = client.get(build(app, rule, desk), environ_base={"REMOTE_ADDR": "203.0.113.9"})
+            assert remote.status_code == 404, rule.rule
             continue
         before = snapshot(session)
         response = send(client, method, build(app, rule, desk), rule.endpoint, token)

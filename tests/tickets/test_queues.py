@@ -1,6 +1,8 @@
 """Queue counts stay cheap at a million tickets: on PostgreSQL they read only the small index of active
 tickets (and a narrow range of recently resolved ones), never the whole table."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -40,28 +42,35 @@ def test_counts_match_the_views(session):
     assert unassigned.number not in (mine.number, theirs.number)
 
 
+@contextmanager
+def plans_of(connection, explain: str) -> Iterator[list[str]]:
+    """The plan of every statement about tickets run inside the block (`explain` + the statement)."""
+    plans: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM tickets" in statement:
+            cursor.execute(f"{explain} {statement}", parameters)
+            plans.append("\n".join(str(row[-1]) for row in cursor.fetchall()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield plans
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
 def test_postgresql_counts_never_scan_the_tickets_table(session):
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     tech = make_technician(session)
     make_ticket(session, make_requester(session))
-    plans: list[str] = []
     connection = session.connection()
     # Small tables make any plan cheap; with scans of the table priced out, only an index that covers
     # every column the counts read can give an index-only scan.
     connection.execute(text("SET LOCAL enable_seqscan = off"))
     connection.execute(text("SET LOCAL enable_bitmapscan = off"))
-
-    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if "count" in statement.lower() or "sum(" in statement.lower():
-            cursor.execute("EXPLAIN " + statement, parameters)
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
-
-    event.listen(connection, "before_cursor_execute", explain)
-    try:
+    with plans_of(connection, "EXPLAIN") as plans:
         queues.queue_counts(session, tech, fresh=True)
-    finally:
-        event.remove(connection, "before_cursor_execute", explain)
     plan = "\n".join(plans)
     assert plan and "Seq Scan on tickets" not in plan
     assert "Index Only Scan using ix_tickets_active_counts" in plan
@@ -74,22 +83,8 @@ def test_sqlite_uses_the_active_ticket_indexes_too(session):
         pytest.skip("SQLite only")
     tech = make_technician(session)
     make_ticket(session, make_requester(session))
-    plans: list[str] = []
-    connection = session.connection()
-
-    def explain(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if "FROM tickets" in statement:
-            plans.append(
-                " / ".join(
-                    str(row[-1]) for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-                )
-            )
-
-    event.listen(connection, "before_cursor_execute", explain)
-    try:
+    with plans_of(session.connection(), "EXPLAIN QUERY PLAN") as plans:
         queues.queue_counts(session, tech, fresh=True)
         service.list_tickets(session, tech, queues.view_filters(queues.QueueView.UNASSIGNED))
-    finally:
-        event.remove(connection, "before_cursor_execute", explain)
     assert len(plans) == 2
     assert all("ix_tickets_active_" in plan for plan in plans), plans

@@ -1,0 +1,1 @@
+"""Operating the desk: structured request logs with a request id, and Prometheus metrics."""

@@ -1,0 +1,72 @@
+"""The background worker (`flask run-worker`): periodic desk jobs, today closing tickets resolved
+longer ago than AUTO_CLOSE_DAYS. Several workers may run (one per VM); a Redis lock lets only one of
+them do a round at a time, and without Redis (the embedded mode) the job is safe to repeat anyway."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from types import FrameType
+
+import redis
+import structlog
+from flask import Flask
+
+from supportdesk.clock import now
+from supportdesk.db import db
+from supportdesk.tickets import service as tickets
+
+log = structlog.get_logger("supportdesk.worker")
+LOCK_NAME = "supportdesk:worker:round"
+
+
+def run_round(app: Flask) -> int | None:
+    """One round of jobs; the number of tickets closed, or None when another worker holds the round."""
+    settings = app.config["SUPPORTDESK"]
+    with app.app_context(), _exclusive(settings.redis_url, settings.worker_interval_seconds) as mine:
+        if not mine:
+            return None
+        closed = tickets.close_resolved_tickets(db.session(), now(), timedelta(days=settings.auto_close_days))
+    log.info("worker round", closed_resolved=closed)
+    return closed
+
+
+def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
+    stop = stop or _stop_on_signals()
+    interval = app.config["SUPPORTDESK"].worker_interval_seconds
+    log.info("worker started", interval_seconds=interval)
+    while not stop.is_set():
+        try:
+            run_round(app)
+        except Exception:  # a failed round (database restarting, say) must not end the worker
+            log.exception("worker round failed")
+        stop.wait(interval)
+    log.info("worker stopped")
+
+
+@contextmanager
+def _exclusive(redis_url: str | None, seconds: int) -> Iterator[bool]:
+    if not redis_url:
+        yield True
+        return
+    lock = redis.Redis.from_url(redis_url).lock(LOCK_NAME, timeout=max(seconds, 60), blocking=False)
+    acquired = bool(lock.acquire())
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
