@@ -193,6 +193,9 @@ def endpoints() -> list[tuple[str, int, dict[str, str]]]:
                 "SD_BODY": form_body,
             },
         ),
+        # The ceiling again at the end: on a shared 2-core machine it drifts during a run, and the
+        # ratios use the faster of the two, so a slow moment for the ceiling never flatters the desk.
+        ("ceiling /page (again)", CEILING_PORT, {"SD_PATH": "/page"}),
     ]
 
 
@@ -290,11 +293,12 @@ BUDGETS = {
 
 
 def report(results: list[dict[str, object]], seed_stats: dict[str, float], rss: float, size: str) -> None:
-    ceiling = next(r for r in results if r["name"] == "ceiling /page")["rps"]
+    ceiling = max(float(r["rps"]) for r in results if str(r["name"]).startswith("ceiling /page"))
     lines = [
         f"# Benchmark {date.today()} at N = {N:,} tickets",
         "",
-        f"gunicorn 4 sync workers, wrk {CONNECTIONS} connections for {DURATION} per endpoint, loopback.",
+        f"gunicorn 4 sync workers, wrk {CONNECTIONS} connections for {DURATION} per endpoint, loopback. "
+        "Ratios are to the faster of the two runs of the ceiling's /page.",
         "",
         "| endpoint | req/s | p50 ms | p99 ms | errors | vs ceiling /page | SQL per request | budget |",
         "|---|---|---|---|---|---|---|---|",
