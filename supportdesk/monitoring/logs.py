@@ -84,7 +84,13 @@ def init_app(app: Flask) -> None:
         response.headers[REQUEST_ID_HEADER] = request_id()
         if request.endpoint in ("health.healthz", "health.readyz", "monitoring.scrape", "static"):
             return response  # probes and scrapes every few seconds would drown the log
-        user = current_user.get_id() if current_user and current_user.is_authenticated else None
+        api_actor = g.get("api_actor")  # set by the API's bearer-token sign-in
+        if api_actor is not None:
+            user: str | None = str(api_actor.id)
+        elif current_user and current_user.is_authenticated:
+            user = str(current_user.get_id()).split(".")[0]  # "id.session_epoch"
+        else:
+            user = None
         elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
         log.info(
             "request",
@@ -93,7 +99,7 @@ def init_app(app: Flask) -> None:
             endpoint=request.endpoint,
             status=response.status_code,
             duration_ms=round(elapsed * 1000, 1),
-            user_id=user.split(".")[0] if user else None,
+            user_id=user,
             remote_addr=request.remote_addr,
         )
         return response

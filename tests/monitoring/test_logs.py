@@ -62,3 +62,12 @@ def test_probes_are_not_logged(client, json_lines):
     json_lines()
     client.get("/healthz")
     assert [line for line in json_lines() if line.get("event") == "request"] == []
+
+
+def test_api_requests_are_logged_with_the_tokens_user(api_as, session, json_lines):
+    user = make_requester(session)
+    api = api_as(user)
+    json_lines()
+    api.get("/api/v1/me")
+    lines = [line for line in json_lines() if line.get("event") == "request"]
+    assert [(line["endpoint"], line["user_id"]) for line in lines] == [("api.me", str(user.id))]
