@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import Role
-from supportdesk.clock import now
 from supportdesk.db import db
 from supportdesk.errors import ValidationError
-from supportdesk.tickets import service as tickets
 
 
 @click.command("create-user")
@@ -55,8 +51,10 @@ def seed_demo_command(force: bool) -> None:
 @with_appcontext
 def close_resolved_command() -> None:
     """Close tickets resolved longer ago than AUTO_CLOSE_DAYS (run daily from cron or a timer)."""
+    from supportdesk import worker
+
     days = current_app.config["SUPPORTDESK"].auto_close_days
-    closed = tickets.close_resolved_tickets(db.session(), now(), timedelta(days=days))
+    closed = worker.close_resolved(days)
     click.echo(f"Closed {closed} ticket(s) resolved more than {days} days ago.")
 
 

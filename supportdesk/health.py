@@ -22,12 +22,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    try:
-        with db.engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        return jsonify(status="unavailable", database="unavailable"), 503
-    return jsonify(status="ok", database="ok"), 200
+    database = _database()
+    return jsonify(status=database, database=database), 200 if database == "ok" else 503
 
 
 @bp.get("/readyz")

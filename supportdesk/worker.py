@@ -29,9 +29,14 @@ def run_round(app: Flask) -> int | None:
     with app.app_context(), _exclusive(settings.redis_url, settings.worker_interval_seconds) as mine:
         if not mine:
             return None
-        closed = tickets.close_resolved_tickets(db.session(), now(), timedelta(days=settings.auto_close_days))
+        closed = close_resolved(settings.auto_close_days)
     log.info("worker round", closed_resolved=closed)
     return closed
+
+
+def close_resolved(auto_close_days: int) -> int:
+    """Close tickets resolved more than `auto_close_days` ago (in an app context); how many closed."""
+    return tickets.close_resolved_tickets(db.session(), now(), timedelta(days=auto_close_days))
 
 
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:

@@ -18,6 +18,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# The desk: who works tickets, may be assigned one, and sees internal notes.
+STAFF_ROLES = (Role.TECHNICIAN, Role.ADMIN)
+
+
 def enum_column(enum_class: type[enum.StrEnum]) -> SAEnum:
     """Store enums as their lower-case values in a plain VARCHAR, the same on every backend."""
     return SAEnum(
@@ -72,7 +76,7 @@ class User(Base):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.TECHNICIAN, Role.ADMIN)
+        return self.role in STAFF_ROLES
 
     @property
     def is_admin(self) -> bool:

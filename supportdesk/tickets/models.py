@@ -28,6 +28,13 @@ from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Priority, Status
 # The predicate of the partial indexes of active tickets: "status IN ('new', 'on_hold', 'open', 'pending')".
 ACTIVE_SQL = f"status IN ({', '.join(repr(s.value) for s in sorted(ACTIVE_STATUSES))})"
 SUBJECT_MAX = 200
+
+
+def _active_index(name: str, *columns: str) -> Index:
+    """An index over active tickets only (about a tenth of a desk), on both databases."""
+    return Index(name, *columns, postgresql_where=text(ACTIVE_SQL), sqlite_where=text(ACTIVE_SQL))
+
+
 DESCRIPTION_MAX = 20_000
 COMMENT_MAX = 20_000
 FIRST_TICKET_NUMBER = 1001
@@ -62,36 +69,12 @@ class Ticket(Base):
         Index("ix_tickets_category_id", "category_id"),
         # The desk's views list the few active tickets newest first: walking this small index in order
         # answers them without sorting every active ticket (most of a desk's tickets are closed).
-        Index(
-            "ix_tickets_active_updated_at",
-            "updated_at",
-            postgresql_where=text(ACTIVE_SQL),
-            sqlite_where=text(ACTIVE_SQL),
-        ),
+        _active_index("ix_tickets_active_updated_at", "updated_at"),
         # The same, per requester ("my tickets") and per assignee ("Mine", and "Unassigned" under NULL).
-        Index(
-            "ix_tickets_active_requester_updated_at",
-            "requester_id",
-            "updated_at",
-            postgresql_where=text(ACTIVE_SQL),
-            sqlite_where=text(ACTIVE_SQL),
-        ),
+        _active_index("ix_tickets_active_requester_updated_at", "requester_id", "updated_at"),
+        _active_index("ix_tickets_active_assignee_updated_at", "assignee_id", "updated_at"),
         # Covers every column the queue counts read, so counting active tickets never visits the table.
-        Index(
-            "ix_tickets_active_counts",
-            "status",
-            "assignee_id",
-            "team_id",
-            postgresql_where=text(ACTIVE_SQL),
-            sqlite_where=text(ACTIVE_SQL),
-        ),
-        Index(
-            "ix_tickets_active_assignee_updated_at",
-            "assignee_id",
-            "updated_at",
-            postgresql_where=text(ACTIVE_SQL),
-            sqlite_where=text(ACTIVE_SQL),
-        ),
+        _active_index("ix_tickets_active_counts", "status", "assignee_id", "team_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

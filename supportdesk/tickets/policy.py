@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from supportdesk.accounts.models import Role, User
+from supportdesk.accounts.models import STAFF_ROLES, User
 from supportdesk.errors import PermissionDenied
 from supportdesk.tickets.models import Comment, Ticket
 
@@ -58,16 +58,13 @@ def may_write_internal(actor: User) -> bool:
     return actor.is_staff
 
 
-ASSIGNABLE_ROLES = (Role.TECHNICIAN, Role.ADMIN)
-
-
 def may_be_assigned(user: User) -> bool:
-    return user.is_active and user.role in ASSIGNABLE_ROLES
+    return user.is_active and user.is_staff
 
 
 def assignable_users() -> ColumnElement[bool]:
     """`may_be_assigned` as a WHERE clause on User, for listing the choices."""
-    return and_(User.is_active.is_(True), User.role.in_(ASSIGNABLE_ROLES))
+    return and_(User.is_active.is_(True), User.role.in_(STAFF_ROLES))
 
 
 def may_raise_for_others(actor: User) -> bool:

@@ -217,9 +217,7 @@ def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5)
     query = (
         policy.visible_tickets(actor)
         .where(search.matching_tickets(session, actor, subject, any_word=True))
-        .order_by(
-            case((Ticket.status.in_(sorted(lifecycle.ACTIVE_STATUSES)), 0), else_=1), Ticket.updated_at.desc()
-        )
+        .order_by(case((status_in(lifecycle.ACTIVE_STATUSES), 0), else_=1), Ticket.updated_at.desc())
         .limit(limit)
     )
     if not actor.is_staff:
