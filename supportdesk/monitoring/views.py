@@ -1,5 +1,5 @@
 """`/metrics`: for Prometheus only. It answers a bearer token (METRICS_TOKEN) or, without one, a
-scraper on the same machine; nginx does not pass it on at all (deploy/nginx/supportdesk.conf)."""
+scraper on the same machine; nginx does not pass it on at all (deploy/nginx/supportdesk.conf.j2)."""
 
 from __future__ import annotations
 
