@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test smoke install install-dev assets browser nginx migrate seed bench bench-sqlite clean
+.PHONY: run test smoke install install-dev assets browser nginx wrk migrate seed bench bench-sqlite clean
 
 run: install assets migrate seed
 	@echo
@@ -66,6 +66,12 @@ browser:
 		{ apt-get install -y -q chromium >/dev/null 2>&1 || sudo -n apt-get install -y -q chromium >/dev/null 2>&1; } \
 		|| echo "!!! Could not install chromium: end-to-end tests will be skipped (a failure under CI=true)"; }
 
+# The benchmark's load generator is Debian's wrk; install it when missing (a fresh machine has none).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the benchmark"; \
+		apt-get install -y -q wrk >/dev/null 2>&1 || sudo -n apt-get install -y -q wrk >/dev/null 2>&1 \
+		|| { echo "!!! Could not install wrk: install it (apt-get install wrk) and run the benchmark again"; exit 1; }; }
+
 migrate: install
 	$(FLASK) db upgrade
 
@@ -73,11 +79,11 @@ seed: migrate
 	$(FLASK) seed-demo >/dev/null
 
 # The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000), wrk per endpoint.
-bench: install-dev assets
+bench: install-dev assets wrk
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
 
 # The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
-bench-sqlite: install-dev assets
+bench-sqlite: install-dev assets wrk
 	N=$(or $(N),100000) $(BIN)/python -m bench.sqlite
 
 clean:
