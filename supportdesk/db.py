@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -98,22 +98,65 @@ class Database:
         return session
 
     @staticmethod
-    def _close_session(_exc: BaseException | None) -> None:
+    def _close_session(exc: BaseException | None) -> None:
+        """End the request's transaction. One that only read ends with COMMIT: psycopg forgets every
+        prepared statement at a ROLLBACK, so ending reads that way made PostgreSQL parse and plan each
+        page's statements afresh on every request. Anything that wrote and was not committed, or a
+        request that failed, is rolled back as before."""
         session: Session | None = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
+            if exc is None and _only_read(session):
+                session.commit()
+        except SQLAlchemyError:
+            pass  # nothing was written; close() below rolls back and returns the connection
+        finally:
             session.close()
+
+
+_WROTE = "supportdesk.wrote"
+
+
+def _only_read(session: Session) -> bool:
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active or session.new or session.dirty or session.deleted:
+        return False
+    return session.connection().info.get(_WROTE) is False
+
+
+def _track_writes(engine: Engine) -> None:
+    """Mark a connection's transaction as having written as soon as it runs anything but a SELECT."""
+
+    @event.listens_for(engine, "begin")
+    def _begun(connection: Connection) -> None:
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _executing(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            connection.info[_WROTE] = True
 
 
 def build_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    # No JIT: compiling a few-millisecond desk query costs PostgreSQL far more than it saves (100 ms on
-    # the queue counts at a million tickets); the desk runs no long analytical queries.
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"options": "-c jit=off"}
-    )
+    else:
+        # No JIT: compiling a few-millisecond desk query costs PostgreSQL far more than it saves (100 ms
+        # on the queue counts at a million tickets); the desk runs no long analytical queries. LIFO: a
+        # sync worker keeps reusing its most recent connection, whose statements are already prepared,
+        # and connections it no longer needs can time out.
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_use_lifo=True,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={"options": "-c jit=off"},
+        )
+    _track_writes(engine)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

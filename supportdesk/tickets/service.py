@@ -14,7 +14,19 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -191,7 +203,11 @@ def list_tickets(
     )
     # Page first, then join the names: left to itself the planner joins people, teams and categories to
     # every match before sorting (a requester with 1,000 tickets paid for all of them).
-    page_ids = query.with_only_columns(Ticket.id).order_by(*order).limit(page.limit + 1).subquery()
+    # The page size is written into the SQL (a handful of distinct statements): with it bound, the
+    # generic plan PostgreSQL could keep looked dearer than re-planning, so every page view paid 0.8 ms
+    # of planning at a million tickets for 0.2 ms of work.
+    size: BindParameter[int] = bindparam("page_size", page.limit + 1, literal_execute=True)
+    page_ids = query.with_only_columns(Ticket.id).order_by(*order).limit(size).subquery()
     rows = list(
         session.scalars(
             select(Ticket)

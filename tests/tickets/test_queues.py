@@ -88,3 +88,38 @@ def test_sqlite_uses_the_active_ticket_indexes_too(session):
         service.list_tickets(session, tech, queues.view_filters(queues.QueueView.UNASSIGNED))
     assert len(plans) == 2
     assert all("ix_tickets_active_" in plan for plan in plans), plans
+
+
+@pytest.mark.parametrize("view", [queues.QueueView.UNASSIGNED, queues.QueueView.ALL_OPEN])
+def test_postgresql_reuses_one_plan_for_a_queue_page(session, view):
+    """psycopg prepares a statement after five runs, and PostgreSQL then keeps one generic plan when it
+    costs no more than planning each time. A bound LIMIT hid the page size from that plan, so it was
+    re-planned on every page view: 0.8 ms of planning for 0.2 ms of work at a million tickets."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    tech = make_technician(session)
+    requester = make_requester(session)
+    make_ticket(session, requester)
+    session.commit()
+    connection = session.connection()
+    # Enough open tickets for the generic plan's guess at an unknown LIMIT to cost more than planning.
+    connection.execute(
+        text(
+            "INSERT INTO tickets (number, subject, description, status, priority, requester_id, "
+            "created_at, updated_at, version) SELECT 100000 + n, 'Old', '', 'open', 'normal', "
+            ":requester, now(), now(), 1 FROM generate_series(1, 20000) AS n"
+        ),
+        {"requester": requester.id},
+    )
+    connection.execute(text("ANALYZE tickets"))
+    for _ in range(15):
+        service.list_tickets(session, tech, queues.view_filters(view))
+    plans = connection.execute(
+        text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT tickets.id%' AND statement LIKE '%LIMIT%'"
+        )
+    ).all()
+    assert len(plans) == 1
+    generic, custom = plans[0]
+    assert generic >= 5 and custom <= 5, plans
