@@ -6,18 +6,13 @@ import pytest
 from sqlalchemy import select, text
 
 from supportdesk.accounts.models import Team
-from supportdesk.tickets import queues, service
+from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Ticket, TicketEvent
 from tests.conftest import form_token, login, page_text
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician, make_ticket
 from tests.html_safety import assert_page_inert
 from tests.test_query_counts import counting
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    queues.forget_counts()
 
 
 @pytest.fixture
