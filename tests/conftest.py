@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from supportdesk import caching
 from supportdesk.app import create_app
 from supportdesk.config import Config
 from supportdesk.db import Base, db
@@ -62,6 +63,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _wipe(application: Flask) -> None:
+    caching.forget_all()
     engine = application.extensions["supportdesk.engine"]
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from supportdesk.tickets import queues, service
+from supportdesk import caching
+from supportdesk.tickets import service
 from tests.conftest import login
 from tests.factories import make_category, make_requester, make_team, make_technician, make_ticket
 
@@ -79,15 +80,15 @@ def measure(app, client, api, tech, requester, numbers) -> dict[str, int]:
     for name, path in PAGES.items():
         url = path.format(n=numbers[0])
         as_requester = name.startswith(("my tickets", "portal"))
-        queues.forget_counts()
+        caching.forget_all()
         if name.startswith("api"):
             client_call = lambda u=url: api.get(u)  # noqa: E731
         else:
             client.delete_cookie("session")
             login(client, (requester if as_requester else tech).email)
             client_call = lambda u=url: client.get(u)  # noqa: E731
-        client_call()  # warm: first-request work (e.g. the queue count cache) is not what we measure
-        queues.forget_counts()
+        client_call()  # warm: first-request work is not what we measure; the caches start cold
+        caching.forget_all()
         with counting(app) as statements:
             response = client_call()
         assert response.status_code == 200, (name, response.status_code)

@@ -103,7 +103,7 @@ def reply(number: int) -> Response | tuple[str, int]:
 @bp.post("/tickets/<id:number>/update")
 def update(number: int) -> Response | tuple[str, int]:
     form = TicketFieldsForm()
-    _fill_choices(form, service.field_choices(db.session()))
+    _fill_choices(form, service.field_choices(db.session(), fresh=True))
     if not form.validate_on_submit():
         return _workspace(number, fields_form=form), 422
     changes = TicketChanges(

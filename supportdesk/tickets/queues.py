@@ -7,9 +7,6 @@ recount on every page view."""
 from __future__ import annotations
 
 import enum
-import threading
-import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -17,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from supportdesk import clock
 from supportdesk.accounts.models import User
+from supportdesk.caching import BriefCache
 from supportdesk.errors import NotFound
 from supportdesk.tickets import policy
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
@@ -72,35 +70,19 @@ def view_filters(view: QueueView) -> TicketFilters:
     }[view]
 
 
-@dataclass
-class _Cached:
-    expires: float
-    counts: dict[QueueView, int]
-
-
-_cache: dict[tuple[int, int], _Cached] = {}
-_lock = threading.Lock()
+_counts: BriefCache[tuple[int, int], dict[QueueView, int]] = BriefCache(COUNT_TTL_SECONDS)
 
 
 def queue_counts(session: Session, actor: User, *, fresh: bool = False) -> dict[QueueView, int]:
     if not policy.may_use_desk(actor):
         raise NotFound("This page is for the support desk.")
     key = (id(session.get_bind()), actor.id)
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(key)
-    if cached and cached.expires > now and not fresh:
-        return cached.counts
-    counts = _count(session, actor)
-    with _lock:
-        _cache[key] = _Cached(now + COUNT_TTL_SECONDS, counts)
-    return counts
+    return _counts.get(key, lambda: _count(session, actor), fresh=fresh)
 
 
 def forget_counts() -> None:
     """Drop cached counts (after a change the user made, so their own view is current)."""
-    with _lock:
-        _cache.clear()
+    _counts.clear()
 
 
 def _count(session: Session, actor: User) -> dict[QueueView, int]:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
+    event,
     func,
     literal,
     literal_column,
@@ -36,6 +37,7 @@ from supportdesk.accounts.models import Team, User, team_members
 from supportdesk.attachments import service as attachments
 from supportdesk.attachments.models import Attachment
 from supportdesk.attachments.service import FileStore, Upload
+from supportdesk.caching import BriefCache
 from supportdesk.db import ID_MAX, get_by_id
 from supportdesk.errors import (
     Conflict,
@@ -307,9 +309,26 @@ class FieldChoices:
         }
 
 
-def field_choices(session: Session) -> FieldChoices:
-    """Every assignable user, team and category (retired ones too: old tickets still name them), in one
-    statement; rows are plain tuples, as a page renders them on every view."""
+def field_choices(session: Session, *, fresh: bool = False) -> FieldChoices:
+    """Every assignable user, team and category (retired ones too: old tickets still name them). Pages
+    show a copy up to CHOICES_TTL_SECONDS old, dropped at once when this process changes a user, team
+    or category; a change someone submits is checked against `fresh` ones."""
+    return _choices.get(id(session.get_bind()), lambda: _read_field_choices(session), fresh=fresh)
+
+
+CHOICES_TTL_SECONDS = 10.0
+_choices: BriefCache[int, FieldChoices] = BriefCache(CHOICES_TTL_SECONDS)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_choices(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, User | Team | Category) for obj in changed):
+        _choices.clear()
+
+
+def _read_field_choices(session: Session) -> FieldChoices:
+    """One statement; rows are plain tuples."""
     kind: ColumnElement[str] = literal_column("kind")
     rows = session.execute(
         union_all(

@@ -3,19 +3,16 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from supportdesk.tickets import queues, service
+from supportdesk.accounts.models import Team
+from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Ticket, TicketEvent
 from tests.conftest import form_token, login, page_text
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician, make_ticket
 from tests.html_safety import assert_page_inert
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    queues.forget_counts()
+from tests.test_query_counts import counting
 
 
 @pytest.fixture
@@ -281,3 +278,39 @@ def test_ticket_text_renders_inert_on_desk_pages(client, session, desk, payload)
     login(client, desk["tech"].email)
     for url in ("/desk/?view=open", f"/desk/tickets/{ticket.number}"):
         assert_page_inert(page_text(client.get(url)))
+
+
+def test_desk_pages_read_the_pickers_names_once_in_a_while(clean_app, client, desk):
+    """Every staff, team and category name the filters and pickers offer is read once per process
+    every few seconds, not on every page view."""
+    login(client, desk["tech"].email)
+    client.get("/desk/")
+    with counting(clean_app) as statements:
+        assert client.get("/desk/").status_code == 200
+        assert client.get(f"/desk/tickets/{desk['numbers']['mine']}").status_code == 200
+    assert not [s for s in statements if "FROM teams" in s]
+
+
+def test_a_team_added_in_this_process_shows_in_the_desk_at_once(client, session, desk):
+    login(client, desk["tech"].email)
+    assert "Printers" not in page_text(client.get("/desk/"))
+    make_team(session, "Printers")
+    assert "Printers" in page_text(client.get("/desk/"))
+
+
+def test_a_change_is_checked_against_the_current_names_not_the_cached_ones(client, session, desk):
+    """A team another app process has just added may not be in this process's pickers yet, but
+    choosing it is not refused."""
+    n = desk["numbers"]["mine"]
+    url = f"/desk/tickets/{n}"
+    login(client, desk["tech"].email)
+    client.get(url)
+    session.execute(text("INSERT INTO teams (name, created_at) VALUES ('Elsewhere', CURRENT_TIMESTAMP)"))
+    session.commit()
+    team_id = session.scalar(select(Team.id).where(Team.name == "Elsewhere"))
+    fields = {"version": "2", "status": "open", "priority": "normal", "assignee": str(desk["tech"].id)}
+    response = client.post(
+        f"{url}/update", data={**form_token(client, url), **fields, "team": str(team_id), "category": ""}
+    )
+    assert response.status_code == 302, page_text(response)
+    assert session.scalar(select(Ticket.team_id).where(Ticket.number == n)) == team_id
