@@ -1,11 +1,13 @@
 -- One endpoint under load. Configured by the environment (bench/run.py sets it):
 --   SD_METHOD, SD_PATH ("{n}" becomes a ticket number in [SD_FIRST, SD_LAST]), SD_AUTH (an Authorization
---   header value) or SD_COOKIE, SD_BODY ("{i}" becomes a per-request counter), SD_CONTENT_TYPE.
+--   header value) or SD_COOKIE, SD_BODY ("{i}" becomes a per-request counter), SD_CONTENT_TYPE,
+--   SD_USER_AGENT (the one the session cookie was signed in with).
 local method = os.getenv("SD_METHOD") or "GET"
 local path = os.getenv("SD_PATH")
 local first = tonumber(os.getenv("SD_FIRST") or "1001")
 local last = tonumber(os.getenv("SD_LAST") or "1001")
 local headers = {}
+headers["User-Agent"] = os.getenv("SD_USER_AGENT") or "wrk"
 if os.getenv("SD_AUTH") then headers["Authorization"] = os.getenv("SD_AUTH") end
 if os.getenv("SD_COOKIE") then headers["Cookie"] = os.getenv("SD_COOKIE") end
 if os.getenv("SD_CONTENT_TYPE") then headers["Content-Type"] = os.getenv("SD_CONTENT_TYPE") end

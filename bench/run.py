@@ -31,6 +31,10 @@ DURATION = os.environ.get("DURATION", "10s")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 APP_PORT, CEILING_PORT = 5101, 5102
 PASSWORD = "bench1234"  # noqa: S105 - the benchmark's own throwaway accounts
+# Every request, the sign-in included, comes from one "browser": the desk ties a session to the
+# browser that signed in (Flask-Login's session protection), and a session replayed from a client
+# that looks different is marked not fresh and re-issued on every response, which no real user sees.
+USER_AGENT = "SupportDesk-bench/1"
 
 
 def main() -> int:
@@ -122,6 +126,7 @@ def session_cookie(email: str) -> tuple[str, str]:
     """Sign in through the real form: (Cookie header, CSRF token)."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(f"http://127.0.0.1:{APP_PORT}/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     data = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
@@ -135,7 +140,7 @@ def api_token(email: str) -> str:
     request = urllib.request.Request(
         f"http://127.0.0.1:{APP_PORT}/api/v1/tokens",
         method="POST",
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
         data=json.dumps({"email": email, "password": PASSWORD, "name": "bench"}).encode(),
     )
     return str(json.loads(urllib.request.urlopen(request).read())["token"])
@@ -219,7 +224,7 @@ def measure(env: dict[str, str], include_ceiling: bool = True) -> list[dict[str,
                 "bench/endpoint.lua",
                 f"http://127.0.0.1:{port}",
             ],
-            env={**env, **settings},
+            env={**env, **settings, "SD_USER_AGENT": USER_AGENT},
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -252,6 +257,7 @@ def count_queries(env: dict[str, str], settings: dict[str, str]) -> int:
         lambda *args: statements.append(args[2]),
     )
     client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     headers = {"Authorization": settings["SD_AUTH"]} if "SD_AUTH" in settings else {}
     for pair in filter(None, settings.get("SD_COOKIE", "").split("; ")):
         name, _, value = pair.partition("=")
