@@ -44,7 +44,9 @@ def home() -> str:
         sort=str(sort),
         choices=service.field_choices(session),
         bulk_form=BulkForm(),
-        args=request.args,
+        # A plain dict: the template asks for missing keys dozens of times, and each miss on werkzeug's
+        # MultiDict builds (and swallows) an HTTP exception.
+        args=request.args.to_dict(),
     )
 
 

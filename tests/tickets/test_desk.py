@@ -314,3 +314,14 @@ def test_a_change_is_checked_against_the_current_names_not_the_cached_ones(clien
     )
     assert response.status_code == 302, page_text(response)
     assert session.scalar(select(Ticket.team_id).where(Ticket.number == n)) == team_id
+
+
+def test_the_filters_show_what_was_chosen(client, desk):
+    login(client, desk["tech"].email)
+    team = desk["team"].id
+    page = client.get(
+        f"/desk/?view=open&q=vpn&status=pending&priority=high&team={team}&assignee=me&sort=-created_at"
+    ).get_data(as_text=True)
+    selected = set(re.findall(r'<option value="([^"]*)" selected>', page))
+    assert selected == {"pending", "high", str(team), "me", "-created_at"}
+    assert 'name="q" value="vpn"' in page
