@@ -5,6 +5,7 @@ test share this one file."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -48,3 +49,12 @@ def child_exit(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_worker_init(worker: object) -> None:
+    """The app is loaded. Move what start-up allocated (~150,000 objects: imports, the app, SQLAlchemy's
+    mappers) out of the collector's sight, and collect young objects less often: a page allocates
+    thousands of short-lived ones, and full collections walking the start-up objects cost a quarter
+    of a millisecond per request on average."""
+    gc.freeze()
+    gc.set_threshold(7000, 10, 10)
