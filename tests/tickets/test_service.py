@@ -163,8 +163,8 @@ def test_a_list_reads_plain_rows_with_the_names_it_shows(session, people):
         ticket.number,
         ticket.reference,
         "VPN drops",
-        Status.OPEN,
-        ticket.version + 1,
+        Status.NEW,
+        2,
     )
     assert (row.requester.id, row.requester.full_name) == (people["alice"].id, people["alice"].full_name)
     assert (row.assignee.id, row.assignee.full_name) == (people["tech"].id, people["tech"].full_name)
