@@ -32,7 +32,8 @@ TAG = "Tickets"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 
-def ticket_out(ticket: Ticket) -> TicketOut:
+def ticket_out(ticket: Ticket | service.TicketSummary) -> TicketOut:
+    """A ticket, or a list's summary of one: both name what they point at the same way."""
     return TicketOut(
         id=ticket.id,
         number=ticket.number,

@@ -58,6 +58,11 @@ class Category(Base):
         return f"<Category {self.id} {self.name}>"
 
 
+def ticket_reference(number: int) -> str:
+    """How people write a ticket's number: #1042."""
+    return f"#{number}"
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -111,7 +116,7 @@ class Ticket(Base):
 
     @property
     def reference(self) -> str:
-        return f"#{self.number}"
+        return ticket_reference(self.number)
 
     def __repr__(self) -> str:
         return f"<Ticket {self.reference} {self.status.value}>"

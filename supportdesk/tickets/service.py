@@ -29,7 +29,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportdesk import clock
@@ -64,6 +64,7 @@ from supportdesk.tickets.models import (
     TicketEvent,
     status_in,
     ticket_number_seq,
+    ticket_reference,
 )
 
 
@@ -148,9 +149,47 @@ class PageRequest:
     cursor: str | None = None
 
 
+class Choice(NamedTuple):
+    id: int
+    name: str
+
+
+class Person(NamedTuple):
+    id: int
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    """A ticket as lists show it, read as plain columns with the names it points at. Building ORM
+    objects for a page of tickets and every person, team and category they name was a third of a
+    queue page's time; lists only read, so they need none of what the objects are for."""
+
+    id: int
+    number: int
+    subject: str
+    description: str
+    status: Status
+    priority: Priority
+    requester: Person
+    assignee: Person | None
+    team: Choice | None
+    category: Choice | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+    @property
+    def reference(self) -> str:
+        return ticket_reference(self.number)
+
+
 @dataclass
 class TicketPage:
-    items: list[Ticket]
+    items: list[TicketSummary]
     next_cursor: str | None = None
 
 
@@ -210,23 +249,67 @@ def list_tickets(
     # of planning at a million tickets for 0.2 ms of work.
     size: BindParameter[int] = bindparam("page_size", page.limit + 1, literal_execute=True)
     page_ids = query.with_only_columns(Ticket.id).order_by(*order).limit(size).subquery()
-    rows = list(
-        session.scalars(
-            select(Ticket)
-            .join(page_ids, Ticket.id == page_ids.c.id)
-            .options(
-                joinedload(Ticket.requester),
-                joinedload(Ticket.assignee),
-                joinedload(Ticket.team),
-                joinedload(Ticket.category),
-            )
-            .order_by(*order)
-        ).unique()
-    )
+    statement = _SUMMARY.join(page_ids, Ticket.id == page_ids.c.id).order_by(*order)
+    rows = [_summary(row) for row in session.execute(statement)]
     if len(rows) <= page.limit:
         return TicketPage(rows)
     items = rows[: page.limit]
     return TicketPage(items, _encode_cursor(items[-1], sort.key))
+
+
+_SUMMARY_COLUMNS = (
+    "id",
+    "number",
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "requester_id",
+    "assignee_id",
+    "team_id",
+    "category_id",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "version",
+)
+_requester, _assignee = aliased(User), aliased(User)
+_SUMMARY = (
+    select(
+        *(getattr(Ticket, name) for name in _SUMMARY_COLUMNS),
+        _requester.full_name.label("requester_name"),
+        _assignee.full_name.label("assignee_name"),
+        Team.name.label("team_name"),
+        Category.name.label("category_name"),
+    )
+    .join(_requester, _requester.id == Ticket.requester_id)
+    .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
+    .outerjoin(Team, Team.id == Ticket.team_id)
+    .outerjoin(Category, Category.id == Ticket.category_id)
+)
+
+
+def _summary(row: Any) -> TicketSummary:
+    return TicketSummary(
+        id=row.id,
+        number=row.number,
+        subject=row.subject,
+        description=row.description,
+        status=row.status,
+        priority=row.priority,
+        requester=Person(row.requester_id, row.requester_name),
+        assignee=None if row.assignee_id is None else Person(row.assignee_id, row.assignee_name),
+        team=None if row.team_id is None else Choice(row.team_id, row.team_name),
+        category=None if row.category_id is None else Choice(row.category_id, row.category_name),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        version=row.version,
+    )
 
 
 def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5) -> list[Ticket]:
@@ -285,11 +368,6 @@ def list_events(session: Session, actor: User, number: int) -> list[TicketEvent]
     if not policy.can_see_events(actor):
         raise PermissionDenied("Only the desk can read a ticket's activity log.")
     return _events_of(session, ticket)
-
-
-class Choice(NamedTuple):
-    id: int
-    name: str
 
 
 @dataclass(frozen=True)
@@ -842,7 +920,7 @@ def _sort_column(key: SortKey) -> Any:
     }[key]
 
 
-def _sort_value(ticket: Ticket, key: SortKey) -> Any:
+def _sort_value(ticket: Ticket | TicketSummary, key: SortKey) -> Any:
     if key is SortKey.PRIORITY:
         return ticket.priority.rank
     if key is SortKey.NUMBER:
@@ -850,7 +928,7 @@ def _sort_value(ticket: Ticket, key: SortKey) -> Any:
     return getattr(ticket, key.value).isoformat()
 
 
-def _encode_cursor(ticket: Ticket, key: SortKey) -> str:
+def _encode_cursor(ticket: Ticket | TicketSummary, key: SortKey) -> str:
     raw = json.dumps([key.value, _sort_value(ticket, key), ticket.id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

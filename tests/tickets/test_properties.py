@@ -158,7 +158,7 @@ def make_machine(app):
                 for ticket in service.list_tickets(
                     self.session, requester, page=service.PageRequest(100)
                 ).items:
-                    assert ticket.requester_id == requester.id
+                    assert ticket.requester.id == requester.id
                 for number in self.numbers:
                     try:
                         comments = service.list_comments(self.session, requester, number)

@@ -149,6 +149,28 @@ def test_staff_see_every_ticket(session, people):
         assert len(service.list_tickets(session, actor).items) == 2
 
 
+def test_a_list_reads_plain_rows_with_the_names_it_shows(session, people):
+    """A page of tickets is read as plain columns, names included: building ORM objects for every
+    ticket and every person, team and category it points at was a third of a queue page's time."""
+    team = make_team(session, "Network")
+    category = make_category(session, "VPN", team=team)
+    ticket = make_ticket(session, people["alice"], subject="VPN drops", category_id=category.id)
+    service.assign(session, people["tech"], ticket.number, people["tech"].id)
+    session.expunge_all()
+    (row,) = service.list_tickets(session, people["tech"]).items
+    assert not [obj for obj in session.identity_map.values() if isinstance(obj, Ticket)]
+    assert (row.number, row.reference, row.subject, row.status, row.version) == (
+        ticket.number,
+        ticket.reference,
+        "VPN drops",
+        Status.NEW,
+        2,
+    )
+    assert (row.requester.id, row.requester.full_name) == (people["alice"].id, people["alice"].full_name)
+    assert (row.assignee.id, row.assignee.full_name) == (people["tech"].id, people["tech"].full_name)
+    assert (row.team.name, row.category.name) == ("Network", "VPN")
+
+
 def test_unknown_ticket_is_not_found(session, people):
     with pytest.raises(NotFound, match="#4242"):
         service.get_ticket(session, people["tech"], 4242)
