@@ -39,7 +39,8 @@ class NewTicketForm(FlaskForm):  # type: ignore[misc]
     submission = HiddenField(default=lambda: secrets.token_urlsafe(18), validators=[Length(max=64)])
     subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
-    category = SelectField("Category", coerce=_optional_id, validators=[Optional()])
+    # The offered categories are for showing the form; a submitted one is checked by the service.
+    category = SelectField("Category", coerce=_optional_id, validators=[Optional()], validate_choice=False)
     priority = SelectField("Priority", default=Priority.NORMAL.value)
     attachments = MultipleFileField("Attachments")
 

@@ -42,9 +42,6 @@ def home() -> str:
 def new_ticket() -> Response | str | tuple[str, int]:
     session = db.session()
     form = NewTicketForm()
-    form.category.choices = options(
-        [(None, "Not sure"), *((c.id, c.name) for c in categories.list_categories(session))]
-    )
     allowed = (
         list(Priority)
         if current_user.is_staff
@@ -69,6 +66,9 @@ def new_ticket() -> Response | str | tuple[str, int]:
         else:
             flash(f"Ticket {ticket.reference} is raised. We will reply here and by email.", "success")
             return redirect(url_for("portal.ticket", number=ticket.number))
+    form.category.choices = options(
+        [(None, "Not sure"), *((c.id, c.name) for c in categories.list_categories(session))]
+    )
     status = 422 if form.errors else 200
     return render_template("portal/new.html", form=form), status
 

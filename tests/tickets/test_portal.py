@@ -11,6 +11,7 @@ from supportdesk.tickets.models import Ticket
 from tests.conftest import form_token, login, page_text
 from tests.factories import make_category, make_requester, make_team, make_technician, make_ticket
 from tests.html_safety import assert_inert, assert_page_inert
+from tests.test_query_counts import counting
 
 
 @pytest.fixture
@@ -200,3 +201,25 @@ def test_preview_renders_markdown_for_signed_in_users_only(client, session, peop
     token = form_token(client, "/portal/new")
     assert "<strong>x</strong>" in page_text(client.post("/preview", data={**token, "description": "**x**"}))
     assert "Nothing to preview" in page_text(client.post("/preview", data={**token, "description": " "}))
+
+
+def test_raising_a_ticket_does_not_read_the_category_list(clean_app, client, people):
+    """The list of categories is for showing the form; a submitted one is checked by the service."""
+    login(client, people["alice"].email)
+    data = {**form_token(client, "/portal/new"), "subject": "Printer jam", "priority": "normal"}
+    with counting(clean_app) as statements:
+        assert client.post("/portal/new", data=data).status_code == 302
+    assert not [s for s in statements if "FROM categories" in s]
+
+
+def test_a_retired_or_unknown_category_is_refused_beside_its_field(client, session, people):
+    retired = make_category(session, "Fax machines")
+    retired.is_active = False
+    session.commit()
+    login(client, people["alice"].email)
+    for category in (str(retired.id), "424242"):
+        data = {**form_token(client, "/portal/new"), "subject": "Fax", "priority": "normal"}
+        response = client.post("/portal/new", data={**data, "category": category})
+        assert response.status_code == 422
+        assert "no active category has this id" in page_text(response)
+    assert session.scalars(select(Ticket)).all() == []
