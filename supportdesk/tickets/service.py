@@ -257,6 +257,7 @@ def list_tickets(
     return TicketPage(items, _encode_cursor(items[-1], sort.key))
 
 
+# The summary's own columns; the four it points at are read as ids and names.
 _SUMMARY_COLUMNS = (
     "id",
     "number",
@@ -264,10 +265,6 @@ _SUMMARY_COLUMNS = (
     "description",
     "status",
     "priority",
-    "requester_id",
-    "assignee_id",
-    "team_id",
-    "category_id",
     "created_at",
     "updated_at",
     "first_response_at",
@@ -279,6 +276,10 @@ _requester, _assignee = aliased(User), aliased(User)
 _SUMMARY = (
     select(
         *(getattr(Ticket, name) for name in _SUMMARY_COLUMNS),
+        Ticket.requester_id,
+        Ticket.assignee_id,
+        Ticket.team_id,
+        Ticket.category_id,
         _requester.full_name.label("requester_name"),
         _assignee.full_name.label("assignee_name"),
         Team.name.label("team_name"),
@@ -293,22 +294,11 @@ _SUMMARY = (
 
 def _summary(row: Any) -> TicketSummary:
     return TicketSummary(
-        id=row.id,
-        number=row.number,
-        subject=row.subject,
-        description=row.description,
-        status=row.status,
-        priority=row.priority,
+        **{name: getattr(row, name) for name in _SUMMARY_COLUMNS},
         requester=Person(row.requester_id, row.requester_name),
         assignee=None if row.assignee_id is None else Person(row.assignee_id, row.assignee_name),
         team=None if row.team_id is None else Choice(row.team_id, row.team_name),
         category=None if row.category_id is None else Choice(row.category_id, row.category_name),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        first_response_at=row.first_response_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        version=row.version,
     )
 
 
