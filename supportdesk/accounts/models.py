@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ColumnElement, ForeignKey, Integer, String, Table, and_
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -84,6 +84,11 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role.value}>"
+
+
+def active_staff() -> ColumnElement[bool]:
+    """Users who work tickets and may be assigned one (active technicians and admins), as a WHERE clause."""
+    return and_(User.is_active.is_(True), User.role.in_(STAFF_ROLES))
 
 
 class Team(Base):

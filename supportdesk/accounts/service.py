@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportdesk import clock
-from supportdesk.accounts.models import STAFF_ROLES, ApiToken, Role, Team, User
+from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from supportdesk.db import ID_MAX, commit_unique, get_by_id
 from supportdesk.errors import FieldError, NotFound, ValidationError
@@ -140,11 +140,7 @@ def list_users(session: Session, actor: User) -> list[User]:
 
 def list_staff(session: Session) -> list[User]:
     """Who a ticket may be assigned to."""
-    return list(
-        session.scalars(
-            select(User).where(User.role.in_(STAFF_ROLES), User.is_active.is_(True)).order_by(User.full_name)
-        )
-    )
+    return list(session.scalars(select(User).where(active_staff()).order_by(User.full_name)))
 
 
 def create_team(session: Session, actor: User, name: str) -> Team:

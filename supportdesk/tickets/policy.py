@@ -6,9 +6,9 @@ these functions, so a rule changes in one place only.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, false, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 
-from supportdesk.accounts.models import STAFF_ROLES, User
+from supportdesk.accounts.models import User, active_staff
 from supportdesk.errors import PermissionDenied
 from supportdesk.tickets.models import Comment, Ticket
 
@@ -64,7 +64,7 @@ def may_be_assigned(user: User) -> bool:
 
 def assignable_users() -> ColumnElement[bool]:
     """`may_be_assigned` as a WHERE clause on User, for listing the choices."""
-    return and_(User.is_active.is_(True), User.role.in_(STAFF_ROLES))
+    return active_staff()
 
 
 def may_raise_for_others(actor: User) -> bool:

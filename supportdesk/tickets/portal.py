@@ -130,7 +130,7 @@ def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
 
 def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> str:
     session = db.session()
-    shown = service.conversation(session, current_user, number)
+    shown = service.conversation(session, current_user, number, with_events=False)
     ticket = shown.ticket
     return render_template(
         "portal/ticket.html",

@@ -424,12 +424,13 @@ class Conversation:
     attachments: list[Attachment]
 
 
-def conversation(session: Session, actor: User, number: int) -> Conversation:
+def conversation(session: Session, actor: User, number: int, *, with_events: bool = True) -> Conversation:
+    """`with_events=False` for pages that never show the activity log (the portal, staff included)."""
     ticket = get_ticket(session, actor, number)
     return Conversation(
         ticket=ticket,
         comments=_comments_of(session, actor, ticket),
-        events=_events_of(session, ticket) if policy.can_see_events(actor) else [],
+        events=_events_of(session, ticket) if with_events and policy.can_see_events(actor) else [],
         attachments=attachments.attachments_for(session, actor, ticket),
     )
 
@@ -910,7 +911,7 @@ def _sort_column(key: SortKey) -> Any:
     }[key]
 
 
-def _sort_value(ticket: Ticket | TicketSummary, key: SortKey) -> Any:
+def _sort_value(ticket: TicketSummary, key: SortKey) -> Any:
     if key is SortKey.PRIORITY:
         return ticket.priority.rank
     if key is SortKey.NUMBER:
@@ -918,7 +919,7 @@ def _sort_value(ticket: Ticket | TicketSummary, key: SortKey) -> Any:
     return getattr(ticket, key.value).isoformat()
 
 
-def _encode_cursor(ticket: Ticket | TicketSummary, key: SortKey) -> str:
+def _encode_cursor(ticket: TicketSummary, key: SortKey) -> str:
     raw = json.dumps([key.value, _sort_value(ticket, key), ticket.id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
