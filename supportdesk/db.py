@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -83,6 +83,9 @@ class Database:
         engine = build_engine(url)
         app.extensions["supportdesk.engine"] = engine
         app.extensions["supportdesk.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["supportdesk.reading_sessionmaker"] = sessionmaker(
+            bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
@@ -92,8 +95,15 @@ class Database:
 
     @staticmethod
     def session() -> Session:
+        """The app context's session. A GET, HEAD or OPTIONS request only reads, so its statements run
+        without a transaction: under READ COMMITTED each statement takes its own snapshot either way,
+        and BEGIN and COMMIT were two of a page view's round trips to the database. Everything else
+        (form posts, API writes, the CLI and the worker) runs in a transaction as usual."""
         if "db_session" not in g:
-            g.db_session = current_app.extensions["supportdesk.sessionmaker"]()
+            reading = has_request_context() and request.method in SAFE_METHODS
+            g.db_session = current_app.extensions[
+                "supportdesk.reading_sessionmaker" if reading else "supportdesk.sessionmaker"
+            ]()
         session: Session = g.db_session
         return session
 
@@ -115,6 +125,7 @@ class Database:
             session.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WROTE = "supportdesk.wrote"
 
 
@@ -126,7 +137,11 @@ def _only_read(session: Session) -> bool:
 
 
 def _track_writes(engine: Engine) -> None:
-    """Mark a connection's transaction as having written as soon as it runs anything but a SELECT."""
+    """Mark a connection's transaction as having written as soon as it runs anything but a SELECT.
+
+    Without a real transaction (a GET's session), a unit of work may write one statement, which is
+    atomic by itself (an API token's "last used" time); a second write before its commit would not be
+    atomic with the first, so it is refused rather than half done."""
 
     @event.listens_for(engine, "begin")
     def _begun(connection: Connection) -> None:
@@ -134,8 +149,18 @@ def _track_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _executing(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip()[:6].upper() != "SELECT":
-            connection.info[_WROTE] = True
+        if statement.lstrip()[:6].upper() == "SELECT":
+            return
+        if connection.info.get(_WROTE) and _outside_a_transaction(connection):
+            raise RuntimeError(
+                "A second write in one unit of work outside a transaction (a GET request): "
+                "it would not be atomic with the first. Make the change in a POST."
+            )
+        connection.info[_WROTE] = True
+
+
+def _outside_a_transaction(connection: Connection) -> bool:
+    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def build_engine(url: str) -> Engine:

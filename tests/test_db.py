@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select, text
 
 from supportdesk.accounts.models import Team
 from supportdesk.db import db
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.factories import make_requester, make_technician, make_ticket
 
 
@@ -109,3 +109,71 @@ def test_postgresql_keeps_one_plan_for_the_queue_page_across_requests(clean_app,
             )
         ).all()
     assert plans and plans[0].generic_plans >= 5, plans
+
+
+@contextmanager
+def statements_in_a_transaction(app: Flask) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement the app runs, and whether the driver held it inside a transaction (psycopg sends a
+    BEGIN before it, and a COMMIT or ROLLBACK later) or ran it on its own."""
+    seen: list[tuple[str, bool]] = []
+    engine = app.extensions["supportdesk.engine"]
+
+    def executing(connection, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        driver = connection.connection.dbapi_connection
+        on_its_own = driver.autocommit if hasattr(driver, "pgconn") else driver.isolation_level is None
+        seen.append((statement.split()[0].upper(), not on_its_own))
+
+    event.listen(engine, "before_cursor_execute", executing)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", executing)
+
+
+def test_a_page_view_reads_without_opening_a_transaction(clean_app, client, session):
+    """A GET only reads: a transaction around it would cost a BEGIN and a COMMIT round trip on every
+    page view and buy nothing (under READ COMMITTED each statement takes its own snapshot anyway)."""
+    make_technician(session, email="tech@example.com")
+    make_ticket(session, make_requester(session))
+    session.close()
+    login(client, "tech@example.com")
+    with statements_in_a_transaction(clean_app) as seen:
+        assert client.get("/desk/?view=open").status_code == 200
+        assert client.get("/desk/tickets/1001").status_code == 200
+    assert seen and all(kind == "SELECT" and not inside for kind, inside in seen), seen
+
+
+def test_a_form_post_still_runs_in_one_transaction(clean_app, client, session):
+    make_technician(session, email="tech@example.com")
+    make_ticket(session, make_requester(session))
+    session.close()
+    login(client, "tech@example.com")
+    token = csrf_token(client, "/desk/tickets/1001")
+    with statements_in_a_transaction(clean_app) as seen:
+        response = client.post(
+            "/desk/tickets/1001/reply", data={"csrf_token": token, "body": "On it", "visibility": "public"}
+        )
+    assert response.status_code == 302
+    assert any(kind == "INSERT" for kind, _ in seen)
+    assert all(inside for _, inside in seen), seen
+
+
+def test_a_read_only_request_may_write_one_statement_at_a_time_but_never_two_unguarded(clean_app):
+    """Bookkeeping on a GET (an API token's last use) is one statement, atomic by itself; two writes in
+    one unit of work would not be atomic without a transaction, so they are refused, not half done."""
+    first = text("INSERT INTO teams (name, created_at) VALUES ('One', CURRENT_TIMESTAMP)")
+    second = text("INSERT INTO teams (name, created_at) VALUES ('Two', CURRENT_TIMESTAMP)")
+    with clean_app.test_request_context("/", method="GET"):
+        db.session().execute(first)
+        db.session().commit()
+        db.session().execute(second)
+        db.session().commit()
+        with pytest.raises(RuntimeError, match="outside a transaction"):
+            db.session().execute(
+                text("INSERT INTO teams (name, created_at) VALUES ('Three', CURRENT_TIMESTAMP)")
+            )
+            db.session().execute(
+                text("INSERT INTO teams (name, created_at) VALUES ('Four', CURRENT_TIMESTAMP)")
+            )
+    assert teams_named(clean_app, "One") == teams_named(clean_app, "Two") == 1
+    assert teams_named(clean_app, "Four") == 0
