@@ -168,12 +168,9 @@ def test_a_read_only_request_may_write_one_statement_at_a_time_but_never_two_ung
         db.session().commit()
         db.session().execute(second)
         db.session().commit()
+        db.session().execute(text("INSERT INTO teams (name, created_at) VALUES ('Three', CURRENT_TIMESTAMP)"))
+        fourth = text("INSERT INTO teams (name, created_at) VALUES ('Four', CURRENT_TIMESTAMP)")
         with pytest.raises(RuntimeError, match="outside a transaction"):
-            db.session().execute(
-                text("INSERT INTO teams (name, created_at) VALUES ('Three', CURRENT_TIMESTAMP)")
-            )
-            db.session().execute(
-                text("INSERT INTO teams (name, created_at) VALUES ('Four', CURRENT_TIMESTAMP)")
-            )
+            db.session().execute(fourth)
     assert teams_named(clean_app, "One") == teams_named(clean_app, "Two") == 1
     assert teams_named(clean_app, "Four") == 0

@@ -57,7 +57,7 @@ def ticket_out(ticket: Ticket | service.TicketSummary) -> TicketOut:
     )
 
 
-def comment_out(comment: Comment) -> CommentOut:
+def comment_out(comment: Comment | service.CommentSummary) -> CommentOut:
     return CommentOut(
         id=comment.id,
         author=UserRef(id=comment.author.id, full_name=comment.author.full_name),
@@ -67,7 +67,7 @@ def comment_out(comment: Comment) -> CommentOut:
     )
 
 
-def event_out(event: TicketEvent) -> EventOut:
+def event_out(event: TicketEvent | service.EventSummary) -> EventOut:
     actor = UserRef(id=event.actor.id, full_name=event.actor.full_name) if event.actor else None
     return EventOut(
         id=event.id,
@@ -80,11 +80,13 @@ def event_out(event: TicketEvent) -> EventOut:
     )
 
 
-def etag(ticket: Ticket) -> str:
+def etag(ticket: Ticket | service.TicketSummary) -> str:
     return f'"{ticket.version}"'
 
 
-def _ticket_response(ticket: Ticket, status: int = HTTPStatus.OK, **headers: str) -> Response:
+def _ticket_response(
+    ticket: Ticket | service.TicketSummary, status: int = HTTPStatus.OK, **headers: str
+) -> Response:
     return json_response(ticket_out(ticket), status, {"ETag": etag(ticket), **headers})
 
 
@@ -156,7 +158,7 @@ def create_ticket(body: TicketCreate) -> Response:
     responses={200: TicketOut},
 )
 def get_ticket(number: int) -> Response:
-    return _ticket_response(service.get_ticket(db.session(), current_actor(), number))
+    return _ticket_response(service.read_ticket(db.session(), current_actor(), number))
 
 
 @registry.route(

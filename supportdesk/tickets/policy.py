@@ -6,7 +6,9 @@ these functions, so a rule changes in one place only.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+import enum
+
+from sqlalchemy import BindParameter, ColumnElement, Select, false, select, true
 
 from supportdesk.accounts.models import User, active_staff
 from supportdesk.errors import PermissionDenied
@@ -16,13 +18,33 @@ TICKET_FIELDS = frozenset({"status", "priority", "assignee_id", "team_id", "cate
 REQUESTER_FIELDS = frozenset({"status"})
 
 
+class Reach(enum.Enum):
+    """How far a user's sight reaches among tickets."""
+
+    NOTHING = "nothing"  # a deactivated account
+    OWN = "own"  # a requester: the tickets they raised
+    EVERY = "every"  # the desk
+
+
+def reach(actor: User) -> Reach:
+    if not actor.is_active:
+        return Reach.NOTHING
+    return Reach.EVERY if actor.is_staff else Reach.OWN
+
+
 def ticket_scope(actor: User) -> ColumnElement[bool]:
     """The WHERE clause that limits any ticket query to what `actor` may see."""
-    if not actor.is_active:
+    return reach_clause(reach(actor), actor.id)
+
+
+def reach_clause(sight: Reach, requester: int | BindParameter[int]) -> ColumnElement[bool]:
+    """`ticket_scope` for a statement built once and run for many users: pass
+    `bindparam("actor_id")` as the requester and the actor's id when running it."""
+    if sight is Reach.NOTHING:
         return false()
-    if actor.is_staff:
+    if sight is Reach.EVERY:
         return true()
-    return Ticket.requester_id == actor.id
+    return Ticket.requester_id == requester
 
 
 def visible_tickets(actor: User) -> Select[Ticket]:
@@ -35,13 +57,22 @@ def can_see_ticket(actor: User, ticket: Ticket) -> bool:
     return actor.is_staff or ticket.requester_id == actor.id
 
 
+def sees_internal_notes(actor: User) -> bool:
+    """Internal notes (and their files) are for the desk only."""
+    return actor.is_staff
+
+
 def comment_scope(actor: User) -> ColumnElement[bool]:
-    """Internal notes are for the desk only."""
-    return true() if actor.is_staff else Comment.internal.is_(False)
+    return comment_clause(sees_internal_notes(actor))
+
+
+def comment_clause(with_notes: bool) -> ColumnElement[bool]:
+    """`comment_scope` for a statement built once for every reader who does (or does not) see notes."""
+    return true() if with_notes else Comment.internal.is_(False)
 
 
 def can_see_comment(actor: User, comment: Comment) -> bool:
-    return can_see_ticket(actor, comment.ticket) and (actor.is_staff or not comment.internal)
+    return can_see_ticket(actor, comment.ticket) and (sees_internal_notes(actor) or not comment.internal)
 
 
 def can_see_events(actor: User) -> bool:

@@ -114,8 +114,8 @@ def test_files_of_internal_notes_are_for_the_desk_only(session, files):
     tickets.add_comment(
         session, tech, ticket.number, "here is the guide", uploads=[upload("guide.pdf", b"%PDF")], files=files
     )
-    assert [a.filename for a in service.attachments_for(session, alice, ticket)] == ["guide.pdf"]
-    assert len(service.attachments_for(session, tech, ticket)) == 2
+    assert [a.filename for a in service.attachments_for(session, alice, ticket.id)] == ["guide.pdf"]
+    assert len(service.attachments_for(session, tech, ticket.id)) == 2
     secret = session.scalars(select(Attachment).where(Attachment.filename == "server.log")).one()
     with pytest.raises(NotFound):
         service.get_attachment(session, alice, ticket, secret.id)

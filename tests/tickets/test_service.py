@@ -171,6 +171,56 @@ def test_a_list_reads_plain_rows_with_the_names_it_shows(session, people):
     assert (row.team.name, row.category.name) == ("Network", "VPN")
 
 
+def test_a_ticket_page_reads_plain_rows_with_the_names_it_shows(session, people):
+    """The ticket, its conversation and its activity log are read as plain rows with the names they
+    show: ORM objects for the ticket, every comment, event and the people they name were most of the
+    ticket workspace's time, and a page only reads them."""
+    team = make_team(session, "Network")
+    category = make_category(session, "VPN", team=team)
+    ticket = make_ticket(session, people["alice"], subject="VPN drops", category_id=category.id)
+    service.assign(session, people["tech"], ticket.number, people["tech"].id)
+    service.add_comment(session, people["tech"], ticket.number, "Known issue.", internal=True)
+    service.add_comment(session, people["tech"], ticket.number, "On it!")
+    service.add_comment(session, people["alice"], ticket.number, "Thanks")
+    session.expunge_all()
+
+    shown = service.conversation(session, people["tech"], ticket.number)
+    assert list(session.identity_map.values()) == []
+    read = shown.ticket
+    assert (read.number, read.subject, read.status, read.version) == (
+        ticket.number,
+        "VPN drops",
+        Status.OPEN,
+        session.get(Ticket, ticket.id).version,
+    )
+    assert (read.requester.full_name, read.requester.email) == ("Alice", people["alice"].email)
+    assert (read.assignee.full_name, read.team.name, read.category.name) == ("Tess Tech", "Network", "VPN")
+    assert (read.requester_id, read.assignee_id, read.team_id, read.category_id) == (
+        people["alice"].id,
+        people["tech"].id,
+        team.id,
+        category.id,
+    )
+    assert [(c.author.full_name, c.author.is_staff, c.internal, c.body) for c in shown.comments] == [
+        ("Tess Tech", True, True, "Known issue."),
+        ("Tess Tech", True, False, "On it!"),
+        ("Alice", False, False, "Thanks"),
+    ]
+    assert [(e.kind, e.actor.full_name if e.actor else None) for e in shown.events][:2] == [
+        (EventKind.CREATED, "Alice"),
+        (EventKind.ASSIGNEE, "Tess Tech"),
+    ]
+
+    as_requester = service.conversation(session, people["alice"], ticket.number, with_events=False)
+    assert [c.body for c in as_requester.comments] == ["On it!", "Thanks"]
+    assert as_requester.events == []
+    with pytest.raises(NotFound):
+        service.conversation(session, people["bob"], ticket.number)
+    assert service.read_ticket(session, people["alice"], ticket.number) == read
+    with pytest.raises(NotFound):
+        service.read_ticket(session, people["bob"], ticket.number)
+
+
 def test_unknown_ticket_is_not_found(session, people):
     with pytest.raises(NotFound, match="#4242"):
         service.get_ticket(session, people["tech"], 4242)
