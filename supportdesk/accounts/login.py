@@ -6,8 +6,9 @@ from flask import Response, jsonify, redirect, request, url_for
 from flask_login import LoginManager
 from werkzeug.wrappers import Response as BaseResponse
 
+from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import User
-from supportdesk.db import db, get_by_id
+from supportdesk.db import db
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -23,7 +24,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, epoch = session_id.partition(".")
     if not user_id.isdigit() or not epoch.isdigit():
         return None
-    user = get_by_id(db.session(), User, int(user_id))
+    user = accounts.find_user(db.session(), int(user_id))
     if user is None or not user.is_active or user.session_epoch != int(epoch):
         return None
     return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from supportdesk import clock
@@ -20,6 +20,17 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def find_user(session: Session, user_id: int) -> User | None:
+    """A user by id: every signed-in request reads its user (a deactivation or a sign-out elsewhere
+    counts at once), with a statement built once."""
+    if not 1 <= user_id <= ID_MAX:
+        return None
+    return session.scalars(_USER_BY_ID, {"user_id": user_id}).one_or_none()
+
+
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:

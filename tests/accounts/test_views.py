@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import csrf_token, login
 from tests.factories import PASSWORD, make_admin, make_requester, make_technician, make_ticket
@@ -160,3 +161,31 @@ def test_ticket_text_is_escaped(client, session):
     page = client.get("/portal/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_every_request_reads_its_user_with_one_statement_built_once(clean_app, session):
+    """The signed-in user is read on every request (nothing a permission depends on is cached), by a
+    statement built once: building it again cost as much as running it."""
+    people = [make_technician(session), make_technician(session)]
+    executed: list[object] = []
+    engine = clean_app.extensions["supportdesk.engine"]
+
+    def record(_conn, clauseelement, *_args):  # type: ignore[no-untyped-def]
+        executed.append(clauseelement)
+
+    clients = []
+    for person in people:
+        client = clean_app.test_client()
+        login(client, person.email)
+        clients.append(client)
+    first_statements, pages = [], []
+    event.listen(engine, "before_execute", record)
+    try:
+        for client in clients:
+            executed.clear()
+            pages.append(client.get("/desk/?view=open").get_data(as_text=True))
+            first_statements.append(executed[0])
+    finally:
+        event.remove(engine, "before_execute", record)
+    assert [person.full_name in page for person, page in zip(people, pages, strict=True)] == [True, True]
+    assert first_statements[0] is first_statements[1]

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from supportdesk import clock
 from supportdesk.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -551,3 +551,36 @@ def test_a_write_racing_another_is_a_conflict_not_a_lost_update(session, people,
         with pytest.raises(Conflict):
             service._commit_or_conflict(other, loaded)
     assert session.scalar(select(func.count(Comment.id))) == 0
+
+
+def test_lists_of_one_shape_reuse_one_statement_with_each_users_values(session, people, clean_app):
+    """A list statement is built once for each shape of listing (view, filters, sort, first or later
+    page) and run with the user's values bound: building it and computing its cache key cost
+    SQLAlchemy half a millisecond a page. Each user still gets their own tickets."""
+    other = make_technician(session, full_name="Olga Other")
+    mine = make_ticket(session, people["alice"], subject="Mine")
+    theirs = make_ticket(session, people["bob"], subject="Theirs")
+    service.assign(session, people["tech"], mine.number, people["tech"].id)
+    service.assign(session, other, theirs.number, other.id)
+    executed = []
+    engine = clean_app.extensions["supportdesk.engine"]
+
+    def record(_conn, clauseelement, *_args):  # type: ignore[no-untyped-def]
+        executed.append(clauseelement)
+
+    event.listen(engine, "before_execute", record)
+    try:
+        own = [
+            [t.subject for t in service.list_tickets(session, actor, TicketFilters(assignee="me")).items]
+            for actor in (people["tech"], other)
+        ]
+        requested = [
+            [t.subject for t in service.list_tickets(session, actor).items]
+            for actor in (people["alice"], people["bob"])
+        ]
+    finally:
+        event.remove(engine, "before_execute", record)
+    assert own == [["Mine"], ["Theirs"]]
+    assert requested == [["Mine"], ["Theirs"]]
+    assert executed[0] is executed[1] and executed[2] is executed[3]
+    assert executed[0] is not executed[2]
