@@ -113,7 +113,7 @@ def test_page_links_are_built_once_per_mount_point(client, session, monkeypatch)
     again = client.get("/desk/?view=open").get_data(as_text=True)
     assert again.count("href=") == first.count("href=")
     assert len(built) <= 2, built
-    mounted = client.get("/desk/?view=open", environ_base={"SCRIPT_NAME": "/help"}).get_data(as_text=True)
+    mounted = client.get("/desk/?view=open", base_url="http://localhost/help").get_data(as_text=True)
     assert 'href="/help/static/vendor/bootstrap.min.css"' in mounted
     assert 'href="/help/desk/?view=mine"' in mounted
     assert 'href="/static/vendor/bootstrap.min.css"' in first and 'href="/desk/?view=mine"' in first

@@ -458,8 +458,9 @@ _TICKET_BY_NUMBER = {
 
 
 def _summary(row: Any) -> TicketSummary:
+    # The summary's own columns come first in `_SUMMARY`, in `_SUMMARY_COLUMNS` order.
     return TicketSummary(
-        **{name: getattr(row, name) for name in _SUMMARY_COLUMNS},
+        **dict(zip(_SUMMARY_COLUMNS, row, strict=False)),
         requester=Person(row.requester_id, row.requester_name, row.requester_email),
         assignee=None
         if row.assignee_id is None
