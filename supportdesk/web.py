@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, abort, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -101,15 +102,16 @@ def csrf_field() -> Markup:
 
 
 def url_with(**changes: str | None) -> str:
-    """The current page's URL with some query arguments replaced (None drops one)."""
-    args = request.args.to_dict()
+    """The current page's URL with some query arguments replaced (None drops one); repeated arguments
+    (two status filters) stay as they are."""
+    args = request.args.copy()
     for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        else:
+        args.pop(key, None)
+        if value is not None:
             args[key] = value
-    values: dict[str, Any] = {**(request.view_args or {}), **args}
-    return url_for(request.endpoint or "landing", **values)
+    path = quote(request.script_root + request.path)
+    query = urlencode(list(args.items(multi=True)))
+    return f"{path}?{query}" if query else path
 
 
 def _security_headers(response: Response) -> Response:
