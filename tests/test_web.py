@@ -2,10 +2,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
+from werkzeug.routing import MapAdapter
 
 from supportdesk.app import create_app
 from supportdesk.web import relative_time
-from tests.conftest import make_config
+from tests.conftest import login, make_config
+from tests.factories import make_technician
 
 
 def test_healthz_reports_the_database(client):
@@ -90,3 +92,28 @@ def test_the_api_answers_503_problems_when_the_database_is_down(app_without_data
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["title"] == "Service unavailable"
+
+
+def test_page_links_are_built_once_per_mount_point(client, session, monkeypatch):
+    """A page's links (assets, navigation, views) are the same on every request under one mount point,
+    so a template builds each once; an app mounted under a prefix still gets its own."""
+    make_technician(session, email="tech@example.com")
+    session.close()
+    login(client, "tech@example.com")
+    built: list[str] = []
+    real_build = MapAdapter.build
+
+    def counting_build(self, endpoint, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(endpoint)
+        return real_build(self, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "build", counting_build)
+    first = client.get("/desk/?view=open").get_data(as_text=True)
+    built.clear()
+    again = client.get("/desk/?view=open").get_data(as_text=True)
+    assert again.count("href=") == first.count("href=")
+    assert len(built) <= 2, built
+    mounted = client.get("/desk/?view=open", base_url="http://localhost/help").get_data(as_text=True)
+    assert 'href="/help/static/vendor/bootstrap.min.css"' in mounted
+    assert 'href="/help/desk/?view=mine"' in mounted
+    assert 'href="/static/vendor/bootstrap.min.css"' in first and 'href="/desk/?view=mine"' in first

@@ -43,7 +43,6 @@ def home() -> str:
         counts=queues.queue_counts(session, current_user),
         sort=str(sort),
         choices=service.field_choices(session),
-        bulk_form=BulkForm(),
         # A plain dict: the template asks for missing keys dozens of times, and each miss on werkzeug's
         # MultiDict builds (and swallows) an HTTP exception.
         args=request.args.to_dict(),
@@ -179,7 +178,6 @@ def _workspace(
         names=choices.names(),
         reply_form=reply_form or ReplyForm(formdata=None),
         fields_form=form,
-        action_form=VersionForm(formdata=None, version=ticket.version),
     )
 
 

@@ -138,7 +138,6 @@ def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> s
         comments=shown.comments,
         attachments=shown.attachments,
         reply_form=reply_form or RequesterReplyForm(),
-        action_form=VersionForm(),
         can_reopen=Status.OPEN in lifecycle.allowed_transitions(ticket.status, current_user.role),
         reopen_days=desk_rules().reopen_window.days,
     )

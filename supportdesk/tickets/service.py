@@ -40,7 +40,7 @@ from supportdesk.attachments import service as attachments
 from supportdesk.attachments.models import Attachment
 from supportdesk.attachments.service import FileStore, Upload
 from supportdesk.caching import BriefCache
-from supportdesk.db import ID_MAX, get_by_id
+from supportdesk.db import ID_MAX, get_by_id, read_rows
 from supportdesk.errors import (
     Conflict,
     FieldError,
@@ -272,7 +272,7 @@ def read_ticket(session: Session, actor: User, number: int) -> TicketSummary:
     if not 1 <= number <= ID_MAX:
         raise NotFound(f"Ticket #{number} was not found.")
     statement = _TICKET_BY_NUMBER[policy.reach(actor)]
-    row = session.execute(statement, {"number": number, "actor_id": actor.id}).one_or_none()
+    row = read_rows(session, statement, {"number": number, "actor_id": actor.id}).one_or_none()
     if row is None:
         raise NotFound(f"Ticket #{number} was not found.")
     return _summary(row)
@@ -294,7 +294,7 @@ def list_tickets(
     shape = _ListShape.of(actor, filters, sort, after_cursor=bool(page.cursor))
     text = (filters.text or "").strip()
     statement = _build_list(shape, _text_clause(session, actor, text)) if text else _list_statement(shape)
-    rows = [_summary(row) for row in session.execute(statement, values)]
+    rows = [_summary(row) for row in read_rows(session, statement, values)]
     if len(rows) <= page.limit:
         return TicketPage(rows)
     items = rows[: page.limit]
@@ -458,8 +458,9 @@ _TICKET_BY_NUMBER = {
 
 
 def _summary(row: Any) -> TicketSummary:
+    # The summary's own columns come first in `_SUMMARY`, in `_SUMMARY_COLUMNS` order.
     return TicketSummary(
-        **{name: getattr(row, name) for name in _SUMMARY_COLUMNS},
+        **dict(zip(_SUMMARY_COLUMNS, row, strict=False)),
         requester=Person(row.requester_id, row.requester_name, row.requester_email),
         assignee=None
         if row.assignee_id is None
@@ -623,7 +624,7 @@ _COMMENTS_OF = {
 
 
 def _comments_of(session: Session, actor: User, ticket_id: int) -> list[CommentSummary]:
-    rows = session.execute(_COMMENTS_OF[policy.sees_internal_notes(actor)], {"ticket_id": ticket_id})
+    rows = read_rows(session, _COMMENTS_OF[policy.sees_internal_notes(actor)], {"ticket_id": ticket_id})
     return [
         CommentSummary(
             id=row.id,
@@ -654,7 +655,7 @@ _EVENTS_OF = _EVENTS.where(TicketEvent.ticket_id == bindparam("ticket_id")).orde
 
 
 def _events_of(session: Session, ticket_id: int) -> list[EventSummary]:
-    rows = session.execute(_EVENTS_OF, {"ticket_id": ticket_id})
+    rows = read_rows(session, _EVENTS_OF, {"ticket_id": ticket_id})
     return [
         EventSummary(
             id=row.id,

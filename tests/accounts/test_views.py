@@ -1,3 +1,6 @@
+import html
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from sqlalchemy import event
 
@@ -189,3 +192,23 @@ def test_every_request_reads_its_user_with_one_statement_built_once(clean_app, s
         event.remove(engine, "before_execute", record)
     assert [person.full_name in page for person, page in zip(people, pages, strict=True)] == [True, True]
     assert first_statements[0] is first_statements[1]
+
+
+def test_the_next_page_keeps_every_filter_repeated_ones_included(client, session):
+    tech = make_technician(session)
+    alice = make_requester(session)
+    for i in range(27):
+        make_ticket(session, alice, subject=f"Ticket number {i}")
+    login(client, tech.email)
+    first = client.get("/desk/?view=open&status=new&status=open&sort=-number").get_data(as_text=True)
+    next_url = html.unescape(first.split(">Next page<")[0].rsplit('href="', 1)[1].split('"')[0])
+    assert next_url.startswith("/desk/?")
+    query = parse_qs(urlsplit(next_url).query)
+    assert (query["view"], query["status"], query["sort"], len(query["cursor"])) == (
+        ["open"],
+        ["new", "open"],
+        ["-number"],
+        1,
+    )
+    second = client.get(next_url).get_data(as_text=True)
+    assert second.count('class="sd-subject"') == 2 and "Ticket number 1<" in second
