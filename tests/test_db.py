@@ -198,7 +198,7 @@ def test_a_connection_in_steady_use_is_not_pinged_and_an_idle_dead_one_is_replac
     assert pings == []
 
     # Two connections; the one returned last (and so handed out next) has lost its server process.
-    doomed, other = engine.connect(), engine.connect()
+    doomed, other = engine.connect().execution_options(isolation_level="AUTOCOMMIT"), engine.connect()
     backend = doomed.execute(text("SELECT pg_backend_pid()")).scalar()
     other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
     other.close()
