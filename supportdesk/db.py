@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, DateTime, Engine, Executable, MetaData, Result, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -96,7 +97,9 @@ class Database:
         app.extensions["supportdesk.engine"] = engine
         app.extensions["supportdesk.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["supportdesk.reading_sessionmaker"] = sessionmaker(
-            bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            info={_READING: True},
         )
         app.teardown_appcontext(self._close_session)
 
@@ -124,12 +127,12 @@ class Database:
         """End the request's transaction. One that only read ends with COMMIT: psycopg forgets every
         prepared statement at a ROLLBACK, so ending reads that way made PostgreSQL parse and plan each
         page's statements afresh on every request. Anything that wrote and was not committed, or a
-        request that failed, is rolled back as before."""
+        request that failed, is rolled back as before. A GET's session has no transaction to end."""
         session: Session | None = g.pop("db_session", None)
         if session is None:
             return
         try:
-            if exc is None and _only_read(session):
+            if exc is None and not session.info.get(_READING) and _only_read(session):
                 session.commit()
         except SQLAlchemyError:
             pass  # nothing was written; close() below rolls back and returns the connection
@@ -139,6 +142,7 @@ class Database:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WROTE = "supportdesk.wrote"
+_READING = "supportdesk.reading"
 
 
 def _only_read(session: Session) -> bool:
@@ -186,14 +190,38 @@ def build_engine(url: str) -> Engine:
         # and connections it no longer needs can time out.
         engine = create_engine(
             url,
-            pool_pre_ping=True,
             pool_use_lifo=True,
             pool_size=5,
             max_overflow=5,
             connect_args={"options": "-c jit=off"},
         )
+        _ping_when_idle(engine)
     _track_writes(engine)
     return engine
+
+
+# A pooled connection is pinged before use only after sitting idle this long: pinging on every checkout
+# cost each request a round trip. A database restart while connections are in steady use fails the
+# next statement on each one, which invalidates the pool (one "unavailable" answer per worker), as
+# any outage does (`errors.py`).
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "supportdesk.idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: the pool replaces this connection and tries again
+            raise DisconnectionError("a pooled connection died while idle") from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select, text
 
+from supportdesk import db as db_module
 from supportdesk.accounts.models import Team
 from supportdesk.db import db
 from tests.conftest import csrf_token, login
@@ -174,3 +175,35 @@ def test_a_read_only_request_may_write_one_statement_at_a_time_but_never_two_ung
             db.session().execute(fourth)
     assert teams_named(clean_app, "One") == teams_named(clean_app, "Two") == 1
     assert teams_named(clean_app, "Four") == 0
+
+
+def test_a_connection_in_steady_use_is_not_pinged_and_an_idle_dead_one_is_replaced(clean_app, monkeypatch):
+    """Pinging before every checkout cost each request a round trip; only a connection that sat idle
+    (when a restart or a timeout may have killed it) is checked, and a dead one is replaced unseen."""
+    engine = clean_app.extensions["supportdesk.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to lose")
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+
+    def counting_ping(dbapi_connection):  # type: ignore[no-untyped-def]
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting_ping)
+    engine.dispose()
+    for _ in range(3):
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    assert pings == []
+
+    # Two connections; the one returned last (and so handed out next) has lost its server process.
+    doomed, other = engine.connect().execution_options(isolation_level="AUTOCOMMIT"), engine.connect()
+    backend = doomed.execute(text("SELECT pg_backend_pid()")).scalar()
+    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    other.close()
+    doomed.close()
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != backend
+    assert len(pings) >= 1
