@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, func, literal_column, select, text
+from sqlalchemy import ColumnElement, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts.models import User
@@ -71,7 +71,13 @@ def terms(query: str) -> list[str]:
 
 
 def index_new_ticket(session: Session, ticket: Ticket) -> None:
-    session.add(TicketSearchText(ticket_id=ticket.id, public_text=_ticket_text(ticket), internal_text=""))
+    """The new (flushed) ticket's search row, inserted at once: a plain INSERT costs a fraction of the
+    ORM flush it took at commit, on every ticket raised."""
+    values = {"ticket_id": ticket.id, "public_text": _ticket_text(ticket), "internal_text": ""}
+    session.connection().execute(_NEW_SEARCH_TEXT, values)
+
+
+_NEW_SEARCH_TEXT = insert(TicketSearchText)
 
 
 def reindex_public_text(session: Session, ticket: Ticket) -> None:

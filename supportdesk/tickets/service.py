@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     event,
     func,
+    insert,
     literal,
     literal_column,
     or_,
@@ -744,11 +745,15 @@ def create_ticket(
     _insert_numbered(session, ticket)
     search.index_new_ticket(session, ticket)
     _store_uploads(session, files, actor, ticket, uploads, None)
-    if creation_key is not None:
-        session.add(
-            CreationKey(user_id=actor.id, key=creation_key, fingerprint=fingerprint, ticket_id=ticket.id)
-        )
     try:
+        if creation_key is not None:
+            values = {
+                "user_id": actor.id,
+                "key": creation_key,
+                "fingerprint": fingerprint,
+                "ticket_id": ticket.id,
+            }
+            session.connection().execute(_NEW_CREATION_KEY, {**values, "created_at": now})
         session.commit()
     except IntegrityError:
         # A concurrent retry with the same key committed first: answer with its ticket.
@@ -769,14 +774,19 @@ def _fingerprint(*parts: object) -> str:
 def _ticket_for_key(session: Session, actor: User, key: str, fingerprint: str) -> Ticket | None:
     if not key or len(key) > 200:
         raise ValidationError.single("Idempotency-Key", "must be 1 to 200 characters")
-    row = session.scalars(
-        select(CreationKey).where(CreationKey.user_id == actor.id, CreationKey.key == key)
-    ).one_or_none()
+    row = read_rows(session, _CREATION_KEY, {"user_id": actor.id, "key": key}).one_or_none()
     if row is None:
         return None
     if row.fingerprint != fingerprint:
         raise ValidationError.single("Idempotency-Key", "was already used for a different request")
     return get_by_id(session, Ticket, row.ticket_id)
+
+
+# Every ticket raised runs these (the form always sends its key): built once, run with values bound.
+_CREATION_KEY = select(CreationKey.fingerprint, CreationKey.ticket_id).where(
+    CreationKey.user_id == bindparam("user_id"), CreationKey.key == bindparam("key")
+)
+_NEW_CREATION_KEY = insert(CreationKey)
 
 
 def update_ticket(
@@ -1107,9 +1117,13 @@ def _insert_numbered(session: Session, ticket: Ticket, attempts: int = 5) -> Non
 
 def _next_ticket_number(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(ticket_number_seq.next_value()).scalar_one())
-    highest = session.execute(select(func.max(Ticket.number))).scalar_one()
+        return int(read_rows(session, _NEXT_NUMBER).scalar_one())
+    highest = read_rows(session, _HIGHEST_NUMBER).scalar_one()
     return FIRST_TICKET_NUMBER if highest is None else int(highest) + 1
+
+
+_NEXT_NUMBER = select(ticket_number_seq.next_value())
+_HIGHEST_NUMBER = select(func.max(Ticket.number))
 
 
 _PRIORITY_RANK = case({p.value: p.rank for p in Priority}, value=Ticket.priority)
