@@ -119,3 +119,17 @@ def test_plain_text_skips_the_markdown_parser(monkeypatch):
     assert calls == []
     render_markdown("**Bold** needs the parser")
     assert calls == ["**Bold** needs the parser"]
+
+
+PLAIN_LINE = st.lists(PLAIN_WORDS, min_size=1, max_size=8).map(" ".join)
+
+
+@given(
+    st.lists(st.tuples(PLAIN_LINE, st.sampled_from(["\n", "\n\n", "\n\n\n", ""])), max_size=8).map(
+        lambda parts: "".join(line + end for line, end in parts)
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_plain_paragraphs_and_line_breaks_render_exactly_as_markdown_would(text):
+    assert richtext._is_plain(text)
+    assert render_markdown(text) == render_markdown_fully(text)
