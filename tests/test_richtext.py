@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from supportdesk.richtext import render_markdown
+from supportdesk import richtext
+from supportdesk.richtext import render_markdown, render_markdown_fully
 from tests.html_safety import assert_inert, problems
 
 
@@ -38,3 +41,95 @@ def test_the_inertness_check_itself_catches_active_content():
     assert problems('<img src=x onerror="alert(1)">') == ["onerror handler on <img>"]
     assert problems('<a href=" javascript:alert(1)">x</a>') == ["href=' javascript:alert(1)' on <a>"]
     assert problems("<script>x</script>") == ["<script> element"]
+
+
+# Plain prose, and the characters that make text Markdown at the start of a line, at the end of one or
+# anywhere: every sample must render exactly as markdown-it and nh3 render it.
+PLAIN_WORDS = st.sampled_from(
+    [
+        "VPN",
+        "printer",
+        "It's",
+        '"down"',
+        "again?",
+        "(3rd",
+        "floor)",
+        "50%",
+        "é",
+        "ß",
+        "a/b",
+        "x@y.z",
+        "ok!",
+        "v2.1",
+    ]
+)
+MARKERS = st.sampled_from(
+    [
+        "-",
+        "- ",
+        "+ ",
+        "* ",
+        "1. ",
+        "2) ",
+        "#",
+        "# ",
+        ">",
+        "    ",
+        "\t",
+        "  ",
+        " ",
+        "=",
+        "==",
+        "---",
+        "***",
+        "___",
+        "`",
+        "_x_",
+        "*x*",
+        "[a]",
+        "<b>",
+        "&amp;",
+        "\\",
+        "~~",
+        "|",
+        "\r\n",
+        "\n",
+        "\n\n",
+        "\u0000",
+        "",
+    ]
+)
+
+
+@given(
+    st.lists(st.one_of(PLAIN_WORDS, MARKERS), max_size=30).map(" ".join)
+    | st.lists(st.one_of(PLAIN_WORDS, MARKERS), max_size=30).map("".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_plain_text_renders_exactly_as_markdown_would(text):
+    """Most ticket text is plain prose: it skips the Markdown parser (a fifth of a ticket page's time)
+    but must come out exactly as the parser would have rendered it."""
+    assert render_markdown(text) == render_markdown_fully(text)
+
+
+def test_plain_text_skips_the_markdown_parser(monkeypatch):
+    calls = []
+    monkeypatch.setattr(richtext._markdown, "render", lambda text: calls.append(text) or "")
+    render_markdown("The printer on the 3rd floor is down again.\nIt says: paper jam (tray 2).\n\nThanks!")
+    assert calls == []
+    render_markdown("**Bold** needs the parser")
+    assert calls == ["**Bold** needs the parser"]
+
+
+PLAIN_LINE = st.lists(PLAIN_WORDS, min_size=1, max_size=8).map(" ".join)
+
+
+@given(
+    st.lists(st.tuples(PLAIN_LINE, st.sampled_from(["\n", "\n\n", "\n\n\n", ""])), max_size=8).map(
+        lambda parts: "".join(line + end for line, end in parts)
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_plain_paragraphs_and_line_breaks_render_exactly_as_markdown_would(text):
+    assert richtext._is_plain(text)
+    assert render_markdown(text) == render_markdown_fully(text)
