@@ -65,6 +65,15 @@ def post_worker_init(worker: object) -> None:
     gc.set_threshold(7000, 10, 10)
 
 
+def when_ready(server: Any) -> None:
+    """Compile every template once, in the master: each worker (and each replacement after
+    max_requests) compiled them again on its first requests, tens of milliseconds of CPU apiece.
+    Forked workers share the compiled code."""
+    jinja_env = server.app.wsgi().jinja_env
+    for name in jinja_env.list_templates(extensions=["html"]):
+        jinja_env.get_template(name)
+
+
 def post_fork(server: object, worker: Any) -> None:
     """A forked worker must never use a database connection its parent opened."""
     worker.app.wsgi().extensions["supportdesk.engine"].dispose(close=False)
