@@ -696,10 +696,8 @@ def create_ticket(
     fingerprint = _fingerprint(
         subject, description, priority, category_id, requester_id, team_id, assignee_id
     )
-    if creation_key is not None:
-        earlier = _ticket_for_key(session, actor, creation_key, fingerprint)
-        if earlier is not None:
-            return earlier
+    if creation_key is not None and not 1 <= len(creation_key) <= 200:
+        raise ValidationError.single("Idempotency-Key", "must be 1 to 200 characters")
     errors: list[FieldError] = []
     subject = _clean_subject(subject, errors)
     description = _clean_text(description, "description", DESCRIPTION_MAX, errors, required=False)
@@ -743,9 +741,9 @@ def create_ticket(
     )
     _record(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
     _insert_numbered(session, ticket)
-    search.index_new_ticket(session, ticket)
-    _store_uploads(session, files, actor, ticket, uploads, None)
     try:
+        # The key's unique index, not a look-up first, tells a retry: a first attempt (nearly every
+        # one) costs no extra statement, and a retry, or a concurrent one, is answered with its ticket.
         if creation_key is not None:
             values = {
                 "user_id": actor.id,
@@ -754,9 +752,10 @@ def create_ticket(
                 "ticket_id": ticket.id,
             }
             session.connection().execute(_NEW_CREATION_KEY, {**values, "created_at": now})
+        search.index_new_ticket(session, ticket)
+        _store_uploads(session, files, actor, ticket, uploads, None)
         session.commit()
     except IntegrityError:
-        # A concurrent retry with the same key committed first: answer with its ticket.
         session.rollback()
         earlier = _ticket_for_key(session, actor, creation_key, fingerprint) if creation_key else None
         if earlier is None:
@@ -772,8 +771,6 @@ def _fingerprint(*parts: object) -> str:
 
 
 def _ticket_for_key(session: Session, actor: User, key: str, fingerprint: str) -> Ticket | None:
-    if not key or len(key) > 200:
-        raise ValidationError.single("Idempotency-Key", "must be 1 to 200 characters")
     row = read_rows(session, _CREATION_KEY, {"user_id": actor.id, "key": key}).one_or_none()
     if row is None:
         return None

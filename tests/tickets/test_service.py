@@ -584,3 +584,28 @@ def test_lists_of_one_shape_reuse_one_statement_with_each_users_values(session, 
     assert requested == [["Mine"], ["Theirs"]]
     assert executed[0] is executed[1] and executed[2] is executed[3]
     assert executed[0] is not executed[2]
+
+
+def test_a_first_creation_with_a_key_runs_no_look_up_and_a_retry_gets_the_same_ticket(
+    session, people, clean_app
+):
+    """The key's unique index tells a retry: the first attempt (nearly every one) reads nothing first."""
+    statements: list[str] = []
+    engine = clean_app.extensions["supportdesk.engine"]
+
+    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = service.create_ticket(session, people["alice"], subject="Dock", creation_key="form-1")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in statements if s.lstrip().startswith("SELECT") and "creation_keys" in s]
+    again = service.create_ticket(session, people["alice"], subject="Dock", creation_key="form-1")
+    assert again.id == first.id
+    assert session.scalar(select(func.count()).select_from(Ticket)) == 1
+    with pytest.raises(ValidationError, match="different request"):
+        service.create_ticket(session, people["alice"], subject="Other", creation_key="form-1")
+    with pytest.raises(ValidationError, match="Idempotency-Key"):
+        service.create_ticket(session, people["alice"], subject="Dock", creation_key="x" * 201)
