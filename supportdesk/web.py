@@ -84,14 +84,14 @@ def page_url_for(endpoint: str, **values: Any) -> str:
     page view. Relative endpoints, `_anchor` / `_external` and unhashable values build as usual."""
     if endpoint.startswith(".") or any(name.startswith("_") for name in values):
         return url_for(endpoint, **values)
+    remembered = current_app.extensions["supportdesk.page_urls"]
     try:
-        return _remembered_url(request.script_root, endpoint, tuple(sorted(values.items())))
+        return str(remembered(request.script_root, endpoint, tuple(sorted(values.items()))))
     except TypeError:  # a list of values for one argument
         return url_for(endpoint, **values)
 
 
-@functools.lru_cache(maxsize=4096)
-def _remembered_url(_mount_point: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
+def _build_url(_mount_point: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
     return url_for(endpoint, **dict(values))
 
 
@@ -152,6 +152,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["url_for"] = page_url_for
+    # One memory of links per app (its own routes), bounded.
+    app.extensions["supportdesk.page_urls"] = functools.lru_cache(maxsize=4096)(_build_url)
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.after_request(_security_headers)
 

@@ -17,6 +17,7 @@ from tests.factories import (
     make_technician,
     make_ticket,
 )
+from tests.test_query_counts import counting
 
 
 @pytest.fixture
@@ -590,17 +591,8 @@ def test_a_first_creation_with_a_key_runs_no_look_up_and_a_retry_gets_the_same_t
     session, people, clean_app
 ):
     """The key's unique index tells a retry: the first attempt (nearly every one) reads nothing first."""
-    statements: list[str] = []
-    engine = clean_app.extensions["supportdesk.engine"]
-
-    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counting(clean_app) as statements:
         first = service.create_ticket(session, people["alice"], subject="Dock", creation_key="form-1")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert not [s for s in statements if s.lstrip().startswith("SELECT") and "creation_keys" in s]
     again = service.create_ticket(session, people["alice"], subject="Dock", creation_key="form-1")
     assert again.id == first.id
