@@ -52,9 +52,9 @@ def visible_tickets(actor: User) -> Select[Ticket]:
 
 
 def can_see_ticket(actor: User, ticket: Ticket) -> bool:
-    if not actor.is_active:
-        return False
-    return actor.is_staff or ticket.requester_id == actor.id
+    """`ticket_scope` for a ticket in hand."""
+    sight = reach(actor)
+    return sight is Reach.EVERY or (sight is Reach.OWN and ticket.requester_id == actor.id)
 
 
 def sees_internal_notes(actor: User) -> bool:

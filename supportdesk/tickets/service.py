@@ -251,8 +251,7 @@ class TicketPage:
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
     """The ticket, or NotFound when it does not exist or `actor` may not see it (never "forbidden",
     which would confirm that it exists)."""
-    if not 1 <= number <= ID_MAX:
-        raise NotFound(f"Ticket #{number} was not found.")
+    _require_ticket_number(number)
     ticket = session.scalars(
         policy.visible_tickets(actor)
         .where(Ticket.number == number)
@@ -264,19 +263,28 @@ def get_ticket(session: Session, actor: User, number: int) -> Ticket:
         )
     ).one_or_none()
     if ticket is None:
-        raise NotFound(f"Ticket #{number} was not found.")
+        raise _not_found(number)
     return ticket
 
 
 def read_ticket(session: Session, actor: User, number: int) -> TicketSummary:
     """The ticket as pages show it, in one statement; NotFound as for `get_ticket`."""
-    if not 1 <= number <= ID_MAX:
-        raise NotFound(f"Ticket #{number} was not found.")
+    _require_ticket_number(number)
     statement = _TICKET_BY_NUMBER[policy.reach(actor)]
     row = read_rows(session, statement, {"number": number, "actor_id": actor.id}).one_or_none()
     if row is None:
-        raise NotFound(f"Ticket #{number} was not found.")
+        raise _not_found(number)
     return _summary(row)
+
+
+def _require_ticket_number(number: int) -> None:
+    """A number no INTEGER column can hold is simply not found (PostgreSQL would raise)."""
+    if not 1 <= number <= ID_MAX:
+        raise _not_found(number)
+
+
+def _not_found(number: int) -> NotFound:
+    return NotFound(f"Ticket #{number} was not found.")
 
 
 def list_tickets(
@@ -745,13 +753,14 @@ def create_ticket(
         # The key's unique index, not a look-up first, tells a retry: a first attempt (nearly every
         # one) costs no extra statement, and a retry, or a concurrent one, is answered with its ticket.
         if creation_key is not None:
-            values = {
+            key = {
                 "user_id": actor.id,
                 "key": creation_key,
                 "fingerprint": fingerprint,
                 "ticket_id": ticket.id,
+                "created_at": now,
             }
-            session.connection().execute(_NEW_CREATION_KEY, {**values, "created_at": now})
+            session.connection().execute(_NEW_CREATION_KEY, key)
         search.index_new_ticket(session, ticket)
         _store_uploads(session, files, actor, ticket, uploads, None)
         session.commit()
