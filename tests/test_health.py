@@ -3,8 +3,6 @@ descends from it (a newer release migrated it: expand-then-contract keeps this r
 /healthz (liveness): the process answers, whatever the database does."""
 
 import dataclasses
-import shutil
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +13,9 @@ from sqlalchemy import text
 
 from supportdesk.app import create_app
 from supportdesk.db import db
-from supportdesk.health import MIGRATIONS, expected_heads
 from tests.conftest import make_config
 from tests.databases import postgres_admin_url, postgres_reachable, redis_test_url, throwaway_postgres_database
+from tests.later_migrations import migrations_plus
 
 
 def test_ready_when_database_is_reachable_and_migrated(client):
@@ -98,29 +96,18 @@ def fresh_app(request, tmp_path) -> Iterator[Flask]:
 
 def newer_release_migrations(tmp_path: Path) -> Path:
     """This release's migrations plus one a later release adds (expand: a new nullable column)."""
-    directory = tmp_path / "newer-migrations"
-    shutil.copytree(MIGRATIONS, directory)
-    (head,) = expected_heads()
-    (directory / "versions" / "20991231_feedc0ffee01_newer_release.py").write_text(
-        textwrap.dedent(
-            f"""
-            import sqlalchemy as sa
-            from alembic import op
-
-            revision = "feedc0ffee01"
-            down_revision = "{head}"
-
-            def upgrade():
-                with op.batch_alter_table("tickets") as batch:
-                    batch.add_column(sa.Column("newer_release_note", sa.Text(), nullable=True))
-
-            def downgrade():
-                with op.batch_alter_table("tickets") as batch:
-                    batch.drop_column("newer_release_note")
-            """
-        )
+    return migrations_plus(
+        tmp_path / "newer-migrations",
+        "feedc0ffee01",
+        upgrade="""
+            with op.batch_alter_table("tickets") as batch:
+                batch.add_column(sa.Column("newer_release_note", sa.Text(), nullable=True))
+        """,
+        downgrade="""
+            with op.batch_alter_table("tickets") as batch:
+                batch.drop_column("newer_release_note")
+        """,
     )
-    return directory
 
 
 def test_ready_on_a_schema_a_newer_release_migrated(fresh_app, tmp_path):
