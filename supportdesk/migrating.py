@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, Index, MetaData, String, Table, delete, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex
 
 LINEAGE_TABLE = "alembic_lineage"
 _metadata = MetaData()
@@ -49,20 +50,33 @@ def recorded_lineage(connection: Connection) -> frozenset[str] | None:
 
 
 def create_index_concurrently(
-    name: str, table: str, columns: Sequence[Any], *, lock_timeout: str = "5s", **options: Any
+    name: str, table: str, columns: Sequence[str], *, lock_timeout: str = "5s", **options: Any
 ) -> None:
     """Create an index inside a migration. On PostgreSQL: CONCURRENTLY (writes go on while it builds),
     outside the migration's transaction (CONCURRENTLY refuses to run in one), after dropping an
     invalid leftover of an earlier interrupted attempt, with a lock timeout so a long transaction on
     the table makes the migration fail fast instead of queueing every query behind it. Elsewhere: a
-    plain CREATE INDEX."""
+    plain CREATE INDEX. `options` are Index() keyword arguments (postgresql_where=..., unique=...)."""
     from alembic import op
 
     if op.get_bind().dialect.name != "postgresql":
         op.create_index(name, table, list(columns), **options)
         return
+    index = Index(
+        name,
+        *(Table(table, MetaData(), *(Column(c) for c in columns)).c[c] for c in columns),
+        postgresql_concurrently=True,
+        **options,
+    )
+    statement = str(CreateIndex(index).compile(dialect=op.get_bind().dialect))
     with op.get_context().autocommit_block():
-        op.execute(f"SET lock_timeout = '{lock_timeout}'")
-        op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
-        op.create_index(name, table, list(columns), postgresql_concurrently=True, **options)
-        op.execute("RESET lock_timeout")
+        # The driver's own connection (in autocommit inside this block): the engine's guard against a
+        # second write outside a transaction (supportdesk.db) is for requests, not for these steps.
+        driver = op.get_bind().connection.driver_connection
+        assert driver is not None
+        driver.execute(f"SET lock_timeout = '{lock_timeout}'")
+        try:
+            driver.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+            driver.execute(statement)
+        finally:
+            driver.execute("RESET lock_timeout")

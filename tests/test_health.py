@@ -14,7 +14,12 @@ from sqlalchemy import text
 from supportdesk.app import create_app
 from supportdesk.db import db
 from tests.conftest import make_config
-from tests.databases import postgres_admin_url, postgres_reachable, redis_test_url, throwaway_postgres_database
+from tests.databases import (
+    postgres_admin_url,
+    postgres_reachable,
+    redis_test_url,
+    throwaway_postgres_database,
+)
 from tests.later_migrations import migrations_plus
 
 
