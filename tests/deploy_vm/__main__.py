@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.deploy_vm import releases
+from tests.deploy_vm import multi, releases
 from tests.deploy_vm.vm import CACHE, VM, base_image, free_port, log
 from tests.deploy_vm.web import Browser, Load
 
@@ -44,6 +44,7 @@ ANSIBLE = ROOT / "deploy" / "ansible"
 BIN = Path(sys.executable).parent
 ADMIN = ("admin@desk.test", "an-admin-password-for-the-vm")
 EMPLOYEE = ("employee@desk.test", "an-employee-password-for-the-vm")
+ATTACHMENT = b"paper jam in tray 2\n" * 200
 GUEST_PORTS = {"ssh": 22, "http": 80, "https": 443, "metrics": 9180}
 HOST_FROM_GUEST = "10.0.2.2"  # QEMU user networking: this machine's loopback, seen from the guest
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -131,7 +132,14 @@ def start_sftp_server(work: Path, port: int) -> tuple[subprocess.Popen[bytes], P
 
 
 class Deployment:
-    def __init__(self, work: Path, vm: VM, extra_vars: dict[str, object]) -> None:
+    def __init__(
+        self,
+        work: Path,
+        vm: VM,
+        extra_vars: dict[str, object],
+        inventory: dict[str, list[tuple[VM, str]]] | None = None,
+    ) -> None:
+        """`inventory`: group name -> [(VM, extra host variables)]; by default the one VM in both groups."""
         self.work = work
         self.vm = vm
         self.extra_vars = extra_vars
@@ -157,14 +165,18 @@ class Deployment:
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         }
         self.inventory = work / "inventory.ini"
-        host = (
-            f"desk ansible_host=127.0.0.1 ansible_port={vm.forwards['ssh']} ansible_user=root "
-            f"ansible_ssh_private_key_file={vm.key}"
-        )
-        self.inventory.write_text(
-            f"[supportdesk_db]\n{host}\n\n[supportdesk_app]\n{host}\n\n"
-            "[supportdesk:children]\nsupportdesk_db\nsupportdesk_app\n"
-        )
+        groups = inventory or {"supportdesk_db": [(vm, "")], "supportdesk_app": [(vm, "")]}
+        lines: list[str] = []
+        for group, members in groups.items():
+            lines.append(f"[{group}]")
+            lines += [
+                f"{member.name} ansible_host=127.0.0.1 ansible_port={member.forwards['ssh']} ansible_user=root "
+                f"ansible_ssh_private_key_file={member.key} {variables}".rstrip()
+                for member, variables in members
+            ]
+            lines.append("")
+        lines += ["[supportdesk:children]", "supportdesk_db", "supportdesk_app", ""]
+        self.inventory.write_text("\n".join(lines))
         self.runs = 0
 
     def playbook(self, playbook: str, release: Path | None = None, expect_failure: bool = False) -> str:
@@ -237,6 +249,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--keep", action="store_true", help="leave the VM running at the end, for a look")
+    parser.add_argument("--topology", choices=("single", "multi"), default="single")
     arguments = parser.parse_args()
     for tool in ("qemu-system-x86_64", "qemu-img", "debootstrap", "ssh", "ssh-keyscan"):
         if not shutil.which(tool):
@@ -245,6 +258,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="supportdesk-deploy-test-", dir="/var/tmp"))
     log(f"deploy test: work folder {work}, cache {CACHE}")
     vm: VM | None = None
+    vms: list[VM] = []  # the multi topology's
     sftp: subprocess.Popen[bytes] | None = None
     alerts_server: ThreadingHTTPServer | None = None
     try:
@@ -261,6 +275,16 @@ def main() -> None:
         alerts_server = ThreadingHTTPServer(("127.0.0.1", alerts_port), Alerts)
         threading.Thread(target=alerts_server.serve_forever, daemon=True).start()
 
+        backup_vars = {
+            "supportdesk_backup_repository": f"sftp:root@{HOST_FROM_GUEST}:{work}/backup-host/restic",
+            "supportdesk_backup_ssh_port": sftp_port,
+            "supportdesk_backup_ssh_key_file": str(backup_key),
+            "supportdesk_backup_known_hosts": backup_known_hosts,
+            "supportdesk_alert_webhook": f"http://{HOST_FROM_GUEST}:{alerts_port}/alert",
+        }
+        if arguments.topology == "multi":
+            run_multi(work, image, built["current"], backup_vars, vms)
+            return
         forwards = {name: free_port() for name in GUEST_PORTS}
         vm = VM("desk", image, work, forwards, GUEST_PORTS)
         with step("boot the VM"):
@@ -277,11 +301,7 @@ def main() -> None:
             {
                 "supportdesk_server_name": "localhost",
                 "supportdesk_workers_per_instance": 1,
-                "supportdesk_backup_repository": f"sftp:root@{HOST_FROM_GUEST}:{work}/backup-host/restic",
-                "supportdesk_backup_ssh_port": sftp_port,
-                "supportdesk_backup_ssh_key_file": str(backup_key),
-                "supportdesk_backup_known_hosts": backup_known_hosts,
-                "supportdesk_alert_webhook": f"http://{HOST_FROM_GUEST}:{alerts_port}/alert",
+                **backup_vars,
                 "supportdesk_metrics_allow": [HOST_FROM_GUEST],
                 "supportdesk_ready_retries": 150,  # instances start slowly under software emulation
             },
@@ -305,7 +325,8 @@ def main() -> None:
                 )
             employee = Browser(https, tls)
             employee.sign_in(*EMPLOYEE)
-            first_ticket = employee.raise_ticket("Printer on floor 2")
+            first_ticket = employee.raise_ticket("Printer on floor 2", file=("error.log", ATTACHMENT))
+            assert employee.attachment(first_ticket) == ATTACHMENT
             status, _, page = employee.get(f"/portal/tickets/{first_ticket}")
             assert status == 200 and "Printer on floor 2" in page
             assert readyz(employee) == {"status": "ok", "database": "ok", "redis": "ok", "migrations": "ok"}
@@ -414,6 +435,7 @@ def main() -> None:
             vm.ssh(f"cat > /root/restore-drill.sh <<'EOF'\n{restore}EOF\nsh /root/restore-drill.sh")
             _wait_ready(employee)
             assert employee.get(f"/portal/tickets/{first_ticket}")[0] == 200
+            assert employee.attachment(first_ticket) == ATTACHMENT  # the file came back too
             try:
                 employee.get(f"/portal/tickets/{after_backup_ticket}")
                 raise AssertionError("a ticket raised after the backup survived the restore")
@@ -492,8 +514,9 @@ def main() -> None:
             alerts_server.shutdown()
         if sftp is not None and sftp.poll() is None:
             sftp.terminate()
-        if vm is not None and not arguments.keep:
-            vm.stop()
+        for machine in [vm, *vms]:
+            if machine is not None and not arguments.keep:
+                machine.stop()
         print("\ndeploy test summary", flush=True)
         for name, seconds, outcome in timings:
             print(f"  {outcome:6} {seconds:6.0f} s  {name}", flush=True)
@@ -501,6 +524,51 @@ def main() -> None:
         if vm is not None and vm.accelerator:
             print(f"  (VM under {vm.accelerator.upper()}; work folder {work})", flush=True)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def run_multi(work: Path, image: Path, release: Path, backup_vars: dict[str, object], vms: list[VM]) -> None:
+    with step("boot the database VM and the app VM, joined by a private link"):
+        database, app = multi.boot_pair(image, work, GUEST_PORTS)
+        vms += [database, app]
+    deployment = Deployment(
+        work,
+        app,
+        {
+            "supportdesk_server_name": "localhost",
+            "supportdesk_workers_per_instance": 1,
+            "supportdesk_ready_retries": 150,
+            **backup_vars,
+        },
+        inventory=multi.inventory(database, app),
+    )
+    https = f"https://localhost:{app.forwards['https']}"
+    with step("site.yml on both VMs"):
+        deployment.playbook("site.yml", release)
+        tls = multi.tls_for(app, work)
+    with step(
+        "sign in and raise a ticket with an attachment through the app VM; the file lives on the database VM"
+    ):
+        app.ssh(
+            f"printf '%s\\n%s\\n' '{EMPLOYEE[1]}' '{EMPLOYEE[1]}' | "
+            f"supportdesk-manage create-user --role requester --email {EMPLOYEE[0]} --name 'Emma Employee'"
+        )
+        employee = Browser(https, tls)
+        employee.sign_in(*EMPLOYEE)
+        ticket = employee.raise_ticket("Printer on floor 2", file=("error.log", ATTACHMENT))
+        assert employee.attachment(ticket) == ATTACHMENT
+        assert readyz(employee) == {"status": "ok", "database": "ok", "redis": "ok", "migrations": "ok"}
+        multi.check_stateless_app(app, database)
+    with step("site.yml again: nothing changes"):
+        text = deployment.playbook("site.yml", release)
+        assert deployment.recap(text)["changed"] == 0, _changed_tasks(text)
+    with step("backup from the database VM, off it"):
+        database.ssh("systemctl start supportdesk-backup.service")
+        assert json.loads(database.ssh("supportdesk-restic snapshots --json").stdout)
+    with step("reboot the app VM: it mounts the attachments again and serves the same desk"):
+        app.wait_for_reboot()
+        _wait_ready(employee)
+        assert employee.attachment(ticket) == ATTACHMENT
+        multi.check_stateless_app(app, database)
 
 
 def _run_sshd(backup: Path, mode: str) -> subprocess.Popen[bytes]:

@@ -70,7 +70,7 @@ class VM:
 
     @property
     def known_hosts(self) -> Path:
-        return self.work / f"{self.name}.known_hosts"
+        return self.work / "known_hosts"  # one file for every VM of the run (Ansible reads one)
 
     @property
     def console(self) -> Path:
@@ -151,8 +151,10 @@ class VM:
             )  # fmt: skip
             if scan.returncode == 0 and "ssh-ed25519" in scan.stdout:
                 # The guest made its host key on first boot; pinned from here on (a reboot must keep it).
-                if not self.known_hosts.exists():
-                    self.known_hosts.write_text(scan.stdout)
+                marker = f"[127.0.0.1]:{self.forwards['ssh']} "
+                if not self.known_hosts.exists() or marker not in self.known_hosts.read_text():
+                    with self.known_hosts.open("a") as known:
+                        known.write(scan.stdout)
                 if self.ssh("true", check=False, timeout=30).returncode == 0:
                     log(f"{self.name}: SSH answers after {time.monotonic() - started:.0f} s")
                     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import secrets
 import ssl
 import threading
 import time
@@ -26,14 +27,41 @@ class Browser:
         with self.opener.open(self.base + path, timeout=timeout) as response:
             return response.status, response.url, response.read().decode()
 
-    def post_form(self, path: str, fields: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
+    def post_form(
+        self, path: str, fields: dict[str, str], timeout: float = 60, file: tuple[str, bytes] | None = None
+    ) -> tuple[int, str, str]:
         _, _, page = self.get(path, timeout)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
         assert token, f"no CSRF token on {path}"
-        data = urllib.parse.urlencode({**fields, "csrf_token": token.group(1)}).encode()
-        request = urllib.request.Request(self.base + path, data=data, headers={"Referer": self.base + path})
+        fields = {**fields, "csrf_token": token.group(1)}
+        headers = {"Referer": self.base + path}
+        if file is None:
+            data = urllib.parse.urlencode(fields).encode()
+        else:  # a browser's multipart form with one file in "attachments"
+            boundary = secrets.token_hex(16)
+            parts = [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                for name, value in fields.items()
+            ]
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="{file[0]}"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\n".encode()
+                + file[1]
+                + f"\r\n--{boundary}--\r\n".encode()
+            )
+            data = b"".join(parts)
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        request = urllib.request.Request(self.base + path, data=data, headers=headers)
         with self.opener.open(request, timeout=timeout) as response:
             return response.status, response.url, response.read().decode()
+
+    def attachment(self, ticket: str) -> bytes:
+        """The first attachment on the ticket's page, downloaded."""
+        _, _, page = self.get(f"/portal/tickets/{ticket}")
+        link = re.search(rf'href="(/tickets/{ticket}/attachments/\d+)"', page)
+        assert link, "no attachment on the ticket's page"
+        with self.opener.open(self.base + link.group(1), timeout=60) as response:
+            return response.read()
 
     def sign_in(self, email: str, password: str) -> None:
         status, url, page = self.post_form("/login", {"email": email, "password": password})
