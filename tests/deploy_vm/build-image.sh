@@ -46,6 +46,10 @@ chroot "$root" sh -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -q &
     apt-get install -y -q --no-install-recommends linux-image-cloud-amd64 $stack" \
     >"$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; exit 1; }
 chroot "$root" apt-get clean
+# pg_createcluster picked the first free port, and this machine's own PostgreSQL holds 5432 (the chroot
+# shares its network): the guest's cluster is its only one, on the standard port.
+sed -i 's/^port = .*/port = 5432/' "$root"/etc/postgresql/*/main/postgresql.conf
+grep -q '^port = 5432' "$root"/etc/postgresql/*/main/postgresql.conf
 rm -f "$root/usr/sbin/policy-rc.d"
 
 echo "debian-deploy-test" >"$root/etc/hostname"
