@@ -419,18 +419,19 @@ def main() -> None:
             assert not load.failures, load.failures
 
         with step("restore the backup taken before the upgrade (recreate, restore, migrate, start)"):
+            # The commands of docs/operations.md ("Back up and restore"), with the snapshot from before
+            # the upgrade in place of "latest".
             restore = (
                 "set -e\n"
-                "systemctl stop supportdesk@8001 supportdesk@8002 supportdesk-worker\n"
-                "runuser -u postgres -- dropdb supportdesk\n"
-                "runuser -u postgres -- createdb --owner supportdesk supportdesk\n"
-                f"supportdesk-restic restore {before_upgrade} --target /var/tmp/restore\n"
-                "set -a; . /etc/supportdesk/backup.env; set +a\n"
-                "/usr/local/lib/supportdesk/restore.sh /var/tmp/restore/var/backups/supportdesk/supportdesk.dump "
-                "/var/tmp/restore/var/lib/supportdesk/attachments\n"
-                "supportdesk-manage db upgrade\n"
-                "systemctl start supportdesk@8001 supportdesk@8002 supportdesk-worker\n"
-                "rm -rf /var/tmp/restore\n"
+                "sudo systemctl stop supportdesk@8001 supportdesk@8002 supportdesk-worker\n"
+                "sudo -u postgres dropdb supportdesk && sudo -u postgres createdb --owner supportdesk supportdesk\n"
+                f"sudo supportdesk-restic restore {before_upgrade} --target /var/tmp/restore\n"
+                "sudo sh -c 'set -a; . /etc/supportdesk/backup.env; set +a;\n"
+                "  /usr/local/lib/supportdesk/restore.sh /var/tmp/restore/var/backups/supportdesk/supportdesk.dump \\\n"
+                "    /var/tmp/restore/var/lib/supportdesk/attachments'\n"
+                "sudo supportdesk-manage db upgrade\n"
+                "sudo systemctl start supportdesk@8001 supportdesk@8002 supportdesk-worker\n"
+                "sudo rm -rf /var/tmp/restore\n"
             )
             vm.ssh(f"cat > /root/restore-drill.sh <<'EOF'\n{restore}EOF\nsh /root/restore-drill.sh")
             _wait_ready(employee)
@@ -489,7 +490,9 @@ def main() -> None:
                 urllib.request.urlopen(metrics_url, context=tls, timeout=30)
                 raise AssertionError("metrics answered without the token")
             except urllib.error.HTTPError as error:
-                assert error.code == 404  # the app answers an unauthorised scrape as if /metrics did not exist
+                assert (
+                    error.code == 404
+                )  # the app answers an unauthorised scrape as if /metrics did not exist
             outsider = vm.ssh(
                 "curl -sk -o /dev/null -w '%{http_code}' https://$(hostname -I | cut -d' ' -f1):9180/metrics/8001",
                 check=False,

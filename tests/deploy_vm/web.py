@@ -67,10 +67,11 @@ class Browser:
         status, url, page = self.post_form("/login", {"email": email, "password": password})
         assert status == 200 and "/login" not in url, f"sign-in failed: {url}\n{page[:500]}"
 
-    def raise_ticket(self, subject: str) -> str:
+    def raise_ticket(self, subject: str, file: tuple[str, bytes] | None = None) -> str:
         status, url, page = self.post_form(
             "/portal/new",
             {"subject": subject, "description": "Raised by the deploy test.", "priority": "normal"},
+            file=file,
         )
         assert status == 200 and "/portal/tickets/" in url, f"no ticket: {url}\n{page[:500]}"
         return url.rstrip("/").rsplit("/", 1)[-1]
