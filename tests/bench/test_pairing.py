@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from bench.pairing import CEILING, Pair, Run, pair_runs, per_request_ms, schedule
 
 

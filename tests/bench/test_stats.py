@@ -4,6 +4,7 @@ interquartile range of its rounds lies on one side of the line; otherwise it is 
 from __future__ import annotations
 
 import pytest
+
 from bench.stats import MET, MISSED, NOISY, Spread, quantile, summarise, verdict
 
 
