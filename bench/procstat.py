@@ -92,7 +92,7 @@ class BackendSampler(threading.Thread):
         self.admin_url, self.database, self.interval = admin_url, database, interval
         self.ledgers = {name: BackendLedger() for name in applications}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._connection = psycopg.connect(admin_url, autocommit=True, application_name="bench-sampler")
         self.sample()
 
@@ -117,11 +117,11 @@ class BackendSampler(threading.Thread):
             return self.ledgers[application].total / TICKS_PER_SECOND
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             self.sample()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
         self._connection.close()
 

@@ -37,7 +37,9 @@ RATIO_BUDGETS = {
     "ticket detail": 0.4,
     "API list": 0.5,
 }
-CREATION_BUDGET_PER_SECOND = 300
+# 300 tickets/s, stated against the ceiling: a third of the 900 req/s its /page served on the quiet
+# days the budget was set (an absolute rate moves with everything else the machine runs).
+CREATION_BUDGET_PER_SECOND, CREATION_BUDGET = 300, 1 / 3
 SEARCH_P99_BUDGET_MS = 100.0
 SQLITE_P99_BUDGET_MS = 50.0
 # As tests/test_query_counts.py states them: lists at most 6, the desk's pages 4, the workspace 6.
@@ -73,10 +75,10 @@ def budgets(result: Result) -> list[Budget]:
         *(
             Budget(
                 name,
-                "capacity",
-                CREATION_BUDGET_PER_SECOND,
+                "cpu_ratio",
+                CREATION_BUDGET,
                 True,
-                f"{name} >= {CREATION_BUDGET_PER_SECOND}/s",
+                f"{name} >= {CREATION_BUDGET_PER_SECOND}/s: {_percent(CREATION_BUDGET)} of the ceiling",
             )
             for name in ("API create", "form create")
         ),
