@@ -110,3 +110,20 @@ def test_latency_and_errors_are_the_endpoint_runs_own():
     pair = Pair(run("a", 1000, p50_ms=7.0, p99_ms=42.0, errors=3), (run(CEILING, 900, p99_ms=99.0),))
     figures = pair.figures(cores=2)
     assert (figures["p50_ms"], figures["p99_ms"], figures["errors"]) == (7.0, 42.0, 3)
+
+
+def test_one_user_runs_carry_the_p99_of_the_cpu_each_request_cost():
+    one_user = Run(
+        name="a",
+        round=1,
+        seconds=5.0,
+        requests=200,
+        p50_ms=20.0,
+        p99_ms=140.0,
+        errors=0,
+        worker_cpu_s=2.0,
+        db_cpu_s=1.0,
+        cpu_p99_ms=31.5,
+    )
+    assert Pair(one_user, (run(CEILING, 900),)).figures(cores=2)["cpu_p99_ms"] == 31.5
+    assert math.isnan(Pair(run("b", 900), (run(CEILING, 900),)).figures(cores=2)["cpu_p99_ms"])

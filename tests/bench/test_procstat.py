@@ -3,7 +3,7 @@ so do the database backends serving them; what they spent must be counted once, 
 
 from __future__ import annotations
 
-from bench.procstat import BackendLedger, CpuTimes, parse_stat, tree_ticks
+from bench.procstat import BackendLedger, CpuTimes, parse_schedstat, parse_stat, request_cpu_ms, tree_ticks
 
 # A real line's shape: a process name with a space and a parenthesis in it, then fields 3 onwards.
 STAT = (
@@ -54,3 +54,18 @@ def test_backend_ledger_treats_a_reused_pid_as_a_new_backend():
     ledger.record({10: 500})
     ledger.record({10: 4})  # fewer ticks than before: another process now has that pid
     assert ledger.total == 4
+
+
+def test_schedstat_gives_nanoseconds_on_the_cpu_and_waiting_for_one():
+    assert parse_schedstat("175723896 4262118796 433\n") == (175723896, 4262118796)
+
+
+def test_cpu_of_one_request_is_the_growth_over_every_process_that_serves_it():
+    before = {10: 1_000_000, 11: 5_000_000, 20: 7_000_000}  # two workers and a database backend
+    after = {10: 3_500_000, 11: 5_000_000, 20: 7_500_000}
+    assert request_cpu_ms(before, after) == 3.0
+
+
+def test_a_request_during_which_a_process_came_or_went_is_not_measured():
+    assert request_cpu_ms({10: 1_000_000}, {10: 2_000_000, 12: 100}) is None
+    assert request_cpu_ms({10: 1_000_000, 12: 100}, {10: 2_000_000}) is None
