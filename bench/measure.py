@@ -3,7 +3,9 @@ backends') read before and after every run, progress printed as it goes."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import random
 import resource
 import subprocess
 import time
@@ -12,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.pairing import CEILING, per_request_ms, schedule
-from bench.procstat import TICKS_PER_SECOND, BackendSampler, machine_ticks, server_ticks
+from bench.procstat import (
+    TICKS_PER_SECOND,
+    BackendSampler,
+    machine_ticks,
+    read_schedstat,
+    request_cpu_ms,
+    server_ticks,
+)
+from bench.stats import quantile
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every request, the sign-in included, comes from one "browser": the desk ties a session to the
@@ -49,7 +59,8 @@ class Progress:
     def left(self) -> str:
         elapsed = time.monotonic() - self.started
         per_run = elapsed / self.done if self.done else self.seconds + 0.5
-        return f"about {per_run * (self.total_runs - self.done) / 60:.0f} min left"
+        minutes, seconds = divmod(int(elapsed), 60)
+        return f"{minutes}:{seconds:02} in, about {per_run * (self.total_runs - self.done) / 60:.0f} min left"
 
 
 def wrk(endpoint: Endpoint, seconds: float, connections: int, env: dict[str, str]) -> dict[str, float]:
@@ -75,6 +86,66 @@ def wrk(endpoint: Endpoint, seconds: float, connections: int, env: dict[str, str
     return dict(json.loads(run.stdout.strip().splitlines()[-1]))
 
 
+def one_user(endpoint: Endpoint, seconds: float, sampler: BackendSampler | None) -> dict[str, float]:
+    """One user at a time, as endpoint.lua would ask, from this process: around every request the CPU
+    counters (nanoseconds) of the server's workers and of its database backends are read, so each
+    request's own cost is known, not only the run's average. wrk cannot do that; for one connection
+    its speed does not matter."""
+    settings = endpoint.settings
+    method, body = settings.get("SD_METHOD", "GET"), settings.get("SD_BODY")
+    first, last = int(settings.get("SD_FIRST", "1001")), int(settings.get("SD_LAST", "1001"))
+    headers = {"User-Agent": USER_AGENT}
+    for name, variable in (
+        ("Authorization", "SD_AUTH"),
+        ("Cookie", "SD_COOKIE"),
+        ("Content-Type", "SD_CONTENT_TYPE"),
+    ):
+        if variable in settings:
+            headers[name] = settings[variable]
+    tag = random.randrange(10**9)
+
+    def counters() -> dict[int, int]:
+        pids = [
+            int(p)
+            for p in Path(f"/proc/{endpoint.server.pid}/task/{endpoint.server.pid}/children")
+            .read_text()
+            .split()
+        ]
+        pids += sampler.current.get(endpoint.server.name, []) if sampler else []
+        read = {pid: read_schedstat(pid) for pid in pids}
+        return {pid: ns for pid, ns in read.items() if ns is not None}
+
+    latencies, costs, errors, socket_errors = [], [], 0, 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        path = settings["SD_PATH"].replace("{n}", str(random.randint(first, last)))
+        data = body.replace("{i}", f"{tag}-{len(latencies)}").encode() if body else None
+        before, sent = counters(), time.perf_counter()
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", endpoint.server.port, timeout=10)
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            errors += response.status >= 400
+        except OSError:
+            socket_errors += 1
+        latencies.append((time.perf_counter() - sent) * 1000)
+        cost = request_cpu_ms(before, counters())
+        if cost is not None:
+            costs.append(cost)
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "non_2xx_3xx": errors,
+        "socket_errors": socket_errors,
+        "p50_ms": quantile(latencies, 0.5),
+        "p99_ms": quantile(latencies, 0.99),
+        **({"cpu_p50_ms": quantile(costs, 0.5), "cpu_p99_ms": quantile(costs, 0.99)} if costs else {}),
+    }
+
+
 def measure(
     endpoint: Endpoint,
     number: int,
@@ -89,14 +160,16 @@ def measure(
     server = endpoint.server
     ticks, machine = server_ticks(server.pid), machine_ticks()
     db = sampler.seconds(server.name) if sampler else 0.0
-    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stats = wrk(endpoint, seconds, connections, env)
+    client_before = _client_cpu()
+    if int(endpoint.settings.get("SD_CONNECTIONS", connections)) == 1:
+        stats = one_user(endpoint, seconds, sampler)
+    else:
+        stats = wrk(endpoint, seconds, connections, env)
     time.sleep(SETTLE_SECONDS)
-    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = _client_cpu() - client_before
     worker_cpu = (server_ticks(server.pid) - ticks) / TICKS_PER_SECOND
     db_cpu = (sampler.seconds(server.name) - db) if sampler else 0.0
     machine_after = machine_ticks()
-    wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
     busy = (machine_after.busy - machine.busy) / TICKS_PER_SECOND
     return {
         "name": endpoint.name,
@@ -106,14 +179,25 @@ def measure(
         "p50_ms": stats["p50_ms"],
         "p99_ms": stats["p99_ms"],
         "errors": int(stats["non_2xx_3xx"] + stats["socket_errors"]),
+        **{key: round(stats[key], 3) for key in ("cpu_p50_ms", "cpu_p99_ms") if key in stats},
         "worker_cpu_s": round(worker_cpu, 3),
         "db_cpu_s": round(db_cpu, 3),
-        "wrk_cpu_s": round(wrk_cpu, 3),
+        "client_cpu_s": round(client_cpu, 3),
         "machine_s": (machine_after.total - machine.total) / TICKS_PER_SECOND,
         "machine_busy_s": busy,
         "machine_steal_s": (machine_after.steal - machine.steal) / TICKS_PER_SECOND,
-        "others_cpu_s": round(max(0.0, busy - worker_cpu - db_cpu - wrk_cpu), 3),
+        "others_cpu_s": round(max(0.0, busy - worker_cpu - db_cpu - client_cpu), 3),
     }
+
+
+def _client_cpu() -> float:
+    """CPU seconds of the load's side: wrk (a finished child) and this process (the one-user client,
+    the backend sampler)."""
+    total = 0.0
+    for who in (resource.RUSAGE_CHILDREN, resource.RUSAGE_SELF):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def run_schedule(

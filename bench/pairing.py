@@ -37,6 +37,7 @@ class Run:
     errors: int
     worker_cpu_s: float  # the gunicorn master, its workers and the workers it replaced
     db_cpu_s: float = 0.0  # the PostgreSQL backends serving that server (0 for SQLite: in the workers)
+    cpu_p99_ms: float = math.nan  # one user at a time: the p99 of what each request cost them
 
     @property
     def rps(self) -> float:
@@ -80,6 +81,7 @@ class Pair:
             "capacity": _divide(cores * 1000, cpu_ms),
             "p50_ms": run.p50_ms,
             "p99_ms": run.p99_ms,
+            "cpu_p99_ms": run.cpu_p99_ms,
             "errors": run.errors,
         }
 

@@ -36,6 +36,29 @@ def parse_stat(text: str) -> CpuTimes:
     return CpuTimes(*(int(value) for value in fields[11:15]))
 
 
+def parse_schedstat(text: str) -> tuple[int, int]:
+    """/proc/<pid>/schedstat: nanoseconds on a CPU, and nanoseconds runnable but waiting for one."""
+    on_cpu, waiting, _slices = text.split()
+    return int(on_cpu), int(waiting)
+
+
+def read_schedstat(pid: int) -> int | None:
+    """Nanoseconds the process (its main thread: gunicorn's sync workers and PostgreSQL backends have
+    no other) has spent on a CPU, or None when it has gone."""
+    try:
+        return parse_schedstat(Path(f"/proc/{pid}/schedstat").read_text())[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def request_cpu_ms(before: Mapping[int, int], after: Mapping[int, int]) -> float | None:
+    """CPU one request cost, from nanosecond counters of every process that may have served it read
+    just before and just after it; None when the set of processes changed meanwhile."""
+    if before.keys() != after.keys():
+        return None
+    return sum(after[pid] - before[pid] for pid in before) / 1e6
+
+
 def tree_ticks(master: CpuTimes, workers: Iterable[CpuTimes]) -> int:
     return (
         master.utime + master.stime + master.cutime + master.cstime + sum(w.utime + w.stime for w in workers)
@@ -91,6 +114,7 @@ class BackendSampler(threading.Thread):
         super().__init__(daemon=True)
         self.admin_url, self.database, self.interval = admin_url, database, interval
         self.ledgers = {name: BackendLedger() for name in applications}
+        self.current: dict[str, list[int]] = {name: [] for name in applications}  # pids last seen
         self._lock = threading.Lock()
         self._halt = threading.Event()
         self._connection = psycopg.connect(admin_url, autocommit=True, application_name="bench-sampler")
@@ -109,6 +133,7 @@ class BackendSampler(threading.Thread):
         with self._lock:
             for name, sample in samples.items():
                 self.ledgers[name].record(sample)
+                self.current[name] = sorted(sample)
 
     def seconds(self, application: str) -> float:
         """CPU seconds the application's backends have spent since the sampler started (samples first)."""
