@@ -69,6 +69,8 @@ def run_sizes(
 ) -> int:
     """Every size in turn; the result files are rewritten after each, so a failure keeps what was done."""
     sizes = parse_sizes(os.environ.get("N", "1000000"))
+    # Stopped from outside, still stop the servers it started (the `finally` in measure_size).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.now()
     result: dict[str, Any] = {
         "database": database,
