@@ -79,7 +79,7 @@ seed: migrate
 	$(FLASK) seed-demo >/dev/null
 
 # The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000; several sizes with
-# N=100000,1000000), every endpoint paired with the ceiling over ROUNDS rounds (default 7) of SECONDS (5).
+# N=100000,1000000), every endpoint paired with the ceiling over ROUNDS rounds (default 9) of SECONDS (4).
 bench: install-dev assets wrk
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
 

@@ -5,7 +5,7 @@ of the ceiling's /page, for several rounds (bench/pairing.py). Each run records 
 errors and the CPU the server's processes and their database backends spent (bench/procstat.py). Writes
 bench/results/<date>-<time>-<sizes>.json (every run) and .md (bench/report.py), after each size.
 
-Settings from the environment: N (sizes, comma-separated), ROUNDS (7), SECONDS per run (5), RESEED=1."""
+Settings from the environment: N (sizes, comma-separated), ROUNDS (9), SECONDS per run (4), RESEED=1."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ROUNDS = int(os.environ.get("ROUNDS", "7"))
-SECONDS = float(os.environ.get("SECONDS", "5"))
+ROUNDS = int(os.environ.get("ROUNDS", "9"))
+SECONDS = float(os.environ.get("SECONDS", "4"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
 WORKERS = 4
 CORES = os.cpu_count() or 1
