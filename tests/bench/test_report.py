@@ -120,3 +120,14 @@ def test_latency_budgets_are_judged_on_the_cpu_each_request_cost():
     for run in (r for r in runs if r["name"] == QUEUE):
         run["cpu_p99_ms"] = 55.0
     assert verdicts(sqlite)[QUEUE] == {100_000: MISSED}
+
+
+def test_two_runs_side_by_side_show_each_verdict_with_its_median():
+    from bench.report import side_by_side
+
+    first = result(size(1_000_000, [0.46, 0.49, 0.51, 0.53, 0.55]))
+    second = result(size(1_000_000, [0.52, 0.53, 0.54, 0.55, 0.56]))
+    row = next(line for line in side_by_side(first, second).splitlines() if line.startswith(f"| {QUEUE} >="))
+    assert f"{NOISY}: 51 %" in row
+    assert f"{MET}: 54 %" in row
+    assert row.endswith("| differ |")
