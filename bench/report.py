@@ -216,6 +216,29 @@ def disagreements(first: Result, second: Result) -> list[str]:
     return found
 
 
+def side_by_side(first: Result, second: Result) -> str:
+    """Both runs' verdicts, size by size, each with its figure, and whether they agree."""
+    sizes = sorted({int(s["n"]) for s in first["sizes"]} & {int(s["n"]) for s in second["sizes"]})
+    judged = [
+        {int(size["n"]): {j.key: j for j in judge(result, size)} for size in result["sizes"]}
+        for result in (first, second)
+    ]
+    headings = [f"{run}, N = {n:,}" for n in sizes for run in (first["started"][:16], second["started"][:16])]
+    lines = ["| budget | " + " | ".join(headings) + " | |", "|---|" + "---|" * (len(headings) + 1)]
+    keys = list(dict.fromkeys(k for by_size in judged for by_key in by_size.values() for k in by_key))
+    for key in keys:
+        cells, agree = [], True
+        for n in sizes:
+            pair = [runs.get(n, {}).get(key) for runs in judged]
+            cells += [f"{j.verdict}: {j.shown}" if j else "" for j in pair]
+            agree &= None in pair or pair[0].verdict == pair[1].verdict  # type: ignore[union-attr]
+        text = next(
+            j.text for runs in judged for by_key in runs.values() for k, j in by_key.items() if k == key
+        )
+        lines.append(f"| {text} | " + " | ".join(cells) + f" | {'agree' if agree else 'differ'} |")
+    return "\n".join(lines) + "\n"
+
+
 def _percent(value: float) -> str:
     return f"{value:.0%}".replace("%", " %")
 
@@ -360,6 +383,7 @@ def main(paths: list[str]) -> int:
     if len(results) == 1:
         print(render(results[0]), end="")
         return 0
+    print(side_by_side(results[0], results[1]))
     found = disagreements(results[0], results[1])
     for line in found:
         print(line)
