@@ -56,3 +56,16 @@ def test_verdict_for_an_at_least_budget(values, expected):
 )
 def test_verdict_for_an_at_most_budget(values, expected):
     assert verdict(summarise(values), limit=100.0, at_least=False) == expected
+
+
+def test_a_verdict_must_survive_a_repeat_run():
+    """Medians of repeated runs on the shared machine differ by a few per cent: within that margin of
+    the line, a verdict would not repeat, so it is too noisy to say even when the rounds agree."""
+    steady_but_close = summarise([0.51, 0.515, 0.52, 0.525, 0.53])
+    assert verdict(steady_but_close, limit=0.5, at_least=True) == MET
+    assert verdict(steady_but_close, limit=0.5, at_least=True, repeat_margin=0.09) == NOISY
+    clear = summarise([0.58, 0.59, 0.60, 0.61, 0.62])
+    assert verdict(clear, limit=0.5, at_least=True, repeat_margin=0.09) == MET
+    assert verdict(summarise([0.40, 0.41, 0.42]), limit=0.5, at_least=True, repeat_margin=0.09) == MISSED
+    assert verdict(summarise([40.0, 42.0, 44.0]), limit=100.0, at_least=False, repeat_margin=0.09) == MET
+    assert verdict(summarise([95.0, 96.0, 97.0]), limit=100.0, at_least=False, repeat_margin=0.09) == NOISY
