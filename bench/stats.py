@@ -3,7 +3,8 @@
 A budget is judged on the interquartile range of its rounds: met when the whole range is on the right
 side of the line, missed when it is all on the wrong side, and too noisy to say when it straddles the
 line. The quartiles rather than the extremes, so that one round disturbed by another process on the
-shared machine does not decide; the report shows the extremes too."""
+shared machine does not decide; the report shows the extremes too. The range is widened to the
+distance a repeat run's median may land from this one's, so that a verdict is one a second run repeats."""
 
 from __future__ import annotations
 
@@ -48,11 +49,13 @@ def summarise(values: Iterable[float]) -> Spread:
     )
 
 
-def verdict(spread: Spread, limit: float, at_least: bool) -> str:
-    """`at_least`: the figure must be >= limit (a ratio, a rate); otherwise <= limit (a latency, a cost)."""
-    good, bad = (
-        (spread.q1 >= limit, spread.q3 < limit) if at_least else (spread.q3 <= limit, spread.q1 > limit)
-    )
+def verdict(spread: Spread, limit: float, at_least: bool, repeat_margin: float = 0.0) -> str:
+    """`at_least`: the figure must be >= limit (a ratio, a rate); otherwise <= limit (a latency, a cost).
+    `repeat_margin`: how far (a fraction of the median) the median of a repeat run may land; the band
+    judged is the interquartile range widened to at least that much either side of the median."""
+    low = min(spread.q1, spread.median * (1 - repeat_margin))
+    high = max(spread.q3, spread.median * (1 + repeat_margin))
+    good, bad = (low >= limit, high < limit) if at_least else (high <= limit, low > limit)
     if good:
         return MET
     if bad:
