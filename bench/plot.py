@@ -119,9 +119,9 @@ def ratio_plot(results: list[dict[str, Any]], path: Path) -> None:
         for row, name in enumerate(names):
             if name in limits:
                 limit = limits[name] * 100
-                panel.plot([limit, limit], [row - 0.45, row + 0.45], color="red", linewidth=1.5)
+                panel.plot([limit, limit], [row - 0.45, row + 0.45], color="black", linewidth=1.5)
         panel.set_title(title)
-        panel.set_xlabel("% of the ceiling's /page (red: the budget, judged on CPU)")
+        panel.set_xlabel("% of the ceiling's /page (black: the budget, judged on CPU)")
         panel.grid(axis="x", alpha=0.3)
     panels[0].set_yticks(range(len(names)), names)
     panels[0].invert_yaxis()
@@ -129,7 +129,7 @@ def ratio_plot(results: list[dict[str, Any]], path: Path) -> None:
     figure.suptitle(
         "Each endpoint against the ceiling: median, interquartile range (thick), lowest-highest (thin)"
     )
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.98))  # room for the title above the panels' own
     figure.savefig(path, metadata=METADATA)
     plt.close(figure)
 
