@@ -207,3 +207,22 @@ def test_a_connection_in_steady_use_is_not_pinged_and_an_idle_dead_one_is_replac
     with engine.connect() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != backend
     assert len(pings) >= 1
+
+
+def test_a_page_view_may_run_any_number_of_searches(clean_app, session):
+    """Reading is asked for by the code that reads, not guessed from the SQL: PostgreSQL's search
+    statement starts with `WITH ... AS MATERIALIZED`, and a page that ran two of them was refused."""
+    from supportdesk.tickets import service as tickets
+
+    tech = make_technician(session, email="tech@example.com")
+    make_ticket(session, make_requester(session), subject="Printer jammed")
+    make_ticket(session, make_requester(session), subject="VPN drops")
+    with clean_app.test_request_context("/desk/", method="GET"):
+        found = [
+            [
+                t.subject
+                for t in tickets.list_tickets(db.session(), tech, tickets.TicketFilters(text=word)).items
+            ]
+            for word in ("printer", "vpn", "printer")
+        ]
+    assert found == [["Printer jammed"], ["VPN drops"], ["Printer jammed"]]

@@ -149,3 +149,26 @@ def test_a_ticket_is_listed_exactly_when_its_page_opens(client, api_as, session)
                 actor,
                 number,
             )
+
+
+DEEP_BODIES = [
+    "[" * 100_000 + "]" * 100_000,
+    '{"a":' * 5_000 + "1" + "}" * 5_000,
+    '{"email": "a@example.com", "password": "x", "name": ' + "[" * 3_000 + "]" * 3_000 + "}",
+]
+
+
+@pytest.mark.parametrize("body", DEEP_BODIES, ids=["arrays", "objects", "deep-field"])
+def test_deeply_nested_json_is_a_problem_document_everywhere(client, api_as, session, body):
+    """Bad JSON never answers 500, on the sign-in endpoint (which reads the email for its rate limit
+    before anything else) or on any authenticated one."""
+    api = api_as(make_requester(session))
+    auth = {"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"}
+    for method, path, headers in (
+        ("POST", "/api/v1/tokens", {"Content-Type": "application/json"}),
+        ("POST", "/api/v1/tickets", auth),
+        ("PATCH", "/api/v1/tickets/1001", {**auth, "If-Match": '"1"'}),
+    ):
+        response = client.open(path, method=method, data=body, headers=headers)
+        assert response.status_code in (400, 404, 422), (path, response.status_code)
+        assert response.mimetype == "application/problem+json", path

@@ -1,6 +1,7 @@
 """Queue counts stay cheap at a million tickets: on PostgreSQL they read only the small index of active
 tickets (and a narrow range of recently resolved ones), never the whole table."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -123,3 +124,31 @@ def test_postgresql_reuses_one_plan_for_a_queue_page(session, view):
     assert len(plans) == 1
     generic, custom = plans[0]
     assert generic >= 5 and custom <= 5, plans
+
+
+def test_counts_are_current_after_any_write_whatever_made_it(client, api_as, session):
+    """The counts a technician sees are dropped as soon as a change is committed, whether it came from
+    the desk, the portal, the API or a background job, not only after the desk's own forms."""
+    from tests.conftest import csrf_token, login, page_text
+
+    make_technician(session, email="tech@example.com")
+    requester = make_requester(session, email="erin@example.com")
+    api = api_as(requester)
+    make_ticket(session, requester)
+    login(client, "tech@example.com")
+
+    def unassigned() -> int:
+        page = page_text(client.get("/desk/?view=unassigned"))
+        return int(re.search(r'Unassigned <span class="badge sd-count">(\d+)</span>', page).group(1))
+
+    assert unassigned() == 1
+    assert api.post("/api/v1/tickets", json={"subject": "Raised through the API"}).status_code == 201
+    assert unassigned() == 2
+    portal = api.client
+    login(portal, "erin@example.com")
+    token = csrf_token(portal, "/portal/new")
+    response = portal.post(
+        "/portal/new", data={"csrf_token": token, "subject": "Raised in the portal", "priority": "normal"}
+    )
+    assert response.status_code == 302
+    assert unassigned() == 3
