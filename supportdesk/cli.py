@@ -8,8 +8,8 @@ from flask.cli import with_appcontext
 
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import Role
-from supportdesk.db import db
-from supportdesk.errors import ValidationError
+from supportdesk.core.db import db
+from supportdesk.core.errors import ValidationError
 
 
 @click.command("create-user")

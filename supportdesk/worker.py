@@ -15,8 +15,8 @@ import redis
 import structlog
 from flask import Flask
 
-from supportdesk.clock import now
-from supportdesk.db import db
+from supportdesk.core.clock import now
+from supportdesk.core.db import db
 from supportdesk.tickets import service as tickets
 
 log = structlog.get_logger("supportdesk.worker")

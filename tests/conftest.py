@@ -14,10 +14,10 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from supportdesk import caching
 from supportdesk.app import create_app
-from supportdesk.config import Config
-from supportdesk.db import Base, db
+from supportdesk.core import caching
+from supportdesk.core.config import Config
+from supportdesk.core.db import Base, db
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
 BACKENDS = ("sqlite", "postgresql")

@@ -57,7 +57,7 @@ def test_seed_demo_loads_a_realistic_desk_once(clean_app, session):
 def test_close_resolved_closes_old_resolved_tickets(clean_app, session):
     from datetime import timedelta
 
-    from supportdesk import clock
+    from supportdesk.core import clock
     from supportdesk.tickets import service
 
     tech = make_technician(session)

@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, inspect, select
 
 from supportdesk.accounts.models import User
 from supportdesk.app import create_app
-from supportdesk.db import Base, db
+from supportdesk.core.db import Base, db
 from supportdesk.search.models import is_modelled
 from supportdesk.tickets import service
 from tests.conftest import make_config
@@ -79,7 +79,7 @@ def _previous_head() -> str:
 def _alembic_config():  # type: ignore[no-untyped-def]
     from alembic.config import Config as AlembicConfig
 
-    from supportdesk.health import MIGRATIONS
+    from supportdesk.core.config import MIGRATIONS_DIR as MIGRATIONS
 
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from supportdesk import caching
+from supportdesk.core import caching
 from supportdesk.tickets import service
 from tests.conftest import login
 from tests.factories import make_category, make_requester, make_team, make_technician, make_ticket

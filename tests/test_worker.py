@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import redis
 
-from supportdesk import clock, worker
+from supportdesk import worker
+from supportdesk.core import clock
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Status
 from tests.databases import redis_test_url

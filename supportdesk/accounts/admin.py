@@ -11,11 +11,11 @@ from wtforms.validators import DataRequired, Length
 
 from supportdesk.accounts import service
 from supportdesk.accounts.models import Role
-from supportdesk.db import db
-from supportdesk.errors import NotFound, ValidationError
+from supportdesk.core.db import db
+from supportdesk.core.errors import NotFound, ValidationError
+from supportdesk.core.web import parse_id
 from supportdesk.tickets import categories, policy
 from supportdesk.tickets.forms import options
-from supportdesk.web import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

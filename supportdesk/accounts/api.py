@@ -6,7 +6,6 @@ from http import HTTPStatus
 
 from flask import Response
 
-from supportdesk import ratelimit
 from supportdesk.accounts import service, tokens
 from supportdesk.accounts.models import ApiToken, Team, User
 from supportdesk.accounts.schemas import (
@@ -27,8 +26,9 @@ from supportdesk.accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from supportdesk.apikit import bp, current_actor, json_response, registry
-from supportdesk.db import db
+from supportdesk.core import ratelimit
+from supportdesk.core.apikit import bp, current_actor, json_response, registry
+from supportdesk.core.db import db
 from supportdesk.tickets import categories, policy
 from supportdesk.tickets.models import Category
 

@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import Field
 
 from supportdesk.accounts.models import Role
-from supportdesk.apikit import Schema
-from supportdesk.db import ID_MAX
+from supportdesk.core.apikit import Schema
+from supportdesk.core.db import ID_MAX
 
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]

@@ -7,11 +7,11 @@ import re
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from supportdesk import clock
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from supportdesk.db import ID_MAX, commit_unique, get_by_id
-from supportdesk.errors import FieldError, NotFound, ValidationError
+from supportdesk.core import clock
+from supportdesk.core.db import ID_MAX, commit_unique, get_by_id
+from supportdesk.core.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 
 # ASCII only: a Cyrillic "a" (U+0430) in "admin@example.com" would make a look-alike of a real account.

@@ -10,10 +10,11 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from supportdesk import clock
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import ApiToken, User
-from supportdesk.errors import NotFound, PermissionDenied
+from supportdesk.core import clock
+from supportdesk.core.db import db
+from supportdesk.core.errors import NotFound, PermissionDenied
 
 TOKEN_PREFIX = "sd_"  # noqa: S105 - a marker, not a secret
 DEFAULT_LIFETIME = timedelta(days=90)
@@ -70,6 +71,11 @@ def user_for_token(session: Session, secret: str) -> User | None:
         token.last_used_at = now
         session.commit()
     return token.user
+
+
+def authenticate_bearer(secret: str) -> User | None:
+    """The API's sign-in: the user a bearer secret belongs to, in the request's session."""
+    return user_for_token(db.session(), secret)
 
 
 # Every API request runs it: built once (building it cost as much as running it).

@@ -10,13 +10,20 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk import ratelimit
 from supportdesk.accounts import service, tokens
-from supportdesk.db import db
-from supportdesk.errors import ValidationError
-from supportdesk.web import form_errors
+from supportdesk.core import ratelimit
+from supportdesk.core.db import db
+from supportdesk.core.errors import ValidationError
+from supportdesk.core.web import form_errors
 
 bp = Blueprint("accounts", __name__)
+
+
+@login_required
+def landing() -> Response:
+    """`/`: the desk for technicians and admins, the portal for everyone else."""
+    target = "desk.home" if current_user.is_staff else "portal.home"
+    return redirect(url_for(target))  # type: ignore[return-value]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]

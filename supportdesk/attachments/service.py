@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from supportdesk.accounts.models import User
 from supportdesk.attachments.models import INLINE_IMAGE_TYPES, Attachment
 from supportdesk.attachments.storage import LocalStorage, TooLarge
-from supportdesk.errors import FieldError, NotFound, ValidationError
+from supportdesk.core.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 from supportdesk.tickets.models import Comment, Ticket
 

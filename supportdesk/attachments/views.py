@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments import service
-from supportdesk.db import db
-from supportdesk.errors import NotFound
+from supportdesk.attachments.web import file_store
+from supportdesk.core.db import db
+from supportdesk.core.errors import NotFound
 from supportdesk.tickets import service as tickets
-from supportdesk.web import file_store
 
 bp = Blueprint("attachments", __name__)
 

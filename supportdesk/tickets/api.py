@@ -7,9 +7,9 @@ from http import HTTPStatus
 
 from flask import Response, request
 
-from supportdesk.apikit import ApiError, bp, current_actor, json_response, registry
-from supportdesk.db import db
-from supportdesk.errors import Conflict, FieldError
+from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
+from supportdesk.core.db import db
+from supportdesk.core.errors import Conflict, FieldError
 from supportdesk.tickets import service
 from supportdesk.tickets.models import Comment, Ticket, TicketEvent
 from supportdesk.tickets.schemas import (
@@ -26,7 +26,7 @@ from supportdesk.tickets.schemas import (
     TicketQuery,
     UserRef,
 )
-from supportdesk.web import desk_rules
+from supportdesk.tickets.web import desk_rules
 
 TAG = "Tickets"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from supportdesk.accounts.models import Team, User
 from supportdesk.accounts.service import clean_name
-from supportdesk.db import commit_unique, get_by_id
-from supportdesk.errors import NotFound, ValidationError
+from supportdesk.core.db import commit_unique, get_by_id
+from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.tickets import policy
 from supportdesk.tickets.models import Category
 

@@ -8,13 +8,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from supportdesk.db import db
-from supportdesk.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from supportdesk.attachments.web import file_store, uploads_from
+from supportdesk.core.db import db
+from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from supportdesk.core.web import form_errors, parse_id
 from supportdesk.tickets import lifecycle, policy, queues, service
 from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, options
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.service import TicketChanges, TicketFilters
-from supportdesk.web import desk_rules, file_store, form_errors, parse_id, uploads_from
+from supportdesk.tickets.web import desk_rules
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 

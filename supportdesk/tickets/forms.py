@@ -18,9 +18,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from supportdesk.core.web import parse_id
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
-from supportdesk.web import parse_id
 
 
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

@@ -11,7 +11,7 @@ import enum
 from sqlalchemy import BindParameter, ColumnElement, Select, false, select, true
 
 from supportdesk.accounts.models import User, active_staff
-from supportdesk.errors import PermissionDenied
+from supportdesk.core.errors import PermissionDenied
 from supportdesk.tickets.models import Comment, Ticket
 
 TICKET_FIELDS = frozenset({"status", "priority", "assignee_id", "team_id", "category_id", "subject"})

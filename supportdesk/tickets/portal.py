@@ -6,12 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from supportdesk.db import db
-from supportdesk.errors import InvalidTransition, ValidationError
+from supportdesk.attachments.web import file_store, uploads_from
+from supportdesk.core.db import db
+from supportdesk.core.errors import InvalidTransition, ValidationError
+from supportdesk.core.web import form_errors
 from supportdesk.tickets import categories, lifecycle, policy, service
 from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm, options
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
-from supportdesk.web import desk_rules, file_store, form_errors, uploads_from
+from supportdesk.tickets.web import desk_rules
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from supportdesk import clock
 from supportdesk.accounts.models import User
-from supportdesk.caching import BriefCache
-from supportdesk.errors import NotFound
+from supportdesk.core import clock
+from supportdesk.core.caching import BriefCache
+from supportdesk.core.errors import NotFound
 from supportdesk.tickets import policy
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
 from supportdesk.tickets.models import Ticket, status_in

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from supportdesk.apikit import Schema
-from supportdesk.db import ID_MAX
+from supportdesk.core.apikit import Schema
+from supportdesk.core.db import ID_MAX
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX, EventKind
 

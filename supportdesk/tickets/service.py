@@ -35,14 +35,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from supportdesk import clock
 from supportdesk.accounts.models import STAFF_ROLES, Team, User, team_members
 from supportdesk.attachments import service as attachments
 from supportdesk.attachments.models import Attachment
 from supportdesk.attachments.service import FileStore, Upload
-from supportdesk.caching import BriefCache
-from supportdesk.db import ID_MAX, get_by_id, read_rows
-from supportdesk.errors import (
+from supportdesk.core import clock
+from supportdesk.core.caching import BriefCache
+from supportdesk.core.db import ID_MAX, get_by_id, read_rows
+from supportdesk.core.errors import (
     Conflict,
     FieldError,
     InvalidTransition,
@@ -50,9 +50,8 @@ from supportdesk.errors import (
     PermissionDenied,
     ValidationError,
 )
-from supportdesk.monitoring import metrics
 from supportdesk.search import service as search
-from supportdesk.tickets import lifecycle, policy
+from supportdesk.tickets import lifecycle, metrics, policy
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import (
     COMMENT_MAX,

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from supportdesk import clock
 from supportdesk.accounts import tokens
 from supportdesk.accounts.models import ApiToken, Role, User
+from supportdesk.core import clock
 from tests.factories import PASSWORD, make_admin, make_requester, make_team, make_technician
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from supportdesk.accounts import service
 from supportdesk.accounts.models import Role, User
 from supportdesk.accounts.passwords import hash_password, needs_rehash, verify_password
-from supportdesk.errors import NotFound, PermissionDenied, ValidationError
+from supportdesk.core.errors import NotFound, PermissionDenied, ValidationError
 from supportdesk.tickets import categories
 from tests.factories import PASSWORD, make_admin, make_requester, make_team, make_technician
 

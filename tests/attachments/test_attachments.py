@@ -7,7 +7,7 @@ from supportdesk.attachments import service
 from supportdesk.attachments.models import Attachment
 from supportdesk.attachments.service import FileStore, Limits, Upload, sanitise_filename, sniff_image_type
 from supportdesk.attachments.storage import LocalStorage
-from supportdesk.errors import NotFound, ValidationError
+from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.tickets import service as tickets
 from tests.conftest import login, page_text
 from tests.factories import make_requester, make_technician, make_ticket
@@ -132,7 +132,7 @@ def test_storage_keys_must_be_generated_hex(files):
 @pytest.fixture
 def attached(clean_app, session):
     alice, bob, tech = make_requester(session), make_requester(session), make_technician(session)
-    from supportdesk.web import file_store
+    from supportdesk.attachments.web import file_store
 
     with clean_app.test_request_context():
         store = file_store()

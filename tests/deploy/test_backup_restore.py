@@ -15,9 +15,9 @@ from flask_migrate import upgrade
 
 from supportdesk.app import create_app
 from supportdesk.attachments.service import Upload
-from supportdesk.db import db
+from supportdesk.attachments.web import file_store
+from supportdesk.core.db import db
 from supportdesk.tickets import service
-from supportdesk.web import file_store
 from tests.conftest import make_config
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 from tests.factories import make_requester, make_technician, make_ticket

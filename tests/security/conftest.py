@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from supportdesk.accounts import tokens
 from supportdesk.attachments.models import Attachment
-from supportdesk.db import Base
+from supportdesk.attachments.web import file_store
+from supportdesk.core.db import Base
 from supportdesk.tickets import service
-from supportdesk.web import file_store
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician
 
 SECRET_SUBJECT = "Bob's confidential salary question"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from supportdesk.accounts import service as accounts
-from supportdesk.errors import NotFound, ValidationError
+from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.tickets import service
 from supportdesk.tickets.models import Ticket
 from tests.conftest import form_token, login, page_text
@@ -86,7 +86,7 @@ def test_any_text_is_stored_cleanly_or_refused_by_name(app, subject, description
     """Random unicode (control characters, surrogates excluded by Python strings, RTL marks, emoji)
     through the service: either a ticket or a ValidationError naming the field, never a crash."""
     with app.app_context():
-        from supportdesk.db import db
+        from supportdesk.core.db import db
 
         session = db.session()
         user = make_requester(session)

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from supportdesk.attachments.service import Upload
+from supportdesk.attachments.web import file_store
 from supportdesk.tickets import service
-from supportdesk.web import file_store
 from tests.conftest import login, page_text
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician
 from tests.html_safety import assert_page_inert

@@ -141,7 +141,7 @@ def test_reply_close_and_reopen(client, session, people):
 def test_reopen_after_the_window_says_to_raise_a_new_ticket(client, session, people):
     from datetime import timedelta
 
-    from supportdesk import clock
+    from supportdesk.core import clock
 
     ticket = make_ticket(session, people["alice"])
     with clock.frozen_at(clock.now() - timedelta(days=40)):

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
 
-from supportdesk.db import db
-from supportdesk.errors import DomainError, InvalidTransition, NotFound
+from supportdesk.core.db import db
+from supportdesk.core.errors import DomainError, InvalidTransition, NotFound
 from supportdesk.tickets import lifecycle, service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Ticket, TicketEvent

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, text
 
-from supportdesk import clock
+from supportdesk.core import clock
 from supportdesk.tickets import queues, service
 from supportdesk.tickets.lifecycle import Status
 from tests.factories import make_requester, make_team, make_technician, make_ticket

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from supportdesk import clock
-from supportdesk.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from supportdesk.core import clock
+from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Comment, EventKind, Ticket, TicketEvent
@@ -540,7 +540,7 @@ def test_auto_close_closes_only_tickets_resolved_long_enough_ago(session, people
 
 def test_a_write_racing_another_is_a_conflict_not_a_lost_update(session, people, clean_app):
     """Two sessions load version 1; the second writer must fail even without an expected version."""
-    from supportdesk.db import db
+    from supportdesk.core.db import db
 
     ticket = make_ticket(session, people["alice"])
     with clean_app.app_context():

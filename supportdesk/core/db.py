@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
-from supportdesk.errors import ValidationError
+from supportdesk.core.errors import ValidationError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

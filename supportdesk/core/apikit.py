@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.json_schema import models_json_schema
 
-from supportdesk.accounts import tokens
-from supportdesk.accounts.models import User
-from supportdesk.db import ID_MAX, db
-from supportdesk.errors import FieldError, ValidationError, problem
+from supportdesk.core.db import ID_MAX
+from supportdesk.core.errors import FieldError, ValidationError, problem
 
 MAX_JSON_BYTES = 1024 * 1024
 
@@ -70,9 +68,17 @@ def api_error_response(error: ApiError) -> tuple[Response, int]:
     return response, status
 
 
-def current_actor() -> User:
-    actor: User = g.api_actor
-    return actor
+# Who a bearer secret belongs to (None: nobody), given by the accounts domain when the app is built.
+Authenticator = Callable[[str], Any]
+
+
+def init_app(app: Flask, authenticate: Authenticator) -> None:
+    app.extensions["supportdesk.api_authenticator"] = authenticate
+
+
+def current_actor() -> Any:
+    """The user the request's token belongs to (set by an authenticated operation)."""
+    return g.api_actor
 
 
 @dataclass
@@ -228,12 +234,13 @@ def _is_list(model: type[BaseModel], name: str) -> bool:
     return any(typing.get_origin(candidate) is list for candidate in candidates)
 
 
-def _authenticate() -> User:
+def _authenticate() -> Any:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(HTTPStatus.UNAUTHORIZED, "Send an API token: Authorization: Bearer <token>.")
-    user = tokens.user_for_token(db.session(), secret.strip())
+    authenticate: Authenticator = current_app.extensions["supportdesk.api_authenticator"]
+    user = authenticate(secret.strip())
     if user is None:
         raise ApiError(HTTPStatus.UNAUTHORIZED, "This token is unknown, expired or revoked.")
     return user

@@ -7,9 +7,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select, text
 
-from supportdesk import db as db_module
 from supportdesk.accounts.models import Team
-from supportdesk.db import db
+from supportdesk.core import db as db_module
+from supportdesk.core.db import db
 from tests.conftest import csrf_token, login
 from tests.factories import make_requester, make_technician, make_ticket
 

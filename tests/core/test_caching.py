@@ -1,6 +1,6 @@
 """The few-second cache every app process keeps for what desk pages show on every view."""
 
-from supportdesk.caching import BriefCache, forget_all
+from supportdesk.core.caching import BriefCache, forget_all
 
 
 class Counter:

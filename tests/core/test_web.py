@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.routing import MapAdapter
 
 from supportdesk.app import create_app
-from supportdesk.web import relative_time
+from supportdesk.core.web import relative_time
 from tests.conftest import login, make_config
 from tests.factories import make_technician
 

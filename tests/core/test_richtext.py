@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supportdesk import richtext
-from supportdesk.richtext import render_markdown, render_markdown_fully
+from supportdesk.core import richtext
+from supportdesk.core.richtext import render_markdown, render_markdown_fully
 from tests.html_safety import assert_inert, problems
 
 
