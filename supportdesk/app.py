@@ -20,13 +20,15 @@ from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
 from supportdesk.core.ratelimit import limiter
+from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
 from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
-# The API modules register their operations (and the OpenAPI document) when imported.
-API_MODULES = (accounts_api, tickets_api)
+# These register their routes when imported: API operations (and so the OpenAPI document), and the
+# domains' pages in the shared admin area.
+ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin)
 
 csrf = CSRFProtect()
 migrate = Migrate()

@@ -318,7 +318,7 @@ def seed(session: Session, tickets: int = 300, days: int = 90, seed_value: int =
             )
         )
     session.add_all([admin, *technicians, *requesters])
-    session.commit()
+    session.flush()
     categories = {c.name: c for c in session.scalars(select(Category))}
     staff = [admin, *technicians]
     for index in range(tickets):

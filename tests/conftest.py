@@ -160,6 +160,7 @@ def api_as(clean_app: Flask, session: Session):  # type: ignore[no-untyped-def]
 
     def make(user) -> ApiClient:  # type: ignore[no-untyped-def]
         _, secret = tokens.issue_token(session, user.email, PASSWORD, "tests")
+        session.commit()
         return ApiClient(clean_app.test_client(), secret)
 
     return make

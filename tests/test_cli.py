@@ -64,6 +64,7 @@ def test_close_resolved_closes_old_resolved_tickets(clean_app, session):
     ticket = make_ticket(session, make_requester(session))
     with clock.frozen_at(clock.now() - timedelta(days=30)):
         service.transition(session, tech, ticket.number, Status.RESOLVED)
+        session.commit()
     result = clean_app.test_cli_runner().invoke(args=["close-resolved"])
     assert "Closed 1 ticket(s) resolved more than 7 days ago." in result.output
     session.expire_all()

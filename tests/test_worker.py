@@ -20,6 +20,7 @@ def resolved_long_ago(session, days=30):
     ticket = make_ticket(session, make_requester(session))
     with clock.frozen_at(clock.now() - timedelta(days=days)):
         service.transition(session, tech, ticket.number, Status.RESOLVED)
+        session.commit()
     return ticket.number
 
 

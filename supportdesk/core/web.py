@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -11,6 +12,7 @@ from flask import Flask, Response, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter, Map
+from wtforms.fields.choices import SelectChoice
 
 from supportdesk.core.db import ID_MAX
 from supportdesk.core.errors import DomainError, FieldError
@@ -136,6 +138,11 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map: Map) -> None:
         super().__init__(url_map, min=1, max=ID_MAX)
+
+
+def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs; None becomes the empty "no value" option."""
+    return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]
 
 
 def parse_id(text: str) -> int:

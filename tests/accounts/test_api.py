@@ -167,6 +167,7 @@ def test_tokens_on_the_profile_page(client, session):
     token_id = session.scalars(select(ApiToken.id)).one()
     other = make_requester(session)
     _, other_secret = tokens.issue_token_for(session, other, "o")
+    session.commit()
     other_id = session.scalars(select(ApiToken.id).where(ApiToken.user_id == other.id)).one()
     assert (
         client.post(

@@ -39,8 +39,11 @@ def desk(clean_app, session):
         uploads=[Upload("payslip.pdf", io.BytesIO(b"%PDF-1.4 secret"))],
         files=store,
     )
+    session.commit()
     service.add_comment(session, tech, ticket.number, "Internal: HR is involved", internal=True)
+    session.commit()
     bob_token, _ = tokens.issue_token_for(session, bob, "bob's script")
+    session.commit()
     attachment_id = session.scalars(select(Attachment.id)).one()
     return {
         "alice": alice,

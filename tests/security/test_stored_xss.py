@@ -43,9 +43,13 @@ def test_hostile_text_is_inert_on_every_page(clean_app, client, api_as, session,
         uploads=[Upload(f"{payload}.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 30))],
         files=store,
     )
+    session.commit()
     service.assign(session, tech, ticket.number, tech.id)
+    session.commit()
     service.add_comment(session, tech, ticket.number, f"C {payload}")
+    session.commit()
     service.add_comment(session, tech, ticket.number, f"N {payload}", internal=True)
+    session.commit()
     pages = {
         requester: [
             "/portal/",
