@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from supportdesk import clock
 from supportdesk.accounts import tokens
 from supportdesk.accounts.models import ApiToken, Role, User
+from supportdesk.core import clock
 from tests.factories import PASSWORD, make_admin, make_requester, make_team, make_technician
 
 
@@ -167,6 +167,7 @@ def test_tokens_on_the_profile_page(client, session):
     token_id = session.scalars(select(ApiToken.id)).one()
     other = make_requester(session)
     _, other_secret = tokens.issue_token_for(session, other, "o")
+    session.commit()
     other_id = session.scalars(select(ApiToken.id).where(ApiToken.user_id == other.id)).one()
     assert (
         client.post(

@@ -12,17 +12,16 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from flask import Blueprint, Response, g, request
-from pydantic import BaseModel, ConfigDict
+from flask import Blueprint, Flask, Response, current_app, g, request
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.json_schema import models_json_schema
+from werkzeug.datastructures import MultiDict
 
-from supportdesk.accounts import tokens
-from supportdesk.accounts.models import User
-from supportdesk.db import ID_MAX, db
-from supportdesk.errors import FieldError, ValidationError, problem
+from supportdesk.core.db import ID_MAX
+from supportdesk.core.errors import FieldError, ValidationError, problem
 
 MAX_JSON_BYTES = 1024 * 1024
 
@@ -31,6 +30,10 @@ class Schema(BaseModel):
     """Base of every API model: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# An id in a request: what an INTEGER column can hold (larger ones would reach PostgreSQL as errors).
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class FieldProblem(Schema):
@@ -70,9 +73,17 @@ def api_error_response(error: ApiError) -> tuple[Response, int]:
     return response, status
 
 
-def current_actor() -> User:
-    actor: User = g.api_actor
-    return actor
+# Who a bearer secret belongs to (None: nobody), given by the accounts domain when the app is built.
+Authenticator = Callable[[str], Any]
+
+
+def init_app(app: Flask, authenticate: Authenticator) -> None:
+    app.extensions["supportdesk.api_authenticator"] = authenticate
+
+
+def current_actor() -> Any:
+    """The user the request's token belongs to (set by an authenticated operation)."""
+    return g.api_actor
 
 
 @dataclass
@@ -119,7 +130,7 @@ class Registry:
                 if authenticated:
                     g.api_actor = _authenticate()
                 if query is not None:
-                    path_args["query"] = _parse(query, _query_dict(query), "query")
+                    path_args["query"] = parse_query(query, request.args)
                 if body is not None:
                     path_args["body"] = _parse(body, _json_body(), "body")
                 return handler(**path_args)
@@ -228,23 +239,29 @@ def _is_list(model: type[BaseModel], name: str) -> bool:
     return any(typing.get_origin(candidate) is list for candidate in candidates)
 
 
-def _authenticate() -> User:
+def _authenticate() -> Any:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(HTTPStatus.UNAUTHORIZED, "Send an API token: Authorization: Bearer <token>.")
-    user = tokens.user_for_token(db.session(), secret.strip())
+    authenticate: Authenticator = current_app.extensions["supportdesk.api_authenticator"]
+    user = authenticate(secret.strip())
     if user is None:
         raise ApiError(HTTPStatus.UNAUTHORIZED, "This token is unknown, expired or revoked.")
     return user
 
 
-def _query_dict(model: type[BaseModel]) -> dict[str, Any]:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_query(model: type[ModelT], args: MultiDict[str, str]) -> ModelT:
+    """A query string as `model` reads it (lists for repeatable names, else the last value); what it
+    refuses is a ValidationError naming each parameter (a 422 page or problem document)."""
     values: dict[str, Any] = {}
-    for name in request.args:
-        items = request.args.getlist(name)
+    for name in args:
+        items = args.getlist(name)
         values[name] = items if name in model.model_fields and _is_list(model, name) else items[-1]
-    return values
+    return _parse(model, values, "query")
 
 
 def _json_body() -> Any:
@@ -254,26 +271,59 @@ def _json_body() -> Any:
         )
     if request.mimetype != "application/json":
         raise ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send JSON with Content-Type: application/json.")
-    raw = request.get_data(cache=False)
+    raw = request.get_data(cache=True)
     if len(raw) > MAX_JSON_BYTES:
         raise ApiError(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"JSON bodies are limited to {MAX_JSON_BYTES} bytes."
         )
+    return parse_json(raw)
+
+
+MAX_JSON_DEPTH = 32
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON document from a request, or a 400 problem: not JSON, or nested deeper than any request
+    needs (a thousand levels used to exhaust the parser's recursion)."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(HTTPStatus.BAD_REQUEST, "The body is not valid JSON.") from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise ApiError(HTTPStatus.BAD_REQUEST, f"JSON bodies may nest at most {MAX_JSON_DEPTH} levels.")
+    return document
 
 
-def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+def _depth(document: Any) -> int:
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, level = pending.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                pending.extend((item, level + 1) for item in value)
+    return deepest
+
+
+def _parse(model: type[ModelT], data: Any, where: str) -> ModelT:
+    """`data` as `model`, or a ValidationError naming each refused field: by its dotted path in a
+    body, by its parameter in a query string (`status`, not `status.0`)."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as error:
         errors = [
-            FieldError(".".join(str(part) for part in e["loc"]) or where, e["msg"])
+            FieldError(_field_name(e["loc"], where), e["msg"])
             for e in error.errors(include_url=False, include_input=False)
         ]
         raise ValidationError(errors) from None
+
+
+def _field_name(loc: tuple[int | str, ...], where: str) -> str:
+    if not loc:
+        return where
+    return str(loc[0]) if where == "query" else ".".join(str(part) for part in loc)
 
 
 def json_response(

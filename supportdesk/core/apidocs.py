@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template
 
-# Importing the API modules registers their operations.
-from supportdesk.accounts import api as _accounts_api  # noqa: F401
-from supportdesk.apikit import registry
-from supportdesk.tickets import api as _tickets_api  # noqa: F401
+from supportdesk.core.apikit import registry
 
 bp = Blueprint("apidocs", __name__)
 

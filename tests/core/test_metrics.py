@@ -50,6 +50,7 @@ def test_tickets_created_and_active_queue_sizes(client, session):
     first = make_ticket(session, requester)
     make_ticket(session, requester)
     service.transition(session, tech, first.number, Status.OPEN)
+    session.commit()
     after = samples(client.get("/metrics"))
     created = value(after, "supportdesk_tickets_created_total", role="requester") - value(
         before, "supportdesk_tickets_created_total", role="requester"

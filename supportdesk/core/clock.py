@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
-from supportdesk.db import utcnow
+from supportdesk.core.db import utcnow
 
 _fixed: ContextVar[datetime | None] = ContextVar("supportdesk_clock", default=None)
 

@@ -1,11 +1,12 @@
-"""Prometheus metrics: requests and latency per endpoint, tickets created, and queue sizes read at
-scrape time. Under gunicorn every worker writes to PROMETHEUS_MULTIPROC_DIR and a scrape adds them up
-(see deploy/gunicorn.conf.py); a single process uses the default registry."""
+"""Prometheus metrics: requests and latency per endpoint, and whatever the domains register to be
+read at scrape time (queue sizes). Under gunicorn every worker writes to PROMETHEUS_MULTIPROC_DIR and a
+scrape adds them up (see deploy/gunicorn.conf.py); a single process uses the default registry."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -16,13 +17,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
-from sqlalchemy import func, select
-
-from supportdesk.db import db
-from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
-from supportdesk.tickets.models import Ticket, status_in
 
 REQUESTS = Counter(
     "supportdesk_http_requests_total", "HTTP requests answered", ["method", "endpoint", "status"]
@@ -33,28 +28,6 @@ LATENCY = Histogram(
     ["method", "endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
-TICKETS_CREATED = Counter(
-    "supportdesk_tickets_created_total", "Tickets raised, by the raiser's role", ["role"]
-)
-
-
-class QueueSizes(Collector):
-    """Active tickets per status, counted when Prometheus asks (one query over the partial index of
-    active tickets, so it stays cheap at a million tickets)."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def collect(self) -> list[Metric]:
-        gauge = GaugeMetricFamily("supportdesk_tickets_active", "Tickets not yet resolved", labels=["status"])
-        with self.app.app_context():
-            query = (
-                select(Ticket.status, func.count()).where(status_in(ACTIVE_STATUSES)).group_by(Ticket.status)
-            )
-            rows: dict[Status, int] = dict(db.session().execute(query).all())
-        for status in sorted(ACTIVE_STATUSES):
-            gauge.add_metric([status.value], rows.get(status, 0))
-        return [gauge]
 
 
 def scrape(app: Flask) -> Response:
@@ -64,9 +37,18 @@ def scrape(app: Flask) -> Response:
     else:
         registry = REGISTRY
     scrape_registry = CollectorRegistry()
-    scrape_registry.register(QueueSizes(app))
+    for make_collector in app.extensions.get(SCRAPE_COLLECTORS, []):
+        scrape_registry.register(make_collector(app))
     body = generate_latest(registry) + generate_latest(scrape_registry)
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+SCRAPE_COLLECTORS = "supportdesk.scrape_collectors"
+
+
+def collect_at_scrape(app: Flask, make_collector: Callable[[Flask], Collector]) -> None:
+    """Have a domain's figures (queue sizes, say) read each time Prometheus scrapes."""
+    app.extensions.setdefault(SCRAPE_COLLECTORS, []).append(make_collector)
 
 
 def init_app(app: Flask) -> None:

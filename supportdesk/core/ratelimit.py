@@ -7,12 +7,17 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from supportdesk.core.apikit import ApiError, parse_json
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
 def _submitted_email() -> str:
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = parse_json(request.get_data(cache=True))
+        except ApiError:
+            body = None  # the endpoint itself answers the bad body
         email = body.get("email") if isinstance(body, dict) else None
     else:
         email = request.form.get("email")

@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
+
 ENVIRONMENTS = ("development", "test", "production")
+# The Alembic migrations, shipped beside the package.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 class ConfigError(RuntimeError):
@@ -50,7 +54,7 @@ class Config:
         return cls(
             env=env,
             database_url=normalise_database_url(
-                environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'supportdesk.db'}"
+                environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'supportdesk.core.db'}"
             ),
             secret_key=_secret_key(environ, env, instance_path),
             instance_path=instance_path,
@@ -73,6 +77,12 @@ class Config:
             log_json=environ.get("LOG_FORMAT", "json" if env == "production" else "console") == "json",
             worker_interval_seconds=_positive_int(environ, "WORKER_INTERVAL_SECONDS", 300),
         )
+
+
+def current_config() -> Config:
+    """The settings of the app handling the current request or command."""
+    config: Config = current_app.config["SUPPORTDESK"]
+    return config
 
 
 def normalise_database_url(url: str) -> str:

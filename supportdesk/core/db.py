@@ -1,21 +1,23 @@
-"""The engine, the per-request session and the declarative base every model derives from."""
+"""The engine, each app context's session and its units of work, and the declarative base every model
+derives from."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g
 from sqlalchemy import Connection, DateTime, Engine, Executable, MetaData, Result, create_engine, event
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import DisconnectionError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
-from supportdesk.errors import ValidationError
+from supportdesk.core.errors import ValidationError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -52,13 +54,12 @@ def read_rows(
     return session.connection().execute(statement, values)
 
 
-def commit_unique(session: Session, field: str, message: str) -> None:
-    """Commit, turning a unique-constraint violation into a ValidationError on `field` (the database,
-    not a racy look-up first, decides whether a name is taken)."""
+def flush_unique(session: Session, field: str, message: str) -> None:
+    """Flush, turning a unique-constraint violation into a ValidationError on `field` (the database, not
+    a racy look-up first, decides whether a name is taken). The caller's unit of work rolls back."""
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
         raise ValidationError.single(field, message) from None
 
 
@@ -88,13 +89,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Database:
-    """Holds the metadata for Alembic and hands each app context its own session."""
+    """Holds the metadata for Alembic and hands each app context its own session.
+
+    The session reads outside any transaction: every statement sees what is committed when it runs (as
+    under READ COMMITTED), with no BEGIN and COMMIT round trips on page views. Code that changes
+    something asks for a transaction explicitly (`transaction()`): one unit of work, committed once at
+    its end, or rolled back whole when anything in it fails or refuses. A change flushed outside one is
+    refused, loudly."""
 
     metadata = Base.metadata
 
     def init_app(self, app: Flask, url: str) -> None:
         engine = build_engine(url)
         app.extensions["supportdesk.engine"] = engine
+        # Plain sessions in transactions, for scripts and tests that run their own.
         app.extensions["supportdesk.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
         app.extensions["supportdesk.reading_sessionmaker"] = sessionmaker(
             bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
@@ -110,79 +118,86 @@ class Database:
 
     @staticmethod
     def session() -> Session:
-        """The app context's session. A GET, HEAD or OPTIONS request only reads, so its statements run
-        without a transaction: under READ COMMITTED each statement takes its own snapshot either way,
-        and BEGIN and COMMIT were two of a page view's round trips to the database. Everything else
-        (form posts, API writes, the CLI and the worker) runs in a transaction as usual."""
+        """The app context's session (a request's, a command's, a job's)."""
         if "db_session" not in g:
-            reading = has_request_context() and request.method in SAFE_METHODS
-            g.db_session = current_app.extensions[
-                "supportdesk.reading_sessionmaker" if reading else "supportdesk.sessionmaker"
-            ]()
+            g.db_session = current_app.extensions["supportdesk.reading_sessionmaker"]()
         session: Session = g.db_session
         return session
 
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One unit of work on the app context's session: `with db.transaction() as session: ...`."""
+        return unit_of_work(self.session())
+
     @staticmethod
-    def _close_session(exc: BaseException | None) -> None:
-        """End the request's transaction. One that only read ends with COMMIT: psycopg forgets every
-        prepared statement at a ROLLBACK, so ending reads that way made PostgreSQL parse and plan each
-        page's statements afresh on every request. Anything that wrote and was not committed, or a
-        request that failed, is rolled back as before. A GET's session has no transaction to end."""
+    def _close_session(_exc: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
-        if session is None:
-            return
-        try:
-            if exc is None and not session.info.get(_READING) and _only_read(session):
-                session.commit()
-        except SQLAlchemyError:
-            pass  # nothing was written; close() below rolls back and returns the connection
-        finally:
+        if session is not None:
             session.close()
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_WROTE = "supportdesk.wrote"
 _READING = "supportdesk.reading"
+_WRITING = "supportdesk.writing"
+_AFTER_COMMIT = "supportdesk.after_commit"
+# The isolation a unit of work runs at (the databases' defaults), replacing a reading session's autocommit.
+_WRITE_ISOLATION = {"postgresql": "READ COMMITTED", "sqlite": "SERIALIZABLE"}
 
 
-def _only_read(session: Session) -> bool:
-    transaction = session.get_transaction()
-    if transaction is None or not transaction.is_active or session.new or session.dirty or session.deleted:
-        return False
-    return session.connection().info.get(_WROTE) is False
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Run the block in one transaction on `session`: committed when it ends, rolled back (every change
+    in it, whoever made it) when it raises. Units of work do not nest."""
+    if session.info.get(_WRITING):
+        raise RuntimeError("A unit of work is already open on this session; units of work do not nest.")
+    if session.in_transaction():
+        session.commit()  # ends what the session read so far (nothing to write: a reading session refuses)
+    session.connection(
+        execution_options={
+            "isolation_level": _WRITE_ISOLATION[session.get_bind().dialect.name],
+            _WRITING: True,
+        }
+    )
+    session.info[_WRITING] = True
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_WRITING, None)
 
 
-def _track_writes(engine: Engine) -> None:
-    """Mark a connection's transaction as having written as soon as it runs anything but a SELECT.
-
-    Without a real transaction (a GET's session), a unit of work may write one statement, which is
-    atomic by itself (an API token's "last used" time); a second write before its commit would not be
-    atomic with the first, so it is refused rather than half done."""
-
-    @event.listens_for(engine, "begin")
-    def _begun(connection: Connection) -> None:
-        connection.info[_WROTE] = False
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _executing(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip()[:6].upper() == "SELECT":
-            return
-        if connection.info.get(_WROTE) and _outside_a_transaction(connection):
-            raise RuntimeError(
-                "A second write in one unit of work outside a transaction (a GET request): "
-                "it would not be atomic with the first. Make the change in a POST."
-            )
-        connection.info[_WROTE] = True
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once the session's transaction has committed (never when it rolls back): for what
+    must only follow a change that happened, such as counting it. It must not use the session."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-def _outside_a_transaction(connection: Connection) -> bool:
-    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+@event.listens_for(Session, "after_commit")
+def _run_callbacks(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_callbacks(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_outside_a_unit_of_work(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(_READING) and not session.info.get(_WRITING):
+        raise RuntimeError(
+            "A change outside a unit of work: make it inside `with db.transaction():`, which commits it "
+            "once or rolls it back whole."
+        )
 
 
 def build_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_sqlite_unit_of_work)
     else:
         # No JIT: compiling a few-millisecond desk query costs PostgreSQL far more than it saves (100 ms
         # on the queue counts at a million tickets); the desk runs no long analytical queries. LIFO: a
@@ -196,7 +211,6 @@ def build_engine(url: str) -> Engine:
             connect_args={"options": "-c jit=off"},
         )
         _ping_when_idle(engine)
-    _track_writes(engine)
     return engine
 
 
@@ -222,6 +236,15 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # any failure: the pool replaces this connection and tries again
             raise DisconnectionError("a pooled connection died while idle") from error
+
+
+def _begin_sqlite_unit_of_work(connection: Connection) -> None:
+    """A unit of work on SQLite takes the write lock at its start (BEGIN IMMEDIATE), so writers take
+    turns from their first read: none reads a row another is about to change, and none fails to
+    upgrade a read lock halfway (SQLite answers that with "database is locked" at once, whatever the
+    busy timeout). Other transactions keep the driver's own deferred BEGIN."""
+    if connection.get_execution_options().get(_WRITING):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

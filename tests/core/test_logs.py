@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from supportdesk.monitoring import logs
+from supportdesk.core import logs
 from tests.conftest import login
 from tests.factories import make_requester
 

@@ -1,26 +1,22 @@
-"""What every page shares: template helpers, security headers and the landing redirect."""
+"""What every page shares: template helpers, security headers, id parsing and form errors."""
 
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Flask, Response, abort, current_app, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Flask, Response, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter, Map
+from wtforms.fields.choices import SelectChoice
 
-from supportdesk.attachments.service import FileStore, Limits, Upload
-from supportdesk.attachments.storage import LocalStorage
-from supportdesk.config import Config
-from supportdesk.db import ID_MAX
-from supportdesk.errors import DomainError, FieldError
-from supportdesk.richtext import render_markdown
-from supportdesk.tickets.lifecycle import Priority, Status
-from supportdesk.tickets.service import DeskRules
+from supportdesk.core.db import ID_MAX
+from supportdesk.core.errors import DomainError, FieldError
+from supportdesk.core.richtext import render_markdown
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
@@ -50,24 +46,6 @@ def time_tag(value: datetime | None) -> Markup:
     exact = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     # Only digits, letters and punctuation we produce ourselves: no escaping needed (this runs per row).
     return Markup(f'<time datetime="{value.isoformat()}" title="{exact}">{relative_time(value)}</time>')  # noqa: S704
-
-
-def status_badge(status: Status) -> Markup:
-    # Enum values and labels are ours, never user text.
-    return Markup(f'<span class="badge sd-status sd-status-{status.value}">{status.label}</span>')  # noqa: S704
-
-
-def status_label(value: str | None) -> str:
-    """The label of a stored status value (the audit trail keeps values)."""
-    try:
-        return Status(value).label if value else ""
-    except ValueError:
-        return value or ""
-
-
-def priority_badge(priority: Priority) -> Markup:
-    label = priority.value.capitalize()
-    return Markup(f'<span class="badge sd-priority sd-priority-{priority.value}">{label}</span>')  # noqa: S704
 
 
 def filesize(size: int) -> str:
@@ -145,10 +123,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     app.before_request(_refuse_null_bytes)
     app.jinja_env.filters["time"] = time_tag
-    app.jinja_env.filters["status_badge"] = status_badge
-    app.jinja_env.filters["priority_badge"] = priority_badge
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["url_for"] = page_url_for
@@ -156,12 +131,6 @@ def init_app(app: Flask) -> None:
     app.extensions["supportdesk.page_urls"] = functools.lru_cache(maxsize=4096)(_build_url)
     app.jinja_env.globals["csrf_field"] = csrf_field
     app.after_request(_security_headers)
-
-    @app.get("/")
-    @login_required
-    def landing() -> Response:
-        target = "desk.home" if current_user.is_staff else "portal.home"
-        return redirect(url_for(target))  # type: ignore[return-value]
 
 
 class IdConverter(IntegerConverter):
@@ -171,32 +140,17 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=ID_MAX)
 
 
+def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """Select options from (value, label) pairs; None becomes the empty "no value" option."""
+    return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]
+
+
 def parse_id(text: str) -> int:
     """An id from a form or query string; ValueError when it is not one."""
     value = int(text)
     if not 1 <= value <= ID_MAX:
         raise ValueError(f"{text} is not an id")
     return value
-
-
-def desk_rules() -> DeskRules:
-    config: Config = current_app.config["SUPPORTDESK"]
-    return DeskRules(
-        reopen_window=timedelta(days=config.reopen_window_days),
-        auto_close_after=timedelta(days=config.auto_close_days),
-    )
-
-
-def file_store() -> FileStore:
-    config: Config = current_app.config["SUPPORTDESK"]
-    return FileStore(
-        LocalStorage(config.attachments_path),
-        Limits(per_file=config.max_file_bytes, per_ticket=config.max_ticket_bytes),
-    )
-
-
-def uploads_from(field_name: str = "attachments") -> list[Upload]:
-    return [Upload(f.filename or "", f.stream) for f in request.files.getlist(field_name) if f and f.filename]
 
 
 def form_errors(form: Any, error: DomainError) -> None:

@@ -5,7 +5,6 @@ load balancer sends no traffic to a release whose migrations have not run."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import redis
 from alembic.config import Config as AlembicConfig
@@ -14,10 +13,10 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from supportdesk.db import db
+from supportdesk.core.config import MIGRATIONS_DIR
+from supportdesk.core.db import db
 
 bp = Blueprint("health", __name__)
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 @bp.get("/healthz")
@@ -66,5 +65,5 @@ def _migrations() -> str:
 def expected_heads() -> frozenset[str]:
     """The heads of the migrations shipped with this release (read once per process)."""
     config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return frozenset(ScriptDirectory.from_config(config).get_heads())

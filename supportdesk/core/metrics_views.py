@@ -8,8 +8,8 @@ import ipaddress
 
 from flask import Blueprint, Response, current_app, request
 
-from supportdesk.errors import NotFound
-from supportdesk.monitoring import metrics
+from supportdesk.core import metrics
+from supportdesk.core.errors import NotFound
 
 bp = Blueprint("monitoring", __name__)
 
