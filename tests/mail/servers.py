@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+ACCOUNTS = 1000  # IMAP accounts per test session
 
 
 def free_port() -> int:
@@ -128,8 +129,8 @@ class Mailbox:
             status, data = client.uid("SEARCH", "ALL")
             assert status == "OK", data
             raw: list[bytes] = []
-            for uid in (data[0] or b"").split():
-                status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            for uid in (data[0] or b"").split():  # bytes ids; imaplib sends them as they are
+                status, parts = client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
                 assert status == "OK", parts
                 first = parts[0]
                 assert isinstance(first, tuple)
@@ -147,7 +148,10 @@ class Dovecot:
         self.port = free_port()
         self.certificate = Certificate.create(root)
         self.passwd = root / "passwd"
-        self.passwd.write_text("")
+        self._accounts = [(f"user{n:04d}", secrets.token_urlsafe(12)) for n in range(ACCOUNTS, 0, -1)]
+        self.passwd.write_text(
+            "".join(f"{user}:{{PLAIN}}{password}::::::\n" for user, password in self._accounts)
+        )
         self.log = root / "dovecot.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -234,12 +238,13 @@ service anvil {{
         ]
         return "\n".join(parts)
 
-    def add_mailbox(self, user: str | None = None, password: str | None = None) -> Mailbox:
-        """A new, empty account (Dovecot reads the passwd-file on every login)."""
-        user = user or f"user{secrets.token_hex(4)}"
-        password = password or secrets.token_urlsafe(12)
-        with self._lock, self.passwd.open("a") as passwd:
-            passwd.write(f"{user}:{{PLAIN}}{password}::::::\n")
+    def add_mailbox(self) -> Mailbox:
+        """A new, empty account. Dovecot re-reads its passwd-file at most once a second, so the accounts
+        are written when the server starts and handed out one by one."""
+        with self._lock:
+            if not self._accounts:
+                raise RuntimeError(f"all {ACCOUNTS} test accounts are taken")
+            user, password = self._accounts.pop()
         return Mailbox("127.0.0.1", self.port, user, password, self.certificate.client_context())
 
 
@@ -316,7 +321,8 @@ class SmtpSink:
             and auth_data.login == self.user.encode()
             and secrets.compare_digest(auth_data.password, self.password.encode())
         )
-        return AuthResult(success=good)
+        # handled=False: aiosmtpd answers a refusal (535) itself
+        return AuthResult(success=good, handled=False, auth_data=auth_data if good else None)
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller

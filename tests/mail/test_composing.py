@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from supportdesk.mail.addresses import Address
 from supportdesk.mail.composing import (
     Thread,
@@ -263,14 +264,14 @@ def test_a_composed_message_has_both_bodies_and_threading_headers() -> None:
     plain = message.get_body(("plain",))
     html = message.get_body(("html",))
     assert plain is not None and html is not None
-    assert plain.get_content() == "Hello Paul,\n\ncould you restart the printer?\n"
+    assert plain.get_content().replace("\r\n", "\n") == "Hello Paul,\n\ncould you restart the printer?\n"
     assert "<p>could you restart the printer?</p>" in html.get_content()
 
 
 def test_a_text_only_message() -> None:
     message = _reparsed(_compose(html=None))
     assert message.get_content_type() == "text/plain"
-    assert message.get_content() == "Hello Paul,\n\ncould you restart the printer?\n"
+    assert message.get_content().replace("\r\n", "\n") == "Hello Paul,\n\ncould you restart the printer?\n"
 
 
 def test_notifications_ask_auto_responders_to_stay_quiet() -> None:

@@ -7,11 +7,12 @@ import base64
 import hashlib
 import os
 import struct
+import time
 
 import pytest
+
 from supportdesk.mail import parsing
 from supportdesk.mail.parsing import UnparseableMessage, parse_message
-
 from tests.mail import tnef_writer
 
 HEAD = b"From: ann@example.com\nTo: support@desk.example.com\nSubject: limits\n"
@@ -112,11 +113,26 @@ def test_a_huge_text_body_is_bounded() -> None:
     assert len(message.reply) <= parsing.MAX_TEXT_CHARS
 
 
+@pytest.mark.parametrize(
+    "line",
+    ["On " + "x " * 1200, "On " + "x" * 3000, "On On " * 400, "> On " + "x " * 1200, "Le " + "x " * 1200],
+)
+def test_text_that_makes_the_reply_parser_backtrack_is_bounded(line: str) -> None:
+    """Lines that each look like the start of a quote header: the reply parser's worst case."""
+    started = time.perf_counter()
+    parse_message(HEAD + b"\n" + ((line + "\n") * 60).encode())
+    assert time.perf_counter() - started < 5  # unbounded, it took minutes; bounded, well under a second
+
+
 def test_deeply_nested_html_is_bounded() -> None:
     html = b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000
     message = parse_message(HEAD + b"Content-Type: text/html\n\n" + html)
-    assert message.html is not None
-    assert "deep" in message.text
+    assert message.html is None  # too deep to sanitise in reasonable time: the text is kept
+    assert message.text.strip() == "deep"
+    deep_enough = b"<div>" * 1000 + b"<p>deep <b>down</b></p>" + b"</div>" * 1000
+    message = parse_message(HEAD + b"Content-Type: text/html\n\n" + deep_enough)
+    assert message.html is not None and "<b>down</b>" in message.html
+    assert message.text.strip() == "deep down"
 
 
 def test_a_winmail_dat_claiming_billions_of_properties_is_kept_undecoded() -> None:

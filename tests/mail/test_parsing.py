@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from supportdesk.mail.parsing import AutomatedKind, UnparseableMessage, parse_message
 
 
@@ -42,7 +43,7 @@ def test_addresses_are_lower_cased_and_names_decoded() -> None:
 
 def test_an_encoded_word_cannot_smuggle_a_second_address_into_a_name() -> None:
     # The name decodes to text with a comma and brackets: it stays one name, not two addresses.
-    encoded = "=?utf-8?Q?Mallory_=3Cboss@example.com=3E,_x?="
+    encoded = "=?utf-8?Q?Mallory_=3Cboss=40example.com=3E=2C_x?="
     message = parse_message(
         b"From: " + encoded.encode() + b" <mallory@evil.example>\nTo: support@desk.example.com\n\nHi\n"
     )
@@ -108,7 +109,7 @@ def test_dates(header: str, expected: datetime | None) -> None:
         ("=?utf-8?q?caf=E9?=", "café"),  # labelled UTF-8 but windows-1252 bytes
         ("=?utf-8?b?!!!notbase64?=", "=?utf-8?b?!!!notbase64?="),  # broken: left as written
         ("=?gb2312?b?1tDOxA==?=", "中文"),
-        ("=?ks_c_5601-1987?b?x9Gx27ld?=", "한글"),
+        ("=?ks_c_5601-1987?b?x9Gx2w==?=", "한글"),
         ("Re:\t  folded\n   subject", "Re: folded subject"),
         ("", ""),
     ],
@@ -148,7 +149,9 @@ def test_body_charsets_and_their_fallbacks() -> None:
 
 
 def test_format_flowed_with_delsp() -> None:
-    body = b"This is a lo\r\nng line.\r\n> quoted soft \r\n> line\r\n-- \r\nsig\r\n"
+    # With DelSp=yes the space before a soft break is the writer's and goes; a space between words is
+    # written twice.
+    body = b"This is a lo \r\nng line.\r\n> quoted soft  \r\n> line\r\n-- \r\nsig\r\n"
     message = parse_message(
         _mail("Subject: x", body, content_type="text/plain; charset=utf-8; format=flowed; delsp=yes")
     )
@@ -193,6 +196,18 @@ def test_a_trailing_quote_in_any_language_is_cut_from_the_reply() -> None:
     assert parse_message(_mail("Subject: x", body)).reply == "Já está resolvido."
 
 
+def test_long_lines_survive_the_reply_parser_whole() -> None:
+    paragraph = " ".join(f"word{i}" for i in range(700))  # one line, as Outlook writes a paragraph
+    body = f"{paragraph}\n\nOn Tue, 12 Mar 2024 at 09:15, Desk <d@example.com> wrote:\n> old\n".encode()
+    assert parse_message(_mail("Subject: x", body)).reply == paragraph
+
+
+def test_the_reply_is_at_most_a_comment_long() -> None:
+    body = ("Long text. " * 5000).encode()
+    reply = parse_message(_mail("Subject: x", body)).reply
+    assert 19_000 < len(reply) <= 20_000
+
+
 def test_interleaved_answers_are_kept() -> None:
     body = b"> Which floor?\n3rd floor.\n> Which printer?\nThe one by the window.\n"
     reply = parse_message(_mail("Subject: x", body)).reply
@@ -226,13 +241,14 @@ def test_an_attached_message_is_an_eml_attachment() -> None:
 def test_attachment_names_are_made_safe() -> None:
     raw = (
         MIXED + b"--b\nContent-Type: application/octet-stream\n"
-        b'Content-Disposition: attachment; filename="../../etc/pa\\sswd"\n\nAAAA\n'
+        b'Content-Disposition: attachment; filename="../../etc/passwd"\n\nAAAA\n'
+        b"--b\nContent-Type: text/plain; name*=UTF-8''..%5C..%5Cboot.ini\n\nAAAA\n"
         b"--b\nContent-Type: application/pdf\n"
         b"Content-Disposition: attachment; filename*=UTF-8''r%C3%A9sum%C3%A9%0A.pdf\n\nAAAA\n"
         b"--b\nContent-Type: image/png\nContent-Disposition: attachment\n\nAAAA\n--b--\n"
     )
     names = [a.filename for a in parse_message(raw).attachments]
-    assert names == ["passwd", "résumé.pdf", "attachment-3.png"]
+    assert names == ["passwd", "boot.ini", "résumé.pdf", "attachment-4.png"]
 
 
 def test_a_broken_winmail_dat_is_kept_as_it_is() -> None:
