@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite clean
+.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail clean
 
 run: install assets migrate seed
 	@echo
@@ -92,6 +92,11 @@ seed: migrate
 # The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000), wrk per endpoint.
 bench: install-dev assets wrk
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
+	$(BIN)/python -m bench.mail_parsing
+
+# How fast inbound mail is parsed (the corpus in tests/mail/corpus), against the bare stdlib parse.
+bench-mail: install-dev
+	$(BIN)/python -m bench.mail_parsing
 
 # The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
 bench-sqlite: install-dev assets wrk

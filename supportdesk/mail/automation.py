@@ -9,7 +9,7 @@ from email.message import Message
 from enum import StrEnum
 
 from supportdesk.mail.addresses import header_text
-from supportdesk.mail.charsets import header_value
+from supportdesk.mail.charsets import Headers
 
 
 class AutomatedKind(StrEnum):
@@ -40,11 +40,11 @@ _STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 _MESSAGE_ID_LINE = re.compile(r"^[ \t>]*Message-ID:[ \t]*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
-def _value(message: Message, name: str) -> str:
-    return header_text(header_value(message, name))[:200]
+def _value(headers: Headers, name: str) -> str:
+    return header_text(headers.first(name))[:200]
 
 
-def classify(message: Message, sender: str) -> Automated | None:
+def classify(message: Message, headers: Headers, sender: str) -> Automated | None:
     """The first sign, most specific first, that no person wrote this message."""
     content_type = message.get_content_type()
     report_type = str(message.get_param("report-type", "") or "").lower()
@@ -55,19 +55,19 @@ def classify(message: Message, sender: str) -> Automated | None:
     local_part = sender.partition("@")[0]
     if local_part in _MAIL_SERVERS:
         return Automated(AutomatedKind.BOUNCE, f"sent by {local_part}")
-    submitted = _COMMENT.sub("", _value(message, "Auto-Submitted")).split(";")[0].strip().lower()
+    submitted = _COMMENT.sub("", _value(headers, "Auto-Submitted")).split(";")[0].strip().lower()
     if submitted and submitted != "no":
         return Automated(AutomatedKind.AUTO_REPLY, f"Auto-Submitted: {submitted}")
     for name in _AUTO_REPLY_HEADERS:
-        if value := _value(message, name):
+        if value := _value(headers, name):
             return Automated(AutomatedKind.AUTO_REPLY, f"{name}: {value}")
-    precedence = _value(message, "Precedence").lower()
+    precedence = _value(headers, "Precedence").lower()
     if precedence in ("bulk", "junk"):
         return Automated(AutomatedKind.BULK, f"Precedence: {precedence}")
     if precedence == "list":
         return Automated(AutomatedKind.MAILING_LIST, "Precedence: list")
     for name in ("List-Id", "List-Unsubscribe"):
-        if _value(message, name):
+        if _value(headers, name):
             return Automated(AutomatedKind.MAILING_LIST, name)
     return None
 
@@ -86,27 +86,28 @@ def _bracketed(value: str) -> str | None:
     return found.group(0) if found else None
 
 
-def describe(message: Message, evidence: BounceEvidence) -> Bounce:
+def describe(headers: Headers, evidence: BounceEvidence) -> Bounce:
     original: str | None = None
-    for headers in evidence.original_headers:
-        if original := _bracketed(_value(headers, "Message-ID")):
+    for copy in evidence.original_headers:
+        if original := _bracketed(_value(Headers(copy), "Message-ID")):
             break
-    for block in evidence.status_blocks:
+    blocks = [Headers(block) for block in evidence.status_blocks]
+    for block in blocks:
         original = original or _bracketed(_value(block, "X-Original-Message-ID"))
     if original is None:
         found = _MESSAGE_ID_LINE.search("\n".join(evidence.text))
-        original = found.group(1) if found else _bracketed(_value(message, "In-Reply-To"))
+        original = found.group(1) if found else _bracketed(_value(headers, "In-Reply-To"))
     recipients: list[str] = []
     status: str | None = None
     action = ""
-    for block in evidence.status_blocks:
+    for block in blocks:
         if recipient := _value(block, "Final-Recipient").rpartition(";")[2].strip().lower():
             recipients.append(recipient)
             found = _STATUS.search(_value(block, "Status"))
             status = status or (found.group(0) if found else None)
             action = action or _value(block, "Action").lower()
     if not recipients:
-        failed = _value(message, "X-Failed-Recipients")
+        failed = _value(headers, "X-Failed-Recipients")
         recipients = [r.strip().lower() for r in failed.split(",") if "@" in r]
     permanent = status.startswith("5") if status else action in ("failed", "")
     return Bounce(original, tuple(recipients), status, permanent)

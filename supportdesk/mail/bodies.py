@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import ClassVar
 
 import nh3
 from inscriptis import get_text
@@ -158,13 +159,37 @@ def _without_trailing_quote(reply: str) -> str:
     return reply
 
 
+class _Splitter(ReplySplitter):  # type: ignore[misc]
+    """mail-parser-reply builds its three regexes from the language tables for every message, which
+    costs more than reading a short reply; ours are always the same, so they are built once."""
+
+    _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
+
+    def _shared(self, name: str) -> re.Pattern[str]:
+        if name not in self._compiled:
+            self._compiled[name] = getattr(ReplySplitter, name).fget(self)
+        return self._compiled[name]
+
+    @property
+    def HEADER_REGEX(self) -> re.Pattern[str]:  # the library's name
+        return self._shared("HEADER_REGEX")
+
+    @property
+    def SIGNATURE_REGEX(self) -> re.Pattern[str]:
+        return self._shared("SIGNATURE_REGEX")
+
+    @property
+    def DISCLAIMERS_REGEX(self) -> re.Pattern[str]:
+        return self._shared("DISCLAIMERS_REGEX")
+
+
 def reply_part(text: str) -> str:
     """The new text of a reply: quoted history (by the quote headers of the usual clients in several
     languages, or a trailing quote under an attribution) and the signature removed."""
     scanned = "\n".join(
         _split_long(line) for line in text[:MAX_REPLY_SCAN_CHARS].replace(_SPLIT, "").split("\n")
     )
-    parsed = ReplySplitter(text=scanned, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
+    parsed = _Splitter(text=scanned, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True).read()
     first = parsed.replies[0] if parsed.replies else None
     # A message that opens with a quote header has written nothing of its own.
     reply = "" if first is None or first.headers else str(first.body)

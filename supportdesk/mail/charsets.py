@@ -65,16 +65,21 @@ def raw_header_text(value: str) -> str:
         return value
 
 
-def header_values(message: Message, name: str) -> list[str]:
-    """Every value of a header as text (its 8-bit bytes read as above; the library's own reading turns
-    them into replacement characters)."""
-    wanted = name.lower()
-    return [raw_header_text(str(value)) for key, value in message.raw_items() if key.lower() == wanted]
+class Headers:
+    """A message's headers by lower-case name, read as text once (8-bit bytes as above; the library's
+    own reading turns them into replacement characters)."""
 
+    def __init__(self, message: Message) -> None:
+        self._raw: dict[str, list[str]] = {}
+        for key, value in message.raw_items():
+            self._raw.setdefault(key.lower(), []).append(str(value))
 
-def header_value(message: Message, name: str) -> str:
-    values = header_values(message, name)
-    return values[0] if values else ""
+    def all(self, name: str) -> list[str]:
+        return [raw_header_text(value) for value in self._raw.get(name.lower(), ())]
+
+    def first(self, name: str) -> str:
+        values = self._raw.get(name.lower())
+        return raw_header_text(values[0]) if values else ""
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes | None:

@@ -26,7 +26,7 @@ from supportdesk.mail.bodies import (
     sanitise_html,
     unflow,
 )
-from supportdesk.mail.charsets import decode_text, decode_words, header_value, header_values, raw_header_text
+from supportdesk.mail.charsets import Headers, decode_text, decode_words, raw_header_text
 
 __all__ = [
     "MAX_ADDRESSES",
@@ -135,33 +135,34 @@ def parse_message(raw: bytes) -> InboundMessage:
     except RecursionError:
         raise UnparseableMessage(f"MIME parts nested deeper than {MAX_DEPTH} levels") from None
     _check_structure(message)
-    sender = _sender(message)
+    headers = Headers(message)
+    sender = _sender(headers)
     body = _Body()
     body.visit(message, 0)
     raw_html = "\n".join(body.html)
     html = sanitise_html(raw_html) if raw_html else None
     text = _bounded_text(body.text) if body.text else (html_to_text(raw_html) if raw_html else "")
-    automated = classify(message, sender.address)
+    automated = classify(message, headers, sender.address)
     is_bounce = automated is not None and automated.kind is AutomatedKind.BOUNCE
     body.evidence.text.append(text)
     return InboundMessage(
-        message_id=_message_id(header_value(message, "Message-ID")),
-        in_reply_to=_message_id(header_value(message, "In-Reply-To")),
-        references=_references(header_value(message, "References")),
+        message_id=_message_id(headers.first("Message-ID")),
+        in_reply_to=_message_id(headers.first("In-Reply-To")),
+        references=_references(headers.first("References")),
         sender=sender,
-        reply_to=_addresses(message, "Reply-To"),
-        to=_addresses(message, "To"),
-        cc=_addresses(message, "Cc"),
-        delivered_to=_delivered_to(message),
-        subject=header_text(decode_words(header_value(message, "Subject")))[:MAX_SUBJECT_CHARS],
-        date=_date(header_value(message, "Date")),
+        reply_to=_addresses(headers, "Reply-To"),
+        to=_addresses(headers, "To"),
+        cc=_addresses(headers, "Cc"),
+        delivered_to=_delivered_to(headers),
+        subject=header_text(decode_words(headers.first("Subject")))[:MAX_SUBJECT_CHARS],
+        date=_date(headers.first("Date")),
         text=text,
         html=html or None,
         reply=reply_part(text),
         attachments=tuple(body.attachments),
         skipped=tuple(body.skipped),
         automated=automated,
-        bounce=describe(message, body.evidence) if is_bounce else None,
+        bounce=describe(headers, body.evidence) if is_bounce else None,
     )
 
 
@@ -181,9 +182,11 @@ def _check_structure(message: Message) -> None:
             stack.extend((child, depth + 1) for child in payload if isinstance(child, Message))
 
 
-def _addresses(message: Message, name: str) -> tuple[Address, ...]:
+def _addresses(headers: Headers, name: str) -> tuple[Address, ...]:
     """Addresses are split before names are decoded, so an encoded-word cannot add an address."""
-    values = header_values(message, name)
+    values = headers.all(name)
+    if not values:
+        return ()
     found: list[Address] = []
     for display_name, address in email.utils.getaddresses(values):
         address = address.strip().lower()
@@ -194,14 +197,14 @@ def _addresses(message: Message, name: str) -> tuple[Address, ...]:
     return tuple(found)
 
 
-def _delivered_to(message: Message) -> tuple[str, ...]:
-    found = (a.address for name in ("Delivered-To", "X-Original-To") for a in _addresses(message, name))
+def _delivered_to(headers: Headers) -> tuple[str, ...]:
+    found = (a.address for name in ("Delivered-To", "X-Original-To") for a in _addresses(headers, name))
     return tuple(dict.fromkeys(found))
 
 
-def _sender(message: Message) -> Address:
+def _sender(headers: Headers) -> Address:
     for name in ("From", "Sender"):
-        if found := _addresses(message, name):
+        if found := _addresses(headers, name):
             return found[0]
     raise UnparseableMessage("no sender address (From or Sender)")
 
@@ -291,8 +294,8 @@ class _Body:
         elif part.is_multipart():
             for child in _children(part):
                 self.visit(child, depth + 1)
-        elif _is_attachment(part):
-            self._attach(part)
+        elif (name := _filename(part)) or _is_attachment(part, content_type):
+            self._attach(part, content_type, name)
         elif content_type == "text/html":
             self.html.append(_text_of(part))
         else:
@@ -334,13 +337,11 @@ class _Body:
         if not inner:
             return
         content = inner[0].as_bytes(policy=compat32)
-        subject = header_text(decode_words(header_value(inner[0], "Subject")))
+        subject = header_text(decode_words(Headers(inner[0]).first("Subject")))
         name = _filename(part) or (_safe_filename(f"{subject[:100]}.eml") if subject else "")
         self._keep(name or "message.eml", "message/rfc822", content, None, False)
 
-    def _attach(self, part: Message) -> None:
-        content_type = part.get_content_type()
-        name = _filename(part)
+    def _attach(self, part: Message, content_type: str, name: str) -> None:
         content = _decoded(part)
         if content_type == "application/ms-tnef" or name.lower() == "winmail.dat":
             files = tnef.unpack(content)
@@ -348,7 +349,7 @@ class _Body:
                 for file in files:
                     self._keep(_safe_filename(file.filename), file.content_type, file.content, None, False)
                 return
-        content_id = _message_id(header_value(part, "Content-ID"))
+        content_id = _message_id(Headers(part).first("Content-ID"))
         disposition = part.get_content_disposition()
         inline = disposition == "inline" or (disposition is None and content_id is not None)
         self._keep(name, content_type, content, content_id[1:-1] if content_id else None, inline)
@@ -371,11 +372,8 @@ def _children(part: Message) -> list[Message]:
     return [child for child in payload if isinstance(child, Message)] if isinstance(payload, list) else []
 
 
-def _is_attachment(part: Message) -> bool:
-    """A file rather than a body: said to be one, named, or of a type that is not text to read."""
-    if part.get_content_disposition() == "attachment":
-        return True
-    content_type = part.get_content_type()
+def _is_attachment(part: Message, content_type: str) -> bool:
+    """A file rather than a body (when it has no name): said to be one, or not text to read."""
     if content_type not in ("text/plain", "text/html"):
         return not content_type.startswith("multipart/")
-    return bool(_filename(part))
+    return part.get_content_disposition() == "attachment"
