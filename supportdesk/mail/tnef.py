@@ -67,7 +67,9 @@ def unpack(blob: bytes) -> list[TnefFile] | None:
             content_type = _text(mime_tags[0]).lower() if mime_tags else ""
             if "/" not in content_type:
                 content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            files.append(TnefFile(name, content_type, bytes(attachment.data or b"")))
+            content = bytes(attachment.data or b"")
+            if name or content:  # tnefparse leaves a nameless, empty file where it gave up
+                files.append(TnefFile(name, content_type, content))
     except Exception:  # a third-party decoder fed hostile bytes: any failure means "unreadable"
         return None
     return files

@@ -165,3 +165,27 @@ def test_a_winmail_dat_with_many_files_is_unpacked() -> None:
     raw = raw.replace(b"application/octet-stream", b"application/ms-tnef")
     names = [a.filename for a in parse_message(raw).attachments]
     assert names == [name for name, _, _ in files]
+
+
+def test_a_winmail_dat_that_breaks_the_decoder_is_kept() -> None:
+    # Plausible layout, but an attachment property of a type tnefparse does not know.
+    properties = struct.pack("<IHHI", 1, 0x7777, 0x3707, 0) + b"\0" * 8
+    blob = (
+        struct.pack("<IH", tnef_writer.SIGNATURE, 1)
+        + tnef_writer.attribute(tnef_writer.LEVEL_ATTACHMENT, tnef_writer.ATT_ATTACH_REND_DATA, b"\0" * 14)
+        + tnef_writer.attribute(tnef_writer.LEVEL_ATTACHMENT, tnef_writer.ATT_ATTACHMENT, properties)
+    )
+    raw = _with_attachment(blob, "winmail.dat")
+    [attachment] = parse_message(raw).attachments
+    assert attachment.filename == "winmail.dat"
+
+
+def test_files_in_a_winmail_dat_without_a_type_get_one_from_their_name() -> None:
+    blob = tnef_writer.winmail_dat("typeless", [("notes.txt", "", b"hello")])
+    raw = _with_attachment(blob, "winmail.dat")
+    [attachment] = parse_message(raw).attachments
+    assert (attachment.filename, attachment.content_type, attachment.content) == (
+        "notes.txt",
+        "text/plain",
+        b"hello",
+    )

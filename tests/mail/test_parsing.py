@@ -332,3 +332,81 @@ def test_unparseable_says_why() -> None:
         parse_message(b"")
     assert str(caught.value)
     assert caught.value.reason == str(caught.value)
+
+
+# Corners ---------------------------------------------------------------------------------------------
+
+
+def test_a_read_receipt_is_automated() -> None:
+    raw = (
+        b"From: ann@example.com\nSubject: Read: x\n"
+        b"Content-Type: multipart/report; report-type=disposition-notification; boundary=b\n\n"
+        b"--b\nContent-Type: text/plain\n\nYour message was read.\n"
+        b"--b\nContent-Type: message/disposition-notification\n\nFinal-Recipient: rfc822; ann@example.com\n"
+        b"--b--\n"
+    )
+    message = parse_message(raw)
+    assert message.is_automated
+    assert message.automated is not None
+    assert message.automated.kind is AutomatedKind.AUTO_REPLY
+    assert message.bounce is None
+
+
+def test_a_plain_bounce_names_its_failed_recipients() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.com\nSubject: failure notice\n"
+        b"X-Failed-Recipients: Gone@Example.org, other@example.org\n\nSorry.\n"
+    )
+    bounce = parse_message(raw).bounce
+    assert bounce is not None
+    assert bounce.recipients == ("gone@example.org", "other@example.org")
+    assert bounce.original_message_id is None
+    assert bounce.permanent
+
+
+def test_nesting_past_the_limit_but_within_the_library_is_unparseable() -> None:
+    depth = 50
+    opening = b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(depth)
+    )
+    closing = b"".join(b"\n--b%d--\n" % i for i in reversed(range(depth)))
+    raw = b"From: ann@example.com\n" + opening + b"Content-Type: text/plain\n\ndeep\n" + closing
+    with pytest.raises(UnparseableMessage, match="nested"):
+        parse_message(raw)
+
+
+def test_a_date_past_the_calendar_is_no_date() -> None:
+    assert parse_message(_mail("Date: Fri, 31 Dec 9999 23:00:00 -0200")).date is None
+
+
+def test_long_file_names_keep_their_extension() -> None:
+    name = "x" * 300 + ".pdf"
+    part = f'--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="{name}"\n\nAAAA\n'
+    [attachment] = parse_message(MIXED + part.encode() + b"--b--\n").attachments
+    assert len(attachment.filename) == 200
+    assert attachment.filename.endswith("x.pdf")
+
+
+def test_encoded_words_in_different_charsets_side_by_side() -> None:
+    assert parse_message(_mail("Subject: =?utf-8?q?a?= =?iso-8859-1?q?=E9?=")).subject == "aé"
+
+
+def test_flowed_quote_depth_change_ends_a_paragraph() -> None:
+    body = b"> soft \nnot quoted\n"
+    message = parse_message(_mail("Subject: x", body, content_type="text/plain; format=flowed"))
+    assert message.text == "> soft \nnot quoted\n"
+
+
+def test_an_attached_message_without_subject_or_with_a_name() -> None:
+    def attached(headers: bytes) -> str:
+        raw = (
+            MIXED
+            + b"--b\nContent-Type: message/rfc822\n"
+            + headers
+            + b"\nFrom: x@example.com\n\nold\n--b--\n"
+        )
+        [attachment] = parse_message(raw).attachments
+        return attachment.filename
+
+    assert attached(b"") == "message.eml"
+    assert attached(b'Content-Disposition: attachment; filename="original.eml"\n') == "original.eml"
