@@ -8,10 +8,21 @@ import smtplib
 import socket
 import ssl
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
 
+from supportdesk.mail.addresses import Address
+from supportdesk.mail.composing import (
+    compose_message,
+    identity_from_message_id,
+    make_message_id,
+    make_reply_address,
+    subject_with_token,
+    ticket_from_reply_address,
+    ticket_number_in_subject,
+)
 from supportdesk.mail.parsing import parse_message
 from tests.mail.servers import Dovecot, Mailbox, SmtpSink
 
@@ -150,3 +161,54 @@ def test_a_sink_that_is_down_refuses_connections_and_comes_back(smtp_sink: SmtpS
         socket.create_connection((smtp_sink.host, smtp_sink.port), timeout=5).close()
     _send(smtp_sink, _message())
     assert len(smtp_sink.wait_for(1)) == 1
+
+
+def test_a_composed_message_and_its_reply_make_the_round_trip(smtp_sink: SmtpSink, mailbox: Mailbox) -> None:
+    """The desk's message goes out through the relay; the requester's reply (as Gmail writes it) comes
+    back into the desk's mailbox and leads to the same ticket by its signed ids."""
+    secret, domain = b"round-trip-secret-of-enough-bytes", "desk.example.com"
+    message_id = make_message_id({"ticket": 1042, "comment": 77}, domain=domain, secret=secret)
+    reply_address = make_reply_address(1042, mailbox="support@desk.example.com", secret=secret)
+    outgoing = compose_message(
+        sender=Address("support@desk.example.com", "Service Desk – IT"),
+        to=[Address("paul@example.com", "Paul Meyer")],
+        reply_to=Address(reply_address, "Service Desk – IT"),
+        subject=subject_with_token("Printer on floor 3 jams", 1042),
+        text="Could you restart the printer?\n",
+        html="<p>Could you restart the printer?</p>",
+        message_id=message_id,
+        date=datetime(2024, 3, 12, 9, 15, tzinfo=UTC),
+        auto_submitted=True,
+    )
+    with smtplib.SMTP(smtp_sink.host, smtp_sink.port, timeout=10) as client:
+        client.starttls(context=smtp_sink.ssl_context)
+        client.login(smtp_sink.user, smtp_sink.password)
+        client.send_message(outgoing)
+    [sent] = smtp_sink.wait_for(1)
+    received = parse_message(sent.data)
+    assert received.sender.name == "Service Desk – IT"
+    assert received.reply_to[0].address == reply_address
+    assert received.automated is not None  # an auto-responder must not answer it
+
+    reply = (
+        f"From: Paul Meyer <paul@example.com>\r\nTo: {reply_address}\r\n"
+        f"Subject: Re: {received.subject}\r\nMessage-ID: <reply-1@example.com>\r\n"
+        f"In-Reply-To: {received.message_id}\r\nReferences: {received.message_id}\r\n\r\n"
+        "Done, it works again.\r\n\r\n"
+        f"On Tue, 12 Mar 2024 at 09:15, Service Desk <{reply_address}> wrote:\r\n"
+        "> Could you restart the printer?\r\n"
+    ).encode()
+    mailbox.deliver(reply)
+    [fetched] = mailbox.messages()
+    answer = parse_message(fetched)
+    assert answer.reply == "Done, it works again."
+    assert answer.in_reply_to is not None
+    assert identity_from_message_id(answer.in_reply_to, domain=domain, secret=secret) == {
+        "ticket": "1042",
+        "comment": "77",
+    }
+    assert (
+        ticket_from_reply_address(answer.to[0].address, mailbox="support@desk.example.com", secret=secret)
+        == 1042
+    )
+    assert ticket_number_in_subject(answer.subject) == 1042
