@@ -195,9 +195,9 @@ def _team_members(session: Session, user_ids: list[int]) -> list[User]:
     wanted = [i for i in set(user_ids) if 1 <= i <= ID_MAX]
     users = list(session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
     if len(users) != len(set(user_ids)):
-        raise ValidationError.single("user_ids", "some of these users do not exist")
+        raise ValidationError.single("member_ids", "some of these users do not exist")
     if any(not u.is_staff for u in users):
-        raise ValidationError.single("user_ids", "only technicians and admins can join a team")
+        raise ValidationError.single("member_ids", "only technicians and admins can join a team")
     return users
 
 

@@ -180,3 +180,11 @@ def test_tokens_on_the_profile_page(client, session):
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {other_secret}"}).status_code == 200
     bad = client.post("/account/tokens", data={**form_token(client, "/account/tokens"), "name": ""})
     assert bad.status_code == 422
+
+
+def test_a_refused_member_list_names_the_field_the_client_sent(api_as, session):
+    admin = make_admin(session)
+    team = make_team(session, "Network")
+    response = api_as(admin).patch(f"/api/v1/teams/{team.id}", json={"member_ids": [999_999]})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["member_ids"]
