@@ -11,7 +11,7 @@ from flask import current_app
 # Import every model module so the metadata is complete for autogenerate.
 from supportdesk.accounts import models as _accounts  # noqa: F401
 from supportdesk.attachments import models as _attachments  # noqa: F401
-from supportdesk.db import Base, db
+from supportdesk.core.db import Base, db
 from supportdesk.search.models import is_modelled
 from supportdesk.tickets import models as _tickets  # noqa: F401
 
