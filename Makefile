@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail clean
+.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail bench-plot clean
 
 run: install assets migrate seed
 	@echo
@@ -89,7 +89,8 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo >/dev/null
 
-# The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000), wrk per endpoint.
+# The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000; several sizes with
+# N=100000,1000000), every endpoint paired with the ceiling over ROUNDS rounds (default 9) of SECONDS (4).
 bench: install-dev assets wrk
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
 	$(BIN)/python -m bench.mail_parsing
@@ -101,6 +102,10 @@ bench-mail: install-dev
 # The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
 bench-sqlite: install-dev assets wrk
 	N=$(or $(N),100000) $(BIN)/python -m bench.sqlite
+
+# The plots in docs/performance.md, from result files: make bench-plot RESULTS="bench/results/a.json ..."
+bench-plot: install-dev
+	$(BIN)/python -m bench.plot $(RESULTS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) reports .coverage .mypy_cache .ruff_cache .hypothesis
