@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test smoke install install-dev assets browser nginx wrk migrate seed bench bench-sqlite clean \
+.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail bench-plot clean \
 	lock release deploy-test vm-tools
 
 run: install assets migrate seed
@@ -17,7 +17,7 @@ run: install assets migrate seed
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-dev assets browser nginx
+test: install-dev assets browser nginx mail-servers
 	@mkdir -p reports
 	$(BIN)/ruff check supportdesk tests migrations bench deploy
 	$(BIN)/ruff format --check supportdesk tests bench deploy
@@ -67,6 +67,17 @@ browser:
 		{ apt-get install -y -q chromium >/dev/null 2>&1 || sudo -n apt-get install -y -q chromium >/dev/null 2>&1; } \
 		|| echo "!!! Could not install chromium: end-to-end tests will be skipped (a failure under CI=true)"; }
 
+# The mail tests start Debian's Dovecot (IMAPS) themselves; install it when missing. RUNLEVEL=1 keeps the
+# package's scripts from starting a system-wide Dovecot; a stale package list is refreshed once.
+mail-servers:
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "Installing Debian's Dovecot for the mail tests"; \
+		for apt in "apt-get" "sudo -n apt-get"; do \
+			RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $$apt install -y -q dovecot-imapd >/dev/null 2>&1 && break; \
+			$$apt update -q >/dev/null 2>&1 && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $$apt install -y -q dovecot-imapd \
+				>/dev/null 2>&1 && break; \
+		done; [ -x /usr/sbin/dovecot ] \
+		|| echo "!!! Could not install Dovecot: the mail server tests will be skipped (a failure under CI=true)"; }
+
 # The benchmark's load generator is Debian's wrk; install it when missing (a fresh machine has none).
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the benchmark"; \
@@ -102,13 +113,23 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo >/dev/null
 
-# The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000), wrk per endpoint.
+# The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000; several sizes with
+# N=100000,1000000), every endpoint paired with the ceiling over ROUNDS rounds (default 9) of SECONDS (4).
 bench: install-dev assets wrk
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
+	$(BIN)/python -m bench.mail_parsing
+
+# How fast inbound mail is parsed (the corpus in tests/mail/corpus), against the bare stdlib parse.
+bench-mail: install-dev
+	$(BIN)/python -m bench.mail_parsing
 
 # The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
 bench-sqlite: install-dev assets wrk
 	N=$(or $(N),100000) $(BIN)/python -m bench.sqlite
+
+# The plots in docs/performance.md, from result files: make bench-plot RESULTS="bench/results/a.json ..."
+bench-plot: install-dev
+	$(BIN)/python -m bench.plot $(RESULTS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) reports dist .coverage .mypy_cache .ruff_cache .hypothesis

@@ -8,7 +8,7 @@ import os
 from flask import Flask, render_template_string
 from sqlalchemy import create_engine, text
 
-from supportdesk.config import normalise_database_url
+from supportdesk.core.config import normalise_database_url
 
 app = Flask(__name__)
 engine = create_engine(normalise_database_url(os.environ["DATABASE_URL"]), pool_size=5)

@@ -25,8 +25,8 @@ request = function()
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "non_2xx_3xx": %d, "socket_errors": %d, "p50_ms": %.2f, "p99_ms": %.2f, "rps": %.1f}\n',
-    summary.requests, summary.errors.status,
+  io.write(string.format('{"requests": %d, "seconds": %.3f, "non_2xx_3xx": %d, "socket_errors": %d, "p50_ms": %.2f, "p99_ms": %.2f, "rps": %.1f}\n',
+    summary.requests, summary.duration / 1e6, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests / (summary.duration / 1e6)))
 end

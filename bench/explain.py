@@ -27,7 +27,7 @@ def main(url: str) -> None:
     )
     from supportdesk.accounts.service import find_user_by_email
     from supportdesk.app import create_app
-    from supportdesk.db import db
+    from supportdesk.core.db import db
 
     app = create_app()
     engine = app.extensions["supportdesk.engine"]

@@ -1,62 +1,179 @@
-"""`make bench`: seed PostgreSQL with N tickets, serve SupportDesk as in production (gunicorn, 4 sync
-workers, DEBUG off) beside a bare Flask ceiling app, load each endpoint with wrk, and report req/s, p50,
-p99, errors, ratio to the ceiling's /page, SQL statements per request, worker memory, seed time and
-database size against the budgets. Writes bench/results/<date>-<N>.md and .json."""
+"""`make bench`: for each size N (`N=100000,1000000`), seed PostgreSQL with N tickets (or reuse the
+database seeded before), serve SupportDesk as in production (gunicorn, 4 sync workers, DEBUG off) beside
+a bare Flask ceiling app, and load one endpoint at a time with wrk, every endpoint run between two runs
+of the ceiling's /page, for several rounds (bench/pairing.py). Each run records requests, latency,
+errors and the CPU the server's processes and their database backends spent (bench/procstat.py). Writes
+bench/results/<date>-<time>-<sizes>.json (every run) and .md (bench/report.py), after each size.
+
+Settings from the environment: N (sizes, comma-separated), ROUNDS (9), SECONDS per run (4), RESEED=1."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
-from datetime import date
+from collections.abc import Callable
+from datetime import datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import event
 
+from bench.measure import USER_AGENT, Endpoint, Progress, Server, run_schedule, warm_up
+from bench.procstat import BackendSampler
+from bench.report import render
+
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-N = int(os.environ.get("N", "1000000"))
-DURATION = os.environ.get("DURATION", "10s")
-CONNECTIONS = os.environ.get("CONNECTIONS", "16")
-APP_PORT, CEILING_PORT = 5101, 5102
+ROUNDS = int(os.environ.get("ROUNDS", "9"))
+SECONDS = float(os.environ.get("SECONDS", "4"))
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
+WORKERS = 4
+CORES = os.cpu_count() or 1
+APP_PORT = int(os.environ.get("BENCH_PORT", "5101"))  # and the next one for the ceiling
+CEILING_PORT = APP_PORT + 1
+APP, CEILING = "bench-app", "bench-ceiling"
 PASSWORD = "bench1234"  # noqa: S105 - the benchmark's own throwaway accounts
-# Every request, the sign-in included, comes from one "browser": the desk ties a session to the
-# browser that signed in (Flask-Login's session protection), and a session replayed from a client
-# that looks different is marked not fresh and re-issued on every response, which no real user sees.
-USER_AGENT = "SupportDesk-bench/1"
+CREATIONS = ("API create", "form create")
+_processes: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def parse_sizes(text: str) -> list[int]:
+    """ "100000,1000000" (underscores allowed) -> [100000, 1000000]."""
+    sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"N must be one or more positive sizes, not {text!r}")
+    return sizes
 
 
 def main() -> int:
-    database = f"supportdesk_bench_{N}"
+    return run_sizes("postgresql", bench_size, WORKERS, CONNECTIONS)
+
+
+def run_sizes(
+    database: str, bench_size: Callable[[int], dict[str, Any]], workers: int, connections: int
+) -> int:
+    """Every size in turn; the result files are rewritten after each, so a failure keeps what was done."""
+    sizes = parse_sizes(os.environ.get("N", "1000000"))
+    # Stopped from outside, still stop the servers it started (the `finally` in measure_size).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = datetime.now()
+    result: dict[str, Any] = {
+        "database": database,
+        "started": started.isoformat(timespec="seconds"),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip(),
+        "settings": {
+            "rounds": ROUNDS,
+            "seconds": SECONDS,
+            "connections": connections,
+            "workers": workers,
+            "cores": CORES,
+        },
+        "sizes": [],
+    }
+    kind = "" if database == "postgresql" else f"{database}-"
+    out = RESULTS / f"{started:%Y-%m-%d-%H%M}-{kind}{'-'.join(map(str, sizes))}"
+    print(
+        f"{database} at N = {', '.join(f'{n:,}' for n in sizes)}: {ROUNDS} rounds of {SECONDS:g} s per endpoint, "
+        f"about {len(sizes) * run_minutes():.0f} min after seeding. Results: {out.relative_to(ROOT)}.md",
+        flush=True,
+    )
+    for n in sizes:
+        result["sizes"].append(bench_size(n))
+        out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+        out.with_suffix(".md").write_text(render(result))
+    print(render(result))
+    return 0
+
+
+def run_minutes(reads: int = 10, creations: int = len(CREATIONS)) -> float:
+    runs = (1 + 2 * ROUNDS * reads) + (1 + 2 * ROUNDS * creations)
+    return runs * (SECONDS + 0.4) / 60 + 1
+
+
+def bench_size(n: int) -> dict[str, Any]:
+    database = f"supportdesk_bench_{n}"
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + database
     env = app_env(url)
-    seed_stats = prepare(url, database, env)
-    servers = [
-        serve("supportdesk.app:create_app()", APP_PORT, env),
-        serve("bench.ceiling:app", CEILING_PORT, env),
-    ]
-    try:
-        results = measure(env)
-        rss = worker_rss_mb(servers[0])
-    finally:
-        for server in servers:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
+    seed_stats = prepare(url, database, env, n)
+    from bench.seed import restore
+
+    measured = measure_size(
+        n, env, WORKERS, CONNECTIONS, restore=lambda: restore(url, n, tokens=False), database=database
+    )
     with psycopg.connect(ADMIN_URL) as conn:
-        size = conn.execute("SELECT pg_size_pretty(pg_database_size(%s))", (database,)).fetchone()[0]
-    report(results, seed_stats, rss, size)
-    return 0
+        size = conn.execute("SELECT pg_database_size(%s)", (database,)).fetchone()[0]  # type: ignore[index]
+    return {"n": n, "seed": seed_stats, "database_mb": round(size / 2**20), **measured}
+
+
+def measure_size(
+    n: int,
+    env: dict[str, str],
+    workers: int,
+    connections: int,
+    *,
+    restore: Callable[[], object],
+    database: str | None,
+) -> dict[str, Any]:
+    """Serve the desk and the ceiling, count each endpoint's statements, then the paired rounds: the
+    reads, and the creations last, each followed by `restore` (removing what it created: thousands of
+    new tickets would otherwise sit at the top of the queues and of the ceiling's query in later runs).
+    `database`: the PostgreSQL database whose backends' CPU to follow (None: SQLite, in the workers)."""
+    app = serve("supportdesk.app:create_app()", APP, APP_PORT, env, workers)
+    try:
+        ceiling = serve("bench.ceiling:app", CEILING, CEILING_PORT, env, workers)
+    except RuntimeError:
+        stop(app.pid)
+        raise
+    sampler = BackendSampler(ADMIN_URL, database, [APP, CEILING]) if database else None
+    if sampler:
+        sampler.start()
+    try:
+        reads, creations, ceiling_page = endpoints(app, ceiling, n)
+        queries = {e.name: count_queries(env, e.settings) for e in [*reads, *creations] if e.server is app}
+        restore()
+        label = f"N={n:,}"
+        progress = Progress(label, 2 + 2 * ROUNDS * (len(reads) + len(creations)), SECONDS)
+        print(f"[{label}] warming up", flush=True)
+        warm_up([ceiling_page, *reads], connections, env)
+        settings = {
+            "rounds": ROUNDS,
+            "seconds": SECONDS,
+            "connections": connections,
+            "env": env,
+            "sampler": sampler,
+        }
+        runs = run_schedule(ceiling_page, reads, progress=progress, **settings)  # type: ignore[arg-type]
+        runs += run_schedule(
+            ceiling_page,
+            creations,
+            progress=progress,
+            after_each=lambda _endpoint: restore(),
+            **settings,  # type: ignore[arg-type]
+        )
+        rss = worker_rss_mb(app.pid)
+    finally:
+        for server in (app, ceiling):
+            stop(server.pid)
+        if sampler:
+            sampler.stop()
+    return {"worker_rss_mb": rss, "queries": queries, "runs": runs}
 
 
 def app_env(database_url: str) -> dict[str, str]:
@@ -73,53 +190,68 @@ def app_env(database_url: str) -> dict[str, str]:
     }
 
 
-def prepare(url: str, database: str, env: dict[str, str]) -> dict[str, float]:
+def prepare(url: str, database: str, env: dict[str, str], n: int) -> dict[str, Any]:
     """Reuse a seeded database of this size if one exists (seeding 1M takes minutes); else build it."""
     upgrade = [str(BIN / "flask"), "--app", "supportdesk.app:create_app", "db", "upgrade"]
-    marker = Path(ROOT, "bench", "results", f".seed-{N}.json")
+    marker = RESULTS / f".seed-{n}.json"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if exists and marker.exists() and os.environ.get("RESEED") != "1":
             subprocess.run(upgrade, env=env, check=True, capture_output=True)
             from bench.seed import restore
 
-            print(f"Reusing {database}; removed {restore(url, N)} tickets an earlier run created", flush=True)
+            print(f"Reusing {database}; removed {restore(url, n)} tickets an earlier run created", flush=True)
             return dict(json.loads(marker.read_text()))
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
     subprocess.run(upgrade, env=env, check=True, capture_output=True)
     from bench.seed import seed
 
-    stats = seed(url, N)
+    stats = seed(url, n)
     marker.write_text(json.dumps(stats))
     return stats
 
 
-def serve(app: str, port: int, env: dict[str, str], workers: int = 4) -> subprocess.Popen[bytes]:
+def serve(app: str, name: str, port: int, env: dict[str, str], workers: int) -> Server:
     """SupportDesk runs with the production settings file (deploy/gunicorn.conf.py: its JSON request log,
     metrics and all, the log going to bench/results/.app-<port>.log); the ceiling with the same worker
-    count and nothing else."""
-    settings = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers)}
+    count and nothing else. PGAPPNAME names each one's database backends for the CPU sampler."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is taken (a server left by an interrupted run?)")
+    settings = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers), "PGAPPNAME": name}
     if "ceiling" in app:
         command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", app]
     else:
         command = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         command,
         env={**env, **settings, "LOG_FORMAT": "json"},
         cwd=ROOT,
-        stderr=Path(ROOT, "bench", "results", f".app-{port}.log").open("wb"),  # noqa: SIM115 - held by the server
+        stderr=Path(RESULTS, f".app-{port}.log").open("wb"),  # noqa: SIM115 - held by the server
         start_new_session=True,
     )
+    _processes[process.pid] = process
     for _ in range(100):
+        if process.poll() is not None:
+            break
         try:
             urllib.request.urlopen(
                 f"http://127.0.0.1:{port}/{'ok' if 'ceiling' in app else 'healthz'}", timeout=2
             )
-            return server
+            return Server(name, port, process.pid)
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"{app} did not start")
+    stop(process.pid)
+    raise RuntimeError(f"{app} did not start (see bench/results/.app-{port}.log)")
+
+
+def stop(pid: int) -> None:
+    """The whole server (master and workers: their own session), then reap the master."""
+    process = _processes.pop(pid)
+    if process.poll() is None:
+        os.killpg(pid, signal.SIGTERM)
+    process.wait(timeout=30)
 
 
 def session_cookie(email: str) -> tuple[str, str]:
@@ -146,46 +278,38 @@ def api_token(email: str) -> str:
     return str(json.loads(urllib.request.urlopen(request).read())["token"])
 
 
-def endpoints() -> list[tuple[str, int, dict[str, str]]]:
+def endpoints(app: Server, ceiling: Server, n: int) -> tuple[list[Endpoint], list[Endpoint], Endpoint]:
+    """(the reads, the creations, the ceiling's /page every run is paired with)."""
     requester_cookie, requester_csrf = session_cookie("user1@bench.example")
     tech_cookie, _ = session_cookie("tech1@bench.example")
     tech_auth = f"Bearer {api_token('tech1@bench.example')}"
-    tickets = {"SD_FIRST": "1001", "SD_LAST": str(1000 + N)}
+    tickets = {"SD_FIRST": "1001", "SD_LAST": str(1000 + n)}
+    search = "/desk/?view=open&status=closed&q=zebracorn"
     form_body = (
         f"csrf_token={urllib.parse.quote(requester_csrf)}&subject=Bench+ticket&priority=normal"
         "&description=Created+by+the+benchmark&submission={i}"
     )
-    return [
-        ("ceiling /ok", CEILING_PORT, {"SD_PATH": "/ok"}),
-        ("ceiling /page", CEILING_PORT, {"SD_PATH": "/page"}),
-        ("my tickets", APP_PORT, {"SD_PATH": "/portal/", "SD_COOKIE": requester_cookie}),
-        ("queue: unassigned", APP_PORT, {"SD_PATH": "/desk/?view=unassigned", "SD_COOKIE": tech_cookie}),
-        ("queue: mine", APP_PORT, {"SD_PATH": "/desk/?view=mine", "SD_COOKIE": tech_cookie}),
-        ("queue: all open", APP_PORT, {"SD_PATH": "/desk/?view=open", "SD_COOKIE": tech_cookie}),
-        ("ticket detail", APP_PORT, {"SD_PATH": "/desk/tickets/{n}", "SD_COOKIE": tech_cookie, **tickets}),
-        (
-            "search (1% of tickets)",
-            APP_PORT,
-            {"SD_PATH": "/desk/?view=open&status=closed&q=zebracorn", "SD_COOKIE": tech_cookie},
-        ),
-        (
+    reads = [
+        Endpoint("ceiling /ok", ceiling, {"SD_PATH": "/ok"}),
+        Endpoint("my tickets", app, {"SD_PATH": "/portal/", "SD_COOKIE": requester_cookie}),
+        Endpoint("queue: unassigned", app, {"SD_PATH": "/desk/?view=unassigned", "SD_COOKIE": tech_cookie}),
+        Endpoint("queue: mine", app, {"SD_PATH": "/desk/?view=mine", "SD_COOKIE": tech_cookie}),
+        Endpoint("queue: all open", app, {"SD_PATH": "/desk/?view=open", "SD_COOKIE": tech_cookie}),
+        Endpoint("ticket detail", app, {"SD_PATH": "/desk/tickets/{n}", "SD_COOKIE": tech_cookie, **tickets}),
+        Endpoint("search (1% of tickets)", app, {"SD_PATH": search, "SD_COOKIE": tech_cookie}),
+        # The search's own latency: under 16 connections on 4 workers most of p99 is queueing.
+        Endpoint(
             "search, one user at a time",
-            APP_PORT,
-            {
-                "SD_PATH": "/desk/?view=open&status=closed&q=zebracorn",
-                "SD_COOKIE": tech_cookie,
-                "SD_CONNECTIONS": "1",
-            },
+            app,
+            {"SD_PATH": search, "SD_COOKIE": tech_cookie, "SD_CONNECTIONS": "1"},
         ),
-        ("API list", APP_PORT, {"SD_PATH": "/api/v1/tickets?status=open", "SD_AUTH": tech_auth}),
-        ("API detail", APP_PORT, {"SD_PATH": "/api/v1/tickets/{n}", "SD_AUTH": tech_auth, **tickets}),
-        # The ceiling again after the reads: on a shared 2-core machine it drifts during a run, and
-        # the ratios use the faster of the two, so a slow moment for the ceiling never flatters the
-        # desk. Before the creations: their thousands of new tickets sit at the top of its query.
-        ("ceiling /page (again)", CEILING_PORT, {"SD_PATH": "/page"}),
-        (
+        Endpoint("API list", app, {"SD_PATH": "/api/v1/tickets?status=open", "SD_AUTH": tech_auth}),
+        Endpoint("API detail", app, {"SD_PATH": "/api/v1/tickets/{n}", "SD_AUTH": tech_auth, **tickets}),
+    ]
+    creations = [
+        Endpoint(
             "API create",
-            APP_PORT,
+            app,
             {
                 "SD_PATH": "/api/v1/tickets",
                 "SD_METHOD": "POST",
@@ -194,9 +318,9 @@ def endpoints() -> list[tuple[str, int, dict[str, str]]]:
                 "SD_BODY": '{"subject": "Bench {i}", "description": "From the benchmark"}',
             },
         ),
-        (
+        Endpoint(
             "form create",
-            APP_PORT,
+            app,
             {
                 "SD_PATH": "/portal/new",
                 "SD_METHOD": "POST",
@@ -206,57 +330,22 @@ def endpoints() -> list[tuple[str, int, dict[str, str]]]:
             },
         ),
     ]
-
-
-def measure(env: dict[str, str], include_ceiling: bool = True) -> list[dict[str, object]]:
-    results = []
-    for name, port, settings in endpoints():
-        if port == CEILING_PORT and not include_ceiling:
-            continue
-        run = subprocess.run(
-            [
-                "wrk",
-                f"-c{settings.get('SD_CONNECTIONS', CONNECTIONS)}",
-                f"-t{min(2, int(settings.get('SD_CONNECTIONS', CONNECTIONS)))}",
-                f"-d{DURATION}",
-                "--timeout",
-                "10s",
-                "-s",
-                "bench/endpoint.lua",
-                f"http://127.0.0.1:{port}",
-            ],
-            env={**env, **settings, "SD_USER_AGENT": USER_AGENT},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        stats = json.loads(run.stdout.strip().splitlines()[-1])
-        stats["name"] = name
-        stats["queries"] = None if port == CEILING_PORT else count_queries(env, settings)
-        results.append(stats)
-        print(
-            f"{name:26} {stats['rps']:8.1f} req/s  p50 {stats['p50_ms']:7.1f} ms  p99 {stats['p99_ms']:7.1f} ms  "
-            f"errors {stats['non_2xx_3xx'] + stats['socket_errors']}",
-            flush=True,
-        )
-    return results
+    return reads, creations, Endpoint("ceiling /page", ceiling, {"SD_PATH": "/page"})
 
 
 def count_queries(env: dict[str, str], settings: dict[str, str]) -> int:
-    """SQL statements one request of this endpoint runs (in-process, same database)."""
+    """SQL statements one request of this endpoint runs (in-process, same database), after one request
+    that warms what the app keeps between requests."""
     os.environ.update(
         {k: v for k, v in env.items() if k.startswith(("DATABASE", "SUPPORTDESK", "SECRET", "LOGIN"))}
     )
     from supportdesk.app import create_app
 
     app = create_app()
+    logging.getLogger().setLevel(logging.WARNING)  # the app's request log would fill the progress output
+    engine = app.extensions["supportdesk.engine"]
     statements: list[str] = []
-    event.listen(
-        app.extensions["supportdesk.engine"],
-        "before_cursor_execute",
-        lambda *args: statements.append(args[2]),
-    )
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     headers = {"Authorization": settings["SD_AUTH"]} if "SD_AUTH" in settings else {}
@@ -264,94 +353,26 @@ def count_queries(env: dict[str, str], settings: dict[str, str]) -> int:
         name, _, value = pair.partition("=")
         client.set_cookie(name, value)
     path = settings["SD_PATH"].replace("{n}", settings.get("SD_FIRST", "1001"))
-    body = settings.get("SD_BODY", "").replace("{i}", secrets.token_hex(4))
-    client.open(
-        path,
-        method=settings.get("SD_METHOD", "GET"),
-        headers=headers,
-        data=body or None,
-        content_type=settings.get("SD_CONTENT_TYPE"),
-    )
-    statements.clear()
-    client.open(
-        path,
-        method=settings.get("SD_METHOD", "GET"),
-        headers=headers,
-        data=settings.get("SD_BODY", "").replace("{i}", secrets.token_hex(4)) or None,
-        content_type=settings.get("SD_CONTENT_TYPE"),
-    )
+    for _ in range(2):
+        statements.clear()
+        client.open(
+            path,
+            method=settings.get("SD_METHOD", "GET"),
+            headers=headers,
+            data=settings.get("SD_BODY", "").replace("{i}", secrets.token_hex(4)) or None,
+            content_type=settings.get("SD_CONTENT_TYPE"),
+        )
+    engine.dispose()
     return len(statements)
 
 
-def worker_rss_mb(server: subprocess.Popen[bytes]) -> float:
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+def worker_rss_mb(master_pid: int) -> float:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     sizes = []
     for pid in children:
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)  # type: ignore[union-attr]
     return round(max(sizes), 1)
-
-
-BUDGETS = {
-    "my tickets": 0.5,
-    "queue: unassigned": 0.5,
-    "queue: mine": 0.5,
-    "queue: all open": 0.5,
-    "API list": 0.5,
-    "ticket detail": 0.4,
-}
-
-
-def report(results: list[dict[str, object]], seed_stats: dict[str, float], rss: float, size: str) -> None:
-    ceiling = max(float(r["rps"]) for r in results if str(r["name"]).startswith("ceiling /page"))
-    lines = [
-        f"# Benchmark {date.today()} at N = {N:,} tickets",
-        "",
-        f"gunicorn 4 sync workers, wrk {CONNECTIONS} connections for {DURATION} per endpoint, loopback. "
-        "Ratios are to the faster of the two runs of the ceiling's /page.",
-        "",
-        "| endpoint | req/s | p50 ms | p99 ms | errors | vs ceiling /page | SQL per request | budget |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        ratio = r["rps"] / ceiling  # type: ignore[operator]
-        budget = ""
-        if r["name"] in BUDGETS:
-            budget = (
-                "met" if ratio >= BUDGETS[str(r["name"])] else "MISSED"
-            ) + f" (>= {BUDGETS[str(r['name'])]:.0%})"
-        elif r["name"] == "search, one user at a time":
-            # A search's own latency: under 16 connections on 4 workers most of p99 is queueing (the
-            # ceiling's /page itself shows it), which the throughput rows already measure.
-            budget = ("met" if r["p99_ms"] <= 100 else "MISSED") + " (p99 <= 100 ms)"  # type: ignore[operator]
-        elif "create" in str(r["name"]):
-            budget = ("met" if r["rps"] >= 300 else "MISSED") + " (>= 300/s)"  # type: ignore[operator]
-        errors = int(r["non_2xx_3xx"]) + int(r["socket_errors"])  # type: ignore[call-overload]
-        lines.append(
-            f"| {r['name']} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {errors} | "
-            f"{ratio:.0%} | {r['queries'] if r['queries'] is not None else ''} | {budget} |"
-        )
-    errors_total = sum(int(r["non_2xx_3xx"]) + int(r["socket_errors"]) for r in results)  # type: ignore[call-overload]
-    seed_minutes = float(seed_stats["seed_seconds"]) / 60
-    lines += [
-        "",
-        f"- Errors over all endpoints: {errors_total} ({'met' if errors_total == 0 else 'MISSED'}, budget 0)",
-        f"- Seed time: {seed_minutes:.1f} min"
-        + (f" ({'met' if seed_minutes < 10 else 'MISSED'}, budget < 10 min at 1M)" if N == 1_000_000 else ""),
-        f"- Worker RSS after the run: {rss} MB ({'met' if rss <= 150 else 'MISSED'}, budget 150 MB)",
-        f"- Seed: {seed_stats}",
-        f"- Database size: {size}",
-    ]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(ROOT, "bench", "results", f"{date.today()}-{N}")
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(
-        json.dumps(
-            {"n": N, "results": results, "seed": seed_stats, "worker_rss_mb": rss, "database_size": size},
-            indent=2,
-        )
-    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import argparse
 import multiprocessing
 import random
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -122,11 +122,17 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
     chunks = [(first, min(first + CHUNK - 1, tickets)) for first in range(1, tickets + 1, CHUNK)]
     pools = (subjects, descriptions, bodies)
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
-        list(
-            pool.map(
-                _load_chunk, [(url, first, last, tickets, seed_value, NOW, pools) for first, last in chunks]
+        jobs = [(url, first, last, tickets, seed_value, NOW, pools) for first, last in chunks]
+        done = 0
+        for finished in as_completed([pool.submit(_load_chunk, job) for job in jobs]):
+            first, last = finished.result()
+            done += last - first + 1
+            rate = done / (time.monotonic() - started)
+            print(
+                f"seeding {tickets:,}: {done:,} tickets loaded ({done / tickets:.0%}), {rate:,.0f}/s, "
+                f"about {(tickets - done) / rate / 60:.1f} min of loading left",
+                flush=True,
             )
-        )
     loaded = time.monotonic()
     with psycopg.connect(url, autocommit=False) as conn:
         for table in ("teams", "users", "categories", "tickets", "comments", "ticket_events"):
@@ -135,25 +141,31 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
             )
         conn.execute(f"SELECT setval('ticket_number_seq', {1000 + tickets})")
         conn.commit()
+    print(f"seeding {tickets:,}: building {len(indexes)} indexes", flush=True)
     _build_in_parallel(url, [definition for _, definition in indexes])
+    print(f"seeding {tickets:,}: VACUUM ANALYZE", flush=True)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
     finished = time.monotonic()
     return {
         "tickets": tickets,
         "load_seconds": round(loaded - started, 1),
         "index_seconds": round(finished - loaded, 1),
         "seed_seconds": round(finished - started, 1),
+        "database_mb": round(size / 2**20),
     }
 
 
-def restore(url: str, tickets: int) -> int:
+def restore(url: str, tickets: int, tokens: bool = True) -> int:
     """Put a reused database back to its seeded state: a run creates thousands of tickets (the creation
     endpoints), which would otherwise sit at the top of every queue and of the ceiling's own query in
-    the next run. Returns how many tickets it removed."""
+    the next run. Returns how many tickets it removed. `tokens=False` keeps the API tokens (between the
+    rounds of one run, whose requests carry one)."""
     with psycopg.connect(url, autocommit=True) as conn:
         removed = conn.execute("DELETE FROM tickets WHERE number > %s", (1000 + tickets,)).rowcount
-        conn.execute("DELETE FROM api_tokens")
+        if tokens:
+            conn.execute("DELETE FROM api_tokens")
         conn.execute(f"SELECT setval('ticket_number_seq', {1000 + tickets})")
         if removed:
             conn.execute("VACUUM ANALYZE tickets, ticket_events, creation_keys")
@@ -221,18 +233,36 @@ def seed_sqlite(path: str, tickets: int, seed_value: int = 42) -> dict[str, floa
             descriptions,
             bodies,
         )
+        done = 0
         while batch := [row for _, row in zip(range(10_000), generator, strict=False)]:
             insert(conn, TICKET_COLUMNS, [b[0] for b in batch])
             insert(conn, COMMENT_COLUMNS, [c for b in batch for c in b[1]])
             insert(conn, EVENT_COLUMNS, [e for b in batch for e in b[2]])
             insert(conn, SEARCH_COLUMNS, [b[3] for b in batch])
+            done += len(batch)
+            if done % 50_000 == 0 or done == tickets:
+                rate = done / (time.monotonic() - started)
+                print(
+                    f"seeding {tickets:,} (SQLite): {done:,} tickets ({done / tickets:.0%}), {rate:,.0f}/s",
+                    flush=True,
+                )
         conn.execute("ANALYZE")
     return {"tickets": tickets, "seed_seconds": round(time.monotonic() - started, 1)}
 
 
+def restore_sqlite(path: str, tickets: int) -> int:
+    """SQLite's restore: the tickets a run created go, with what hangs off them (foreign keys on, so
+    the cascades and the full-text triggers run)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn.execute("DELETE FROM tickets WHERE number > ?", (1000 + tickets,)).rowcount
+
+
 def _load_chunk(
     job: tuple[str, int, int, int, int, datetime, tuple[list[str], list[str], list[str]]],
-) -> None:
+) -> tuple[int, int]:
     url, first, last, tickets, seed_value, now, (subjects, descriptions, bodies) = job
     rng = random.Random(seed_value * 1_000_003 + first)
     with psycopg.connect(url, autocommit=False) as conn:
@@ -246,6 +276,7 @@ def _load_chunk(
             _copy(conn, EVENT_COLUMNS, [e for b in batch for e in b[2]])
             _copy(conn, SEARCH_COLUMNS, [b[3] for b in batch])
         conn.commit()
+    return first, last
 
 
 def _build_in_parallel(url: str, definitions: list[str], workers: int = 2) -> None:
@@ -253,9 +284,11 @@ def _build_in_parallel(url: str, definitions: list[str], workers: int = 2) -> No
     pending = sorted(definitions, key=lambda d: "gin" not in d.lower())
 
     def build(definition: str) -> None:
+        started = time.monotonic()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SET maintenance_work_mem = '512MB'")
             conn.execute(definition)
+        print(f"  {definition.split(' ON ')[0]}: {time.monotonic() - started:.0f} s", flush=True)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(build, pending))

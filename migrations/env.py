@@ -11,8 +11,8 @@ from flask import current_app
 # Import every model module so the metadata is complete for autogenerate.
 from supportdesk.accounts import models as _accounts  # noqa: F401
 from supportdesk.attachments import models as _attachments  # noqa: F401
-from supportdesk.db import Base, db
-from supportdesk.migrating import is_described_by_models, record_lineage
+from supportdesk.core.db import Base, db
+from supportdesk.core.migrating import is_described_by_models, record_lineage
 from supportdesk.tickets import models as _tickets  # noqa: F401
 
 config = context.config
@@ -33,7 +33,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     options = current_app.extensions["migrate"].configure_args
     # Alembic runs the transaction (not an outer begin()), so a migration can step out of it for
-    # CREATE INDEX CONCURRENTLY (supportdesk.migrating.create_index_concurrently).
+    # CREATE INDEX CONCURRENTLY (supportdesk.core.migrating.create_index_concurrently).
     with db.engine().connect() as connection:
         context.configure(
             connection=connection,

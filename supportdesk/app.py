@@ -9,18 +9,26 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from supportdesk import apidocs, apikit, cli, health, web
-from supportdesk.accounts import admin
+from supportdesk import cli
+from supportdesk.accounts import admin, tokens
+from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
 from supportdesk.attachments import views as attachment_views
-from supportdesk.config import Config
-from supportdesk.db import db
-from supportdesk.errors import register_error_handlers
-from supportdesk.monitoring import logs, metrics
-from supportdesk.monitoring import views as monitoring_views
-from supportdesk.ratelimit import limiter
+from supportdesk.core import apidocs, apikit, health, logs, metrics, metrics_views, web
+from supportdesk.core.config import MIGRATIONS_DIR, Config
+from supportdesk.core.db import db
+from supportdesk.core.errors import register_error_handlers
+from supportdesk.core.ratelimit import limiter
+from supportdesk.tickets import admin as ticket_admin
+from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
+from supportdesk.tickets import metrics as ticket_metrics
+from supportdesk.tickets import web as ticket_web
+
+# These register their routes when imported: API operations (and so the OpenAPI document), and the
+# domains' pages in the shared admin area.
+ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin)
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -55,21 +63,25 @@ def create_app(config: Config | None = None) -> Flask:
     logs.configure(json=config.log_json)
     logs.init_app(app)
     metrics.init_app(app)
+    ticket_metrics.init_app(app)
     db.init_app(app, config.database_url)
-    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     app.config["RATELIMIT_STORAGE_URI"] = config.ratelimit_storage_uri
     limiter.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     register_error_handlers(app)
     web.init_app(app)
+    ticket_web.init_app(app)
+    app.add_url_rule("/", "landing", account_views.landing)
     app.register_blueprint(health.bp)
-    app.register_blueprint(monitoring_views.bp)
+    app.register_blueprint(metrics_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(attachment_views.bp)
+    apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
     app.register_blueprint(apidocs.bp)
     csrf.exempt(apikit.bp)  # the API authenticates with bearer tokens, which a browser never sends by itself
@@ -77,9 +89,3 @@ def create_app(config: Config | None = None) -> Flask:
     app.add_url_rule("/preview", "preview", preview.markdown_preview, methods=["POST"])
     cli.init_app(app)
     return app
-
-
-def _migrations_dir() -> object:
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent / "migrations"

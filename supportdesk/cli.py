@@ -8,8 +8,8 @@ from flask.cli import with_appcontext
 
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import Role
-from supportdesk.db import db
-from supportdesk.errors import ValidationError
+from supportdesk.core.db import db
+from supportdesk.core.errors import ValidationError
 
 
 @click.command("create-user")
@@ -23,9 +23,10 @@ from supportdesk.errors import ValidationError
 def create_user_command(email: str, full_name: str, role: str, password: str) -> None:
     """Create a user (the first admin: --role admin)."""
     try:
-        user = accounts.register_user(
-            db.session(), email=email, full_name=full_name, password=password, role=Role(role)
-        )
+        with db.transaction() as session:
+            user = accounts.register_user(
+                session, email=email, full_name=full_name, password=password, role=Role(role)
+            )
     except ValidationError as error:
         raise click.ClickException(error.detail) from None
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
@@ -38,11 +39,11 @@ def seed_demo_command(force: bool) -> None:
     """Load deterministic demo teams, users and 300 tickets (once)."""
     from supportdesk import demo
 
-    session = db.session()
-    if not force and demo.already_seeded(session):
+    if not force and demo.already_seeded(db.session()):
         click.echo("Demo data is already loaded.")
     else:
-        summary = demo.seed(session)
+        with db.transaction() as session:
+            summary = demo.seed(session)
         click.echo(f"Loaded {summary}.")
     click.echo(demo.LOGINS_TEXT)
 

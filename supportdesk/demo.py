@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from supportdesk import clock
 from supportdesk.accounts.models import Role, Team, User
 from supportdesk.accounts.passwords import hash_password
+from supportdesk.core import clock
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Category
@@ -318,7 +318,7 @@ def seed(session: Session, tickets: int = 300, days: int = 90, seed_value: int =
             )
         )
     session.add_all([admin, *technicians, *requesters])
-    session.commit()
+    session.flush()
     categories = {c.name: c for c in session.scalars(select(Category))}
     staff = [admin, *technicians]
     for index in range(tickets):

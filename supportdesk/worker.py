@@ -15,8 +15,8 @@ import redis
 import structlog
 from flask import Flask
 
-from supportdesk.clock import now
-from supportdesk.db import db
+from supportdesk.core.clock import now
+from supportdesk.core.db import db
 from supportdesk.tickets import service as tickets
 
 log = structlog.get_logger("supportdesk.worker")
@@ -34,9 +34,16 @@ def run_round(app: Flask) -> int | None:
     return closed
 
 
-def close_resolved(auto_close_days: int) -> int:
-    """Close tickets resolved more than `auto_close_days` ago (in an app context); how many closed."""
-    return tickets.close_resolved_tickets(db.session(), now(), timedelta(days=auto_close_days))
+def close_resolved(auto_close_days: int, batch: int = 500) -> int:
+    """Close tickets resolved more than `auto_close_days` ago (in an app context), a batch per unit of
+    work; how many closed."""
+    closed = 0
+    while True:
+        with db.transaction() as session:
+            done = tickets.close_resolved_tickets(session, now(), timedelta(days=auto_close_days), batch)
+        closed += done
+        if done < batch:
+            return closed
 
 
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:

@@ -14,10 +14,10 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from supportdesk import caching
 from supportdesk.app import create_app
-from supportdesk.config import Config
-from supportdesk.db import Base, db
+from supportdesk.core import caching
+from supportdesk.core.config import Config
+from supportdesk.core.db import Base, db
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
 BACKENDS = ("sqlite", "postgresql")
@@ -160,6 +160,7 @@ def api_as(clean_app: Flask, session: Session):  # type: ignore[no-untyped-def]
 
     def make(user) -> ApiClient:  # type: ignore[no-untyped-def]
         _, secret = tokens.issue_token(session, user.email, PASSWORD, "tests")
+        session.commit()
         return ApiClient(clean_app.test_client(), secret)
 
     return make

@@ -68,10 +68,12 @@ def make_category(
 def make_ticket(
     session: Session, requester: User, subject: str = "Printer is on fire", **fields: Any
 ) -> Ticket:
-    return service.create_ticket(
+    ticket = service.create_ticket(
         session,
         requester,
         subject=subject,
         description=fields.pop("description", "It smells of toner."),
         **fields,
     )
+    session.commit()
+    return ticket

@@ -6,7 +6,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from supportdesk.health import MIGRATIONS, expected_heads
+from supportdesk.core.config import MIGRATIONS_DIR as MIGRATIONS
+from supportdesk.core.health import expected_heads
 
 
 def migrations_plus(directory: Path, revision: str, upgrade: str, downgrade: str) -> Path:
@@ -18,7 +19,7 @@ def migrations_plus(directory: Path, revision: str, upgrade: str, downgrade: str
 import sqlalchemy as sa
 from alembic import op
 
-from supportdesk.migrating import create_index_concurrently
+from supportdesk.core.migrating import create_index_concurrently
 
 revision = "{revision}"
 down_revision = "{head}"

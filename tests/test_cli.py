@@ -57,13 +57,14 @@ def test_seed_demo_loads_a_realistic_desk_once(clean_app, session):
 def test_close_resolved_closes_old_resolved_tickets(clean_app, session):
     from datetime import timedelta
 
-    from supportdesk import clock
+    from supportdesk.core import clock
     from supportdesk.tickets import service
 
     tech = make_technician(session)
     ticket = make_ticket(session, make_requester(session))
     with clock.frozen_at(clock.now() - timedelta(days=30)):
         service.transition(session, tech, ticket.number, Status.RESOLVED)
+        session.commit()
     result = clean_app.test_cli_runner().invoke(args=["close-resolved"])
     assert "Closed 1 ticket(s) resolved more than 7 days ago." in result.output
     session.expire_all()

@@ -14,9 +14,9 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect, select, text
 
 from supportdesk.app import create_app
-from supportdesk.db import db
-from supportdesk.health import expected_heads, known_revisions
-from supportdesk.migrating import lineage
+from supportdesk.core.db import db
+from supportdesk.core.health import expected_heads, known_revisions
+from supportdesk.core.migrating import lineage
 from tests.conftest import make_config
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 from tests.later_migrations import migrations_plus

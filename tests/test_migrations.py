@@ -15,9 +15,9 @@ from sqlalchemy import MetaData, inspect, select
 
 from supportdesk.accounts.models import User
 from supportdesk.app import create_app
-from supportdesk.db import Base, db
-from supportdesk.migrating import LINEAGE_TABLE, is_described_by_models
-from supportdesk.tickets import service
+from supportdesk.core.db import Base, db
+from supportdesk.core.migrating import LINEAGE_TABLE, is_described_by_models
+from supportdesk.tickets import paging, reads, service
 from tests.conftest import make_config
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
@@ -79,7 +79,7 @@ def _previous_head() -> str:
 def _alembic_config():  # type: ignore[no-untyped-def]
     from alembic.config import Config as AlembicConfig
 
-    from supportdesk.health import MIGRATIONS
+    from supportdesk.core.config import MIGRATIONS_DIR as MIGRATIONS
 
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -150,7 +150,7 @@ def test_upgrading_a_populated_database_from_the_previous_head_loses_nothing(emp
         ann = session.get(User, 1)
         # The new release reads the old rows: the ticket, its conversation and its search text.
         assert service.get_ticket(session, ann, 1001).subject == "VPN drops every hour"
-        assert [c.body for c in service.list_comments(session, ann, 1001)] == ["Try the new profile."]
-        found = service.list_tickets(session, tech, service.TicketFilters(text="keepalive")).items
+        assert [c.body for c in reads.list_comments(session, ann, 1001)] == ["Try the new profile."]
+        found = reads.list_tickets(session, tech, paging.TicketFilters(text="keepalive")).items
         assert [t.number for t in found] == [1001]
-        assert service.list_tickets(session, ann, service.TicketFilters(text="keepalive")).items == []
+        assert reads.list_tickets(session, ann, paging.TicketFilters(text="keepalive")).items == []

@@ -45,7 +45,9 @@ def api_schema(clean_app, session):
     admin = make_admin(session, email="schema-admin@example.com")
     ticket = make_ticket(session, make_requester(session))
     service.add_comment(session, admin, ticket.number, "hello")
+    session.commit()
     _, secret = tokens.issue_token(session, admin.email, PASSWORD, "schemathesis")
+    session.commit()
     clean_app.config["SCHEMATHESIS_TOKEN"] = secret
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", clean_app)
 

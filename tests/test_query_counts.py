@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from supportdesk import caching
+from supportdesk.core import caching
 from supportdesk.tickets import service
 from tests.conftest import login
 from tests.factories import make_category, make_requester, make_team, make_technician, make_ticket
@@ -52,8 +52,11 @@ def add_tickets(session, people, count: int) -> list[int]:
             session, requesters[i % 4], subject=f"VPN printer {i}", category_id=people["category"].id
         )
         service.assign(session, tech, ticket.number, tech.id)
+        session.commit()
         service.add_comment(session, tech, ticket.number, f"reply {i}")
+        session.commit()
         service.add_comment(session, tech, ticket.number, f"note {i}", internal=True)
+        session.commit()
         numbers.append(ticket.number)
     return numbers
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import redis
 
-from supportdesk import clock, worker
+from supportdesk import worker
+from supportdesk.core import clock
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Status
 from tests.databases import redis_test_url
@@ -19,6 +20,7 @@ def resolved_long_ago(session, days=30):
     ticket = make_ticket(session, make_requester(session))
     with clock.frozen_at(clock.now() - timedelta(days=days)):
         service.transition(session, tech, ticket.number, Status.RESOLVED)
+        session.commit()
     return ticket.number
 
 

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 21:11:28.495686
 
 from alembic import op
 import sqlalchemy as sa
-import supportdesk.db
+import supportdesk.core.db
 
 
 revision = '17f098514a0e'

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 20:44:01.588985
 
 from alembic import op
 import sqlalchemy as sa
-import supportdesk.db
+import supportdesk.core.db
 
 
 revision = '1ced6d6383dd'

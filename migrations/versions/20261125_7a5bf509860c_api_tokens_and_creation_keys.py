@@ -7,7 +7,7 @@ Create Date: 2026-11-25 20:23:09.472453
 
 from alembic import op
 import sqlalchemy as sa
-import supportdesk.db
+import supportdesk.core.db
 
 
 revision = '7a5bf509860c'
@@ -23,10 +23,10 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', supportdesk.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expires_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', supportdesk.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_creation_keys_ticket_id_tickets'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_creation_keys_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_creation_keys')),

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 19:47:50.937995
 
 from alembic import op
 import sqlalchemy as sa
-import supportdesk.db
+import supportdesk.core.db
 
 
 revision = '99f44246fb7b'
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
     sa.Column('storage_key', sa.String(length=64), nullable=False),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['comment_id'], ['comments.id'], name=op.f('fk_attachments_comment_id_comments'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_attachments_ticket_id_tickets'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploader_id'], ['users.id'], name=op.f('fk_attachments_uploader_id_users'), ondelete='RESTRICT'),

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 19:30:39.628936
 
 from alembic import op
 import sqlalchemy as sa
-import supportdesk.db
+import supportdesk.core.db
 
 
 revision = 'db2c5d75161d'
@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table('teams',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teams')),
     sa.UniqueConstraint('name', name=op.f('uq_teams_name'))
     )
@@ -31,8 +31,8 @@ def upgrade() -> None:
     sa.Column('role', sa.Enum('requester', 'technician', 'admin', name='role', native_enum=False, length=16), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', supportdesk.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -66,11 +66,11 @@ def upgrade() -> None:
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('category_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('first_response_at', supportdesk.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_at', supportdesk.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', supportdesk.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_response_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['users.id'], name=op.f('fk_tickets_assignee_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_tickets_category_id_categories'), ondelete='SET NULL'),
@@ -93,7 +93,7 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('internal', sa.Boolean(), nullable=False),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_comments_author_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_comments_ticket_id_tickets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_comments'))
@@ -109,7 +109,7 @@ def upgrade() -> None:
     sa.Column('old_value', sa.String(length=255), nullable=True),
     sa.Column('new_value', sa.String(length=255), nullable=True),
     sa.Column('comment_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', supportdesk.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_ticket_events_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['comment_id'], ['comments.id'], name=op.f('fk_ticket_events_comment_id_comments'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_ticket_events_ticket_id_tickets'), ondelete='CASCADE'),

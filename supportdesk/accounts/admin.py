@@ -1,4 +1,5 @@
-"""The admins' pages: users, teams and their members, categories and their default team."""
+"""The admins' pages for people: users, teams and their members. Other domains add their own pages to
+this admin area (`tickets.admin`: categories)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from supportdesk.accounts import service
+from supportdesk.accounts import policy, service
 from supportdesk.accounts.models import Role
-from supportdesk.db import db
-from supportdesk.errors import NotFound, ValidationError
-from supportdesk.tickets import categories, policy
-from supportdesk.tickets.forms import options
-from supportdesk.web import parse_id
+from supportdesk.core.db import db
+from supportdesk.core.errors import NotFound, ValidationError
+from supportdesk.core.web import options, parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,18 +39,18 @@ def _admins_only() -> None:
 
 @bp.route("/users", methods=["GET", "POST"])
 def users() -> Response | str | tuple[str, int]:
-    session = db.session()
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = service.create_user(
-                session,
-                current_user,
-                email=form.email.data,
-                full_name=form.full_name.data,
-                password=form.password.data,
-                role=Role(form.role.data),
-            )
+            with db.transaction() as session:
+                user = service.create_user(
+                    session,
+                    current_user,
+                    email=form.email.data,
+                    full_name=form.full_name.data,
+                    password=form.password.data,
+                    role=Role(form.role.data),
+                )
         except ValidationError as error:
             flash(error.detail, "danger")
         else:
@@ -59,7 +58,7 @@ def users() -> Response | str | tuple[str, int]:
             return redirect(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "admin/users.html", users=service.list_users(session, current_user), form=form, roles=list(Role)
+        "admin/users.html", users=service.list_users(db.session(), current_user), form=form, roles=list(Role)
     ), status
 
 
@@ -70,13 +69,14 @@ def update_user(user_id: int) -> Response:
         role = request.form.get("role")
         active = request.form.get("active")
         try:
-            user = service.update_user(
-                db.session(),
-                current_user,
-                user_id,
-                role=Role(role) if role else None,
-                is_active=None if active is None else active == "1",
-            )
+            with db.transaction() as session:
+                user = service.update_user(
+                    session,
+                    current_user,
+                    user_id,
+                    role=Role(role) if role else None,
+                    is_active=None if active is None else active == "1",
+                )
         except (ValidationError, ValueError) as error:
             flash(getattr(error, "detail", "That role does not exist."), "danger")
         else:
@@ -87,18 +87,22 @@ def update_user(user_id: int) -> Response:
 
 @bp.route("/teams", methods=["GET", "POST"])
 def teams() -> Response | str | tuple[str, int]:
-    session = db.session()
     form = NameForm()
     if form.validate_on_submit():
         try:
-            service.create_team(session, current_user, form.name.data)
+            with db.transaction() as session:
+                service.create_team(session, current_user, form.name.data)
         except ValidationError as error:
             flash(error.detail, "danger")
         else:
             flash(f"Team {form.name.data} created.", "success")
             return redirect(url_for("admin.teams"))
+    session = db.session()
     return render_template(
-        "admin/teams.html", teams=service.list_teams(session), form=form, staff=service.list_staff(session)
+        "admin/teams.html",
+        teams=service.list_teams(session, current_user),
+        form=form,
+        staff=service.list_staff(session),
     ), 422 if request.method == "POST" else 200
 
 
@@ -107,51 +111,10 @@ def team_members(team_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         try:
             ids = [parse_id(i) for i in request.form.getlist("members")]
-            team = service.set_team_members(db.session(), current_user, team_id, ids)
+            with db.transaction() as session:
+                team = service.set_team_members(session, current_user, team_id, ids)
         except (ValidationError, ValueError) as error:
             flash(getattr(error, "detail", "Choose members from the list."), "danger")
         else:
             flash(f"{team.name} now has {len(team.members)} member(s).", "success")
     return redirect(url_for("admin.teams"))
-
-
-@bp.route("/categories", methods=["GET", "POST"])
-def categories_page() -> Response | str | tuple[str, int]:
-    session = db.session()
-    form = NameForm()
-    if form.validate_on_submit():
-        try:
-            team_id = parse_id(request.form["default_team"]) if request.form.get("default_team") else None
-            categories.create_category(session, current_user, form.name.data, team_id)
-        except (ValidationError, ValueError) as error:
-            flash(getattr(error, "detail", "Choose a team from the list."), "danger")
-        else:
-            flash(f"Category {form.name.data} created.", "success")
-            return redirect(url_for("admin.categories_page"))
-    return render_template(
-        "admin/categories.html",
-        categories=categories.list_categories(session, active_only=False),
-        teams=service.list_teams(session),
-        form=form,
-    ), 422 if request.method == "POST" else 200
-
-
-@bp.post("/categories/<id:category_id>")
-def update_category(category_id: int) -> Response:
-    if FlaskForm().validate_on_submit():
-        team = request.form.get("default_team")
-        active = request.form.get("active")
-        try:
-            categories.update_category(
-                db.session(),
-                current_user,
-                category_id,
-                default_team_id=parse_id(team) if team else None,
-                clear_default_team=team == "",
-                is_active=None if active is None else active == "1",
-            )
-        except (ValidationError, ValueError) as error:
-            flash(getattr(error, "detail", "Choose a team from the list."), "danger")
-        else:
-            flash("Category updated.", "success")
-    return redirect(url_for("admin.categories_page"))

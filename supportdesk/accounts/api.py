@@ -1,4 +1,4 @@
-"""The account API: tokens, who am I, and the admins' users, teams and categories."""
+"""The account API: tokens, who am I, and the admins' users and teams."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ from http import HTTPStatus
 
 from flask import Response
 
-from supportdesk import ratelimit
 from supportdesk.accounts import service, tokens
 from supportdesk.accounts.models import ApiToken, Team, User
 from supportdesk.accounts.schemas import (
-    CategoryCreate,
-    CategoryList,
-    CategoryOut,
-    CategoryPatch,
     TeamCreate,
     TeamList,
     TeamOut,
@@ -27,10 +22,9 @@ from supportdesk.accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from supportdesk.apikit import bp, current_actor, json_response, registry
-from supportdesk.db import db
-from supportdesk.tickets import categories, policy
-from supportdesk.tickets.models import Category
+from supportdesk.core import ratelimit
+from supportdesk.core.apikit import bp, current_actor, json_response, registry
+from supportdesk.core.db import db
 
 
 def user_out(user: User) -> UserOut:
@@ -61,15 +55,6 @@ def team_out(team: Team) -> TeamOut:
     return TeamOut(id=team.id, name=team.name, member_ids=[m.id for m in team.members])
 
 
-def category_out(category: Category) -> CategoryOut:
-    return CategoryOut(
-        id=category.id,
-        name=category.name,
-        default_team_id=category.default_team_id,
-        is_active=category.is_active,
-    )
-
-
 # --- tokens and me ------------------------------------------------------------------------------------
 
 
@@ -86,7 +71,8 @@ def category_out(category: Category) -> CategoryOut:
 @ratelimit.per_account
 @ratelimit.per_address
 def create_token(body: TokenCreate) -> Response:
-    token, secret = tokens.issue_token(db.session(), body.email, body.password, body.name)
+    with db.transaction() as session:
+        token, secret = tokens.issue_token(session, body.email, body.password, body.name)
     created = TokenCreated(
         id=token.id, token=secret, name=token.name, created_at=token.created_at, expires_at=token.expires_at
     )
@@ -116,7 +102,8 @@ def list_tokens() -> Response:
     responses={204: None},
 )
 def revoke_token(token_id: int) -> Response:
-    tokens.revoke_token(db.session(), current_actor(), token_id)
+    with db.transaction() as session:
+        tokens.revoke_token(session, current_actor(), token_id)
     return json_response(None, HTTPStatus.NO_CONTENT)
 
 
@@ -145,14 +132,15 @@ def list_users() -> Response:
     responses={201: UserOut},
 )
 def create_user(body: UserCreate) -> Response:
-    user = service.create_user(
-        db.session(),
-        current_actor(),
-        email=body.email,
-        full_name=body.full_name,
-        password=body.password,
-        role=body.role,
-    )
+    with db.transaction() as session:
+        user = service.create_user(
+            session,
+            current_actor(),
+            email=body.email,
+            full_name=body.full_name,
+            password=body.password,
+            role=body.role,
+        )
     return json_response(user_out(user), HTTPStatus.CREATED, {"Location": f"/api/v1/users/{user.id}"})
 
 
@@ -166,14 +154,15 @@ def create_user(body: UserCreate) -> Response:
     responses={200: UserOut},
 )
 def update_user(user_id: int, body: UserPatch) -> Response:
-    user = service.update_user(
-        db.session(),
-        current_actor(),
-        user_id,
-        role=body.role,
-        is_active=body.is_active,
-        full_name=body.full_name,
-    )
+    with db.transaction() as session:
+        user = service.update_user(
+            session,
+            current_actor(),
+            user_id,
+            role=body.role,
+            is_active=body.is_active,
+            full_name=body.full_name,
+        )
     return json_response(user_out(user))
 
 
@@ -181,8 +170,8 @@ def update_user(user_id: int, body: UserPatch) -> Response:
     bp, "/teams", "GET", summary="Teams and their members (the desk)", tag="Teams", responses={200: TeamList}
 )
 def list_teams() -> Response:
-    policy.require_desk_member(current_actor())
-    return json_response(TeamList(items=[team_out(t) for t in service.list_teams(db.session())]))
+    teams = service.list_teams(db.session(), current_actor())
+    return json_response(TeamList(items=[team_out(t) for t in teams]))
 
 
 @registry.route(
@@ -195,7 +184,8 @@ def list_teams() -> Response:
     responses={201: TeamOut},
 )
 def create_team(body: TeamCreate) -> Response:
-    team = service.create_team(db.session(), current_actor(), body.name)
+    with db.transaction() as session:
+        team = service.create_team(session, current_actor(), body.name)
     return json_response(team_out(team), HTTPStatus.CREATED)
 
 
@@ -209,61 +199,8 @@ def create_team(body: TeamCreate) -> Response:
     responses={200: TeamOut},
 )
 def update_team(team_id: int, body: TeamPatch) -> Response:
-    session, actor = db.session(), current_actor()
-    policy.require_desk_manager(actor)
-    team = service.rename_team(session, actor, team_id, body.name) if body.name is not None else None
-    if body.member_ids is not None:
-        team = service.set_team_members(session, actor, team_id, body.member_ids)
-    if team is None:
-        team = service.get_team(session, actor, team_id)
+    with db.transaction() as session:
+        team = service.update_team(
+            session, current_actor(), team_id, name=body.name, member_ids=body.member_ids
+        )
     return json_response(team_out(team))
-
-
-@registry.route(
-    bp,
-    "/categories",
-    "GET",
-    summary="Categories and where they route",
-    tag="Categories",
-    responses={200: CategoryList},
-)
-def list_categories() -> Response:
-    actor = current_actor()
-    items = categories.list_categories(db.session(), active_only=not policy.may_manage_desk(actor))
-    return json_response(CategoryList(items=[category_out(c) for c in items]))
-
-
-@registry.route(
-    bp,
-    "/categories",
-    "POST",
-    summary="Create a category (admins)",
-    tag="Categories",
-    body=CategoryCreate,
-    responses={201: CategoryOut},
-)
-def create_category(body: CategoryCreate) -> Response:
-    category = categories.create_category(db.session(), current_actor(), body.name, body.default_team_id)
-    return json_response(category_out(category), HTTPStatus.CREATED)
-
-
-@registry.route(
-    bp,
-    "/categories/<id:category_id>",
-    "PATCH",
-    summary="Change a category (admins)",
-    tag="Categories",
-    body=CategoryPatch,
-    responses={200: CategoryOut},
-)
-def update_category(category_id: int, body: CategoryPatch) -> Response:
-    category = categories.update_category(
-        db.session(),
-        current_actor(),
-        category_id,
-        name=body.name,
-        default_team_id=body.default_team_id,
-        clear_default_team="default_team_id" in body.model_fields_set and body.default_team_id is None,
-        is_active=body.is_active,
-    )
-    return json_response(category_out(category))

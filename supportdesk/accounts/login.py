@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import User
-from supportdesk.db import db
+from supportdesk.core.db import db
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Column, ColumnElement, ForeignKey, Integer, Stri
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supportdesk.db import Base, UTCDateTime, utcnow
+from supportdesk.core.db import Base, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):

@@ -8,10 +8,8 @@ from typing import Annotated
 from pydantic import Field
 
 from supportdesk.accounts.models import Role
-from supportdesk.apikit import Schema
-from supportdesk.db import ID_MAX
+from supportdesk.core.apikit import Id, Schema
 
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 
 
@@ -87,25 +85,3 @@ class TeamCreate(Schema):
 class TeamPatch(Schema):
     name: Name | None = None
     member_ids: list[Id] | None = Field(default=None, max_length=500)
-
-
-class CategoryOut(Schema):
-    id: int
-    name: str
-    default_team_id: int | None
-    is_active: bool
-
-
-class CategoryList(Schema):
-    items: list[CategoryOut]
-
-
-class CategoryCreate(Schema):
-    name: Name
-    default_team_id: Id | None = None
-
-
-class CategoryPatch(Schema):
-    name: Name | None = None
-    default_team_id: Id | None = None
-    is_active: bool | None = None

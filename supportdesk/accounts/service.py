@@ -1,4 +1,5 @@
-"""Account use cases: users, roles, teams, signing in. Admin-only operations ask the policy first."""
+"""Account use cases: users, roles, teams, signing in. Admin-only operations ask the policy first; like
+every service, these flush and leave the commit to the caller's unit of work."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import re
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from supportdesk import clock
+from supportdesk.accounts import policy
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from supportdesk.db import ID_MAX, commit_unique, get_by_id
-from supportdesk.errors import FieldError, NotFound, ValidationError
-from supportdesk.tickets import policy
+from supportdesk.core import clock
+from supportdesk.core.db import ID_MAX, flush_unique, get_by_id
+from supportdesk.core.errors import FieldError, NotFound, ValidationError
 
 # ASCII only: a Cyrillic "a" (U+0430) in "admin@example.com" would make a look-alike of a real account.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -47,14 +48,14 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = clock.now()
-    session.commit()
+    session.flush()
     return user
 
 
 def end_sessions(session: Session, user: User) -> None:
     """Every session of `user`, in every browser, ends on its next request."""
     user.session_epoch += 1
-    session.commit()
+    session.flush()
 
 
 def change_password(session: Session, actor: User, current_password: str, new_password: str) -> User:
@@ -66,7 +67,7 @@ def change_password(session: Session, actor: User, current_password: str, new_pa
     actor.password_hash = hash_password(new_password)
     actor.session_epoch += 1
     _revoke_tokens(actor)
-    session.commit()
+    session.flush()
     return actor
 
 
@@ -87,7 +88,7 @@ def register_user(
         is_active=True,
     )
     session.add(user)
-    commit_unique(session, "email", "a user with this email already exists")
+    flush_unique(session, "email", "a user with this email already exists")
     return user
 
 
@@ -129,7 +130,7 @@ def update_user(
         if not is_active:
             _revoke_tokens(user)
             user.session_epoch += 1
-    session.commit()
+    session.flush()
     return user
 
 
@@ -158,34 +159,46 @@ def create_team(session: Session, actor: User, name: str) -> Team:
     policy.require_desk_manager(actor)
     team = Team(name=clean_name(name))
     session.add(team)
-    commit_unique(session, "name", "a team with this name already exists")
+    flush_unique(session, "name", "a team with this name already exists")
     return team
 
 
 def set_team_members(session: Session, actor: User, team_id: int, user_ids: list[int]) -> Team:
-    policy.require_desk_manager(actor)
-    team = get_by_id(session, Team, team_id)
-    if team is None:
-        raise NotFound(f"Team {team_id} was not found.")
-    wanted = [i for i in set(user_ids) if 1 <= i <= ID_MAX]
-    users = list(session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
-    if len(users) != len(set(user_ids)):
-        raise ValidationError.single("user_ids", "some of these users do not exist")
-    if any(not u.is_staff for u in users):
-        raise ValidationError.single("user_ids", "only technicians and admins can join a team")
-    team.members = users
-    session.commit()
-    return team
+    return update_team(session, actor, team_id, member_ids=user_ids)
 
 
 def rename_team(session: Session, actor: User, team_id: int, name: str) -> Team:
-    policy.require_desk_manager(actor)
-    team = get_by_id(session, Team, team_id)
-    if team is None:
-        raise NotFound(f"Team {team_id} was not found.")
-    team.name = clean_name(name)
-    commit_unique(session, "name", "a team with this name already exists")
+    return update_team(session, actor, team_id, name=name)
+
+
+def update_team(
+    session: Session,
+    actor: User,
+    team_id: int,
+    *,
+    name: str | None = None,
+    member_ids: list[int] | None = None,
+) -> Team:
+    """Rename a team and/or set its members: both are checked before either changes."""
+    team = get_team(session, actor, team_id)
+    new_name = clean_name(name) if name is not None else None
+    members = _team_members(session, member_ids) if member_ids is not None else None
+    if members is not None:
+        team.members = members
+    if new_name is not None:
+        team.name = new_name
+    flush_unique(session, "name", "a team with this name already exists")
     return team
+
+
+def _team_members(session: Session, user_ids: list[int]) -> list[User]:
+    wanted = [i for i in set(user_ids) if 1 <= i <= ID_MAX]
+    users = list(session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
+    if len(users) != len(set(user_ids)):
+        raise ValidationError.single("member_ids", "some of these users do not exist")
+    if any(not u.is_staff for u in users):
+        raise ValidationError.single("member_ids", "only technicians and admins can join a team")
+    return users
 
 
 def get_team(session: Session, actor: User, team_id: int) -> Team:
@@ -196,7 +209,9 @@ def get_team(session: Session, actor: User, team_id: int) -> Team:
     return team
 
 
-def list_teams(session: Session) -> list[Team]:
+def list_teams(session: Session, actor: User) -> list[Team]:
+    """Every team (the desk sees them all; changing them is the admins' business)."""
+    policy.require_desk_member(actor)
     return list(session.scalars(select(Team).order_by(Team.name)))
 
 

@@ -10,10 +10,11 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from supportdesk import clock
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import ApiToken, User
-from supportdesk.errors import NotFound, PermissionDenied
+from supportdesk.core import clock
+from supportdesk.core.db import db
+from supportdesk.core.errors import NotFound, PermissionDenied
 
 TOKEN_PREFIX = "sd_"  # noqa: S105 - a marker, not a secret
 DEFAULT_LIFETIME = timedelta(days=90)
@@ -54,21 +55,45 @@ def issue_token_for(
         expires_at=now + lifetime,
     )
     session.add(token)
-    session.commit()
+    session.flush()
     return token, secret
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
-    """The active user a live token belongs to, or None."""
+def live_token(session: Session, secret: str) -> ApiToken | None:
+    """The live token with this secret, of an active user, or None (read only)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = session.scalars(_TOKEN_BY_HASH, {"token_hash": _digest(secret)}).one_or_none()
-    now = clock.now()
-    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+    if (
+        token is None
+        or token.revoked_at is not None
+        or token.expires_at <= clock.now()
+        or not token.user.is_active
+    ):
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.commit()
+    return token
+
+
+def use_is_due(token: ApiToken) -> bool:
+    """Whether the token's last use is worth writing down: it is kept to a few minutes, since writing
+    it on every request would turn every API read into a write."""
+    return token.last_used_at is None or clock.now() - token.last_used_at > LAST_USED_RESOLUTION
+
+
+def note_use(session: Session, token: ApiToken) -> None:
+    token.last_used_at = clock.now()
+    session.flush()
+
+
+def authenticate_bearer(secret: str) -> User | None:
+    """The API's sign-in: the user a bearer secret belongs to. Noting the token's use, when it is due,
+    is a unit of work of its own, before the request's."""
+    token = live_token(db.session(), secret)
+    if token is None:
+        return None
+    if use_is_due(token):
+        with db.transaction() as session:
+            note_use(session, token)
     return token.user
 
 
@@ -98,4 +123,4 @@ def revoke_token(session: Session, actor: User, token_id: int) -> None:
     if token is None:
         raise NotFound(f"Token {token_id} was not found.")
     token.revoked_at = clock.now()
-    session.commit()
+    session.flush()

@@ -10,13 +10,20 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk import ratelimit
 from supportdesk.accounts import service, tokens
-from supportdesk.db import db
-from supportdesk.errors import ValidationError
-from supportdesk.web import form_errors
+from supportdesk.core import ratelimit
+from supportdesk.core.db import db
+from supportdesk.core.errors import ValidationError
+from supportdesk.core.web import form_errors
 
 bp = Blueprint("accounts", __name__)
+
+
+@login_required
+def landing() -> Response:
+    """`/`: the desk for technicians and admins, the portal for everyone else."""
+    target = "desk.home" if current_user.is_staff else "portal.home"
+    return redirect(url_for(target))  # type: ignore[return-value]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -32,7 +39,8 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(url_for("landing"))  # type: ignore[return-value]
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(db.session(), form.email.data, form.password.data)
+        with db.transaction() as db_session:
+            user = service.authenticate(db_session, form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             login_user(user)
@@ -50,19 +58,22 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
 @login_required
 def api_tokens() -> str | tuple[str, int]:
     """Create and revoke personal API tokens; a new token's secret is shown once, on this response."""
-    session = db.session()
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
         try:
-            _, secret = tokens.issue_token_for(session, current_user, form.name.data)
+            with db.transaction() as db_session:
+                _, secret = tokens.issue_token_for(db_session, current_user, form.name.data)
         except ValidationError as error:
             flash(error.detail, "danger")
         else:
             form = TokenForm(formdata=None)
     status = 422 if form.errors else 200
     response_body = render_template(
-        "accounts/tokens.html", form=form, secret=secret, tokens=tokens.list_tokens(session, current_user)
+        "accounts/tokens.html",
+        form=form,
+        secret=secret,
+        tokens=tokens.list_tokens(db.session(), current_user),
     )
     return response_body, status
 
@@ -71,7 +82,8 @@ def api_tokens() -> str | tuple[str, int]:
 @login_required
 def revoke_api_token(token_id: int) -> Response:
     if FlaskForm().validate_on_submit():
-        tokens.revoke_token(db.session(), current_user, token_id)
+        with db.transaction() as db_session:
+            tokens.revoke_token(db_session, current_user, token_id)
         flash("Token revoked: scripts using it are signed out.", "success")
     return redirect(url_for("accounts.api_tokens"))  # type: ignore[return-value]
 
@@ -90,12 +102,13 @@ def change_password() -> Response | str | tuple[str, int]:
         try:
             # The user object itself, not Flask-Login's proxy: login_user() below stores what it is given as
             # the request's user, and a proxy that points at itself recurses until the process crashes.
-            user = service.change_password(
-                db.session(),
-                current_user._get_current_object(),
-                form.current_password.data,
-                form.new_password.data,
-            )
+            with db.transaction() as db_session:
+                user = service.change_password(
+                    db_session,
+                    current_user._get_current_object(),
+                    form.current_password.data,
+                    form.new_password.data,
+                )
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -111,7 +124,8 @@ def change_password() -> Response | str | tuple[str, int]:
 @login_required
 def logout() -> Response:
     # Ending the epoch, not just dropping this cookie, so a copied session cookie dies too.
-    service.end_sessions(db.session(), current_user)
+    with db.transaction() as db_session:
+        service.end_sessions(db_session, current_user)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

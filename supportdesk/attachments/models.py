@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import User
-from supportdesk.db import Base, UTCDateTime, utcnow
+from supportdesk.core.db import Base, UTCDateTime, utcnow
 from supportdesk.tickets.models import Comment, Ticket
 
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

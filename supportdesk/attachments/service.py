@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from supportdesk.accounts.models import User
 from supportdesk.attachments.models import INLINE_IMAGE_TYPES, Attachment
 from supportdesk.attachments.storage import LocalStorage, TooLarge
-from supportdesk.errors import FieldError, NotFound, ValidationError
+from supportdesk.core.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 from supportdesk.tickets.models import Comment, Ticket
 
@@ -134,11 +134,12 @@ def attachments_for(session: Session, actor: User, ticket_id: int) -> list[Attac
     return list(session.scalars(statement, {"ticket_id": ticket_id}))
 
 
-def get_attachment(session: Session, actor: User, ticket: Ticket, attachment_id: int) -> Attachment:
-    """One file, found through its ticket (never by id alone)."""
+def get_attachment(session: Session, actor: User, ticket_id: int, attachment_id: int) -> Attachment:
+    """One file, found through its ticket (never by id alone; the caller has read the ticket through the
+    policy)."""
     statement = _ONE[policy.sees_internal_notes(actor)]
     attachment = session.scalars(
-        statement, {"ticket_id": ticket.id, "attachment_id": attachment_id}
+        statement, {"ticket_id": ticket_id, "attachment_id": attachment_id}
     ).one_or_none()
     if attachment is None:
         raise NotFound("This attachment was not found.")

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments import service
-from supportdesk.db import db
-from supportdesk.errors import NotFound
-from supportdesk.tickets import service as tickets
-from supportdesk.web import file_store
+from supportdesk.attachments.web import file_store
+from supportdesk.core.db import db
+from supportdesk.core.errors import NotFound
+from supportdesk.tickets import reads
 
 bp = Blueprint("attachments", __name__)
 
@@ -20,8 +20,8 @@ bp = Blueprint("attachments", __name__)
 @login_required
 def download(number: int, attachment_id: int) -> Response:
     session = db.session()
-    ticket = tickets.get_ticket(session, current_user, number)
-    attachment = service.get_attachment(session, current_user, ticket, attachment_id)
+    ticket = reads.read_ticket(session, current_user, number)
+    attachment = service.get_attachment(session, current_user, ticket.id, attachment_id)
     path = file_store().storage.path_for(attachment.storage_key)
     if not path.is_file():
         raise NotFound("This file is no longer stored.")

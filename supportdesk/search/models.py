@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supportdesk.db import Base
+from supportdesk.core.db import Base
 
 # Built by raw SQL in the migrations (FTS5 on SQLite; on PostgreSQL a generated tsvector column and its
 # GIN index), so not in the models; schema comparisons must leave them alone.

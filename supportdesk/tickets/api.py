@@ -1,4 +1,5 @@
-"""The ticket API: thin handlers over the same services the pages use."""
+"""The ticket API (tickets, their conversation and audit trail, and categories): thin handlers over the
+same services the pages use."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ from http import HTTPStatus
 
 from flask import Response, request
 
-from supportdesk.apikit import ApiError, bp, current_actor, json_response, registry
-from supportdesk.db import db
-from supportdesk.errors import Conflict, FieldError
-from supportdesk.tickets import service
-from supportdesk.tickets.models import Comment, Ticket, TicketEvent
+from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
+from supportdesk.core.db import db
+from supportdesk.core.errors import Conflict, FieldError
+from supportdesk.tickets import categories, reads, service, summaries
+from supportdesk.tickets.models import Category, Comment, Ticket, TicketEvent
+from supportdesk.tickets.paging import TicketQuery
 from supportdesk.tickets.schemas import (
+    CategoryCreate,
+    CategoryList,
+    CategoryOut,
+    CategoryPatch,
     CommentCreate,
     CommentList,
     CommentOut,
@@ -23,16 +29,15 @@ from supportdesk.tickets.schemas import (
     TicketList,
     TicketOut,
     TicketPatch,
-    TicketQuery,
     UserRef,
 )
-from supportdesk.web import desk_rules
+from supportdesk.tickets.web import desk_rules
 
 TAG = "Tickets"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 
-def ticket_out(ticket: Ticket | service.TicketSummary) -> TicketOut:
+def ticket_out(ticket: Ticket | summaries.TicketSummary) -> TicketOut:
     """A ticket, or a list's summary of one: both name what they point at the same way."""
     return TicketOut(
         id=ticket.id,
@@ -57,7 +62,7 @@ def ticket_out(ticket: Ticket | service.TicketSummary) -> TicketOut:
     )
 
 
-def comment_out(comment: Comment | service.CommentSummary) -> CommentOut:
+def comment_out(comment: Comment | summaries.CommentSummary) -> CommentOut:
     return CommentOut(
         id=comment.id,
         author=UserRef(id=comment.author.id, full_name=comment.author.full_name),
@@ -67,7 +72,7 @@ def comment_out(comment: Comment | service.CommentSummary) -> CommentOut:
     )
 
 
-def event_out(event: TicketEvent | service.EventSummary) -> EventOut:
+def event_out(event: TicketEvent | summaries.EventSummary) -> EventOut:
     actor = UserRef(id=event.actor.id, full_name=event.actor.full_name) if event.actor else None
     return EventOut(
         id=event.id,
@@ -80,12 +85,12 @@ def event_out(event: TicketEvent | service.EventSummary) -> EventOut:
     )
 
 
-def etag(ticket: Ticket | service.TicketSummary) -> str:
+def etag(ticket: Ticket | summaries.TicketSummary) -> str:
     return f'"{ticket.version}"'
 
 
 def _ticket_response(
-    ticket: Ticket | service.TicketSummary, status: int = HTTPStatus.OK, **headers: str
+    ticket: Ticket | summaries.TicketSummary, status: int = HTTPStatus.OK, **headers: str
 ) -> Response:
     return json_response(ticket_out(ticket), status, {"ETag": etag(ticket), **headers})
 
@@ -100,26 +105,7 @@ def _ticket_response(
     responses={200: TicketList},
 )
 def list_tickets(query: TicketQuery) -> Response:
-    assignee: int | str | None = query.assignee
-    if assignee is not None and assignee not in ("me", "none"):
-        assignee = int(assignee)
-    filters = service.TicketFilters(
-        statuses=frozenset(query.status),
-        priorities=frozenset(query.priority),
-        assignee=assignee,
-        requester_id=query.requester,
-        team_ids=frozenset({query.team}) if query.team else frozenset(),
-        category_id=query.category,
-        text=query.q,
-        updated_since=query.updated_since,
-    )
-    page = service.list_tickets(
-        db.session(),
-        current_actor(),
-        filters,
-        service.Sort.parse(query.sort),
-        service.PageRequest(query.limit, query.cursor),
-    )
+    page = reads.list_tickets(db.session(), current_actor(), query.filters(), query.sort, query.page())
     return json_response(TicketList(items=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
 
 
@@ -134,18 +120,24 @@ def list_tickets(query: TicketQuery) -> Response:
     headers={"Idempotency-Key": "Retrying with the same key returns the first result"},
 )
 def create_ticket(body: TicketCreate) -> Response:
-    ticket = service.create_ticket(
-        db.session(),
-        current_actor(),
-        subject=body.subject,
-        description=body.description,
-        priority=body.priority,
-        category_id=body.category_id,
-        requester_id=body.requester_id,
-        team_id=body.team_id,
-        assignee_id=body.assignee_id,
-        creation_key=request.headers.get("Idempotency-Key"),
-    )
+    actor = current_actor()
+    ticket: Ticket | summaries.TicketSummary
+    try:
+        with db.transaction() as session:
+            ticket = service.create_ticket(
+                session,
+                actor,
+                subject=body.subject,
+                description=body.description,
+                priority=body.priority,
+                category_id=body.category_id,
+                requester_id=body.requester_id,
+                team_id=body.team_id,
+                assignee_id=body.assignee_id,
+                creation_key=request.headers.get("Idempotency-Key"),
+            )
+    except service.AlreadyCreated as earlier:
+        ticket = reads.read_ticket(db.session(), actor, earlier.number)
     return _ticket_response(ticket, HTTPStatus.CREATED, Location=f"/api/v1/tickets/{ticket.number}")
 
 
@@ -158,7 +150,7 @@ def create_ticket(body: TicketCreate) -> Response:
     responses={200: TicketOut},
 )
 def get_ticket(number: int) -> Response:
-    return _ticket_response(service.read_ticket(db.session(), current_actor(), number))
+    return _ticket_response(reads.read_ticket(db.session(), current_actor(), number))
 
 
 @registry.route(
@@ -172,7 +164,7 @@ def get_ticket(number: int) -> Response:
     headers={"If-Match": "The ETag of the ticket as you last read it"},
 )
 def update_ticket(number: int, body: TicketPatch) -> Response:
-    session, actor = db.session(), current_actor()
+    actor = current_actor()
     expected = _expected_version()
     given = {name: getattr(body, name) for name in body.model_fields_set}
     for name in ("status", "priority", "subject"):
@@ -183,12 +175,12 @@ def update_ticket(number: int, body: TicketPatch) -> Response:
                 [FieldError(name, "cannot be null")],
             )
     try:
-        ticket = service.update_ticket(
-            session, actor, number, service.TicketChanges(**given), expected, desk_rules()
-        )
+        with db.transaction() as session:
+            ticket = service.update_ticket(
+                session, actor, number, service.TicketChanges(**given), expected, desk_rules()
+            )
     except Conflict as error:
-        session.rollback()
-        current = service.get_ticket(session, actor, number)
+        current = reads.read_ticket(db.session(), actor, number)
         raise ApiError(
             HTTPStatus.PRECONDITION_FAILED, f"{error.detail} Current ETag: {etag(current)}."
         ) from None
@@ -217,7 +209,7 @@ def _expected_version() -> int:
     responses={200: CommentList},
 )
 def list_comments(number: int) -> Response:
-    comments = service.list_comments(db.session(), current_actor(), number)
+    comments = reads.list_comments(db.session(), current_actor(), number)
     return json_response(CommentList(items=[comment_out(c) for c in comments]))
 
 
@@ -231,7 +223,8 @@ def list_comments(number: int) -> Response:
     responses={201: CommentOut},
 )
 def add_comment(number: int, body: CommentCreate) -> Response:
-    comment = service.add_comment(db.session(), current_actor(), number, body.body, internal=body.internal)
+    with db.transaction() as session:
+        comment = service.add_comment(session, current_actor(), number, body.body, internal=body.internal)
     return json_response(comment_out(comment), HTTPStatus.CREATED)
 
 
@@ -244,5 +237,65 @@ def add_comment(number: int, body: CommentCreate) -> Response:
     responses={200: EventList},
 )
 def list_events(number: int) -> Response:
-    events = service.list_events(db.session(), current_actor(), number)
+    events = reads.list_events(db.session(), current_actor(), number)
     return json_response(EventList(items=[event_out(e) for e in events]))
+
+
+def category_out(category: Category) -> CategoryOut:
+    return CategoryOut(
+        id=category.id,
+        name=category.name,
+        default_team_id=category.default_team_id,
+        is_active=category.is_active,
+    )
+
+
+@registry.route(
+    bp,
+    "/categories",
+    "GET",
+    summary="Categories and where they route",
+    tag="Categories",
+    responses={200: CategoryList},
+)
+def list_categories() -> Response:
+    items = categories.categories_for(db.session(), current_actor())
+    return json_response(CategoryList(items=[category_out(c) for c in items]))
+
+
+@registry.route(
+    bp,
+    "/categories",
+    "POST",
+    summary="Create a category (admins)",
+    tag="Categories",
+    body=CategoryCreate,
+    responses={201: CategoryOut},
+)
+def create_category(body: CategoryCreate) -> Response:
+    with db.transaction() as session:
+        category = categories.create_category(session, current_actor(), body.name, body.default_team_id)
+    return json_response(category_out(category), HTTPStatus.CREATED)
+
+
+@registry.route(
+    bp,
+    "/categories/<id:category_id>",
+    "PATCH",
+    summary="Change a category (admins)",
+    tag="Categories",
+    body=CategoryPatch,
+    responses={200: CategoryOut},
+)
+def update_category(category_id: int, body: CategoryPatch) -> Response:
+    with db.transaction() as session:
+        category = categories.update_category(
+            session,
+            current_actor(),
+            category_id,
+            name=body.name,
+            default_team_id=body.default_team_id,
+            clear_default_team="default_team_id" in body.model_fields_set and body.default_team_id is None,
+            is_active=body.is_active,
+        )
+    return json_response(category_out(category))

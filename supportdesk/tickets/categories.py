@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from supportdesk.accounts import policy
 from supportdesk.accounts.models import Team, User
 from supportdesk.accounts.service import clean_name
-from supportdesk.db import commit_unique, get_by_id
-from supportdesk.errors import NotFound, ValidationError
-from supportdesk.tickets import policy
+from supportdesk.core.db import flush_unique, get_by_id
+from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.tickets.models import Category
 
 
@@ -20,11 +20,16 @@ def list_categories(session: Session, *, active_only: bool = True) -> list[Categ
     return list(session.scalars(query))
 
 
+def categories_for(session: Session, actor: User) -> list[Category]:
+    """The categories `actor` may pick (active ones), or every one for the admins who manage them."""
+    return list_categories(session, active_only=not policy.may_manage_desk(actor))
+
+
 def create_category(session: Session, actor: User, name: str, default_team_id: int | None = None) -> Category:
     policy.require_desk_manager(actor)
     category = Category(name=clean_name(name), default_team=_team(session, default_team_id), is_active=True)
     session.add(category)
-    commit_unique(session, "name", "a category with this name already exists")
+    flush_unique(session, "name", "a category with this name already exists")
     return category
 
 
@@ -42,15 +47,18 @@ def update_category(
     category = get_by_id(session, Category, category_id)
     if category is None:
         raise NotFound(f"Category {category_id} was not found.")
-    if name is not None:
-        category.name = clean_name(name)
+    # Everything checked before anything changes.
+    new_name = clean_name(name) if name is not None else None
+    team = _team(session, default_team_id) if default_team_id is not None and not clear_default_team else None
+    if new_name is not None:
+        category.name = new_name
     if clear_default_team:
         category.default_team = None
-    elif default_team_id is not None:
-        category.default_team = _team(session, default_team_id)
+    elif team is not None:
+        category.default_team = team
     if is_active is not None:
         category.is_active = is_active
-    commit_unique(session, "name", "a category with this name already exists")
+    flush_unique(session, "name", "a category with this name already exists")
     return category
 
 

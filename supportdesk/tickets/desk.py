@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from pydantic import ConfigDict
 from werkzeug.wrappers import Response
 
-from supportdesk.db import db
-from supportdesk.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
-from supportdesk.tickets import lifecycle, policy, queues, service
-from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, options
+from supportdesk.attachments.web import file_store, uploads_from
+from supportdesk.core.apikit import parse_query
+from supportdesk.core.db import db
+from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from supportdesk.core.web import form_errors, options, parse_id
+from supportdesk.tickets import lifecycle, policy, queues, reads, service
+from supportdesk.tickets.choices import FieldChoices, field_choices
+from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm
 from supportdesk.tickets.lifecycle import Priority, Status
-from supportdesk.tickets.service import TicketChanges, TicketFilters
-from supportdesk.web import desk_rules, file_store, form_errors, parse_id, uploads_from
+from supportdesk.tickets.paging import TicketQuery
+from supportdesk.tickets.service import TicketChanges
+from supportdesk.tickets.web import desk_rules
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+
+class DeskQuery(TicketQuery):
+    """The queue page's query string: a view, narrowed by the same filters the API takes. Parameters it
+    does not know (a bookmark's tracking tag, say) are ignored, as pages do."""
+
+    model_config = ConfigDict(extra="ignore")
+    view: queues.QueueView = queues.QueueView.UNASSIGNED
 
 
 @bp.before_request
@@ -29,20 +41,18 @@ def _desk_only() -> None:
 @bp.get("/")
 def home() -> str:
     session = db.session()
-    view = queues.parse_view(request.args.get("view"))
-    filters = _narrow(queues.view_filters(view))
-    sort = service.Sort.parse(request.args.get("sort") or "-updated_at")
-    page = service.list_tickets(
-        session, current_user, filters, sort, service.PageRequest(cursor=request.args.get("cursor") or None)
+    query = parse_query(DeskQuery, request.args)
+    page = reads.list_tickets(
+        session, current_user, query.filters(queues.view_filters(query.view)), query.sort, query.page()
     )
     return render_template(
         "desk/home.html",
         page=page,
-        view=view,
+        view=query.view,
         views=list(queues.QueueView),
         counts=queues.queue_counts(session, current_user),
-        sort=str(sort),
-        choices=service.field_choices(session),
+        sort=str(query.sort),
+        choices=field_choices(session),
         # A plain dict: the template asks for missing keys dozens of times, and each miss on werkzeug's
         # MultiDict builds (and swallows) an HTTP exception.
         args=request.args.to_dict(),
@@ -59,11 +69,11 @@ def bulk() -> Response:
     try:
         numbers = [parse_id(n) for n in request.form.getlist("tickets")]
         changes = _bulk_change(form.change.data)
-        result = service.bulk_update(db.session(), current_user, numbers, changes, desk_rules())
+        with db.transaction() as session:
+            result = service.bulk_update(session, current_user, numbers, changes, desk_rules())
     except (ValueError, ValidationError) as error:
         flash(getattr(error, "detail", "Those tickets or that change are not valid."), "warning")
         return redirect(back)
-    queues.forget_counts()
     if result.changed:
         flash(f"Updated {len(result.changed)} ticket(s).", "success")
     for number, reason in result.refused.items():
@@ -82,20 +92,20 @@ def reply(number: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         internal = form.visibility.data == "internal"
         try:
-            service.add_comment(
-                db.session(),
-                current_user,
-                number,
-                form.body.data,
-                internal=internal,
-                expected_version=None,
-                uploads=uploads_from(),
-                files=file_store(),
-            )
+            with db.transaction() as session:
+                service.add_comment(
+                    session,
+                    current_user,
+                    number,
+                    form.body.data,
+                    internal=internal,
+                    expected_version=None,
+                    uploads=uploads_from(),
+                    files=file_store(),
+                )
         except (ValidationError, InvalidTransition) as error:
             form_errors(form, error)
         else:
-            queues.forget_counts()
             flash("Internal note added." if internal else "Reply sent to the requester.", "success")
             return redirect(url_for("desk.ticket", number=number, _anchor="conversation"))
     return _workspace(number, reply_form=form), 422
@@ -104,7 +114,7 @@ def reply(number: int) -> Response | tuple[str, int]:
 @bp.post("/tickets/<id:number>/update")
 def update(number: int) -> Response | tuple[str, int]:
     form = TicketFieldsForm()
-    _fill_choices(form, service.field_choices(db.session(), fresh=True))
+    _fill_choices(form, field_choices(db.session(), fresh=True))
     if not form.validate_on_submit():
         return _workspace(number, fields_form=form), 422
     changes = TicketChanges(
@@ -127,9 +137,9 @@ def assign_to_me(number: int) -> Response | tuple[str, int]:
 
 def _apply(number: int, changes: TicketChanges, version: int | None) -> Response | tuple[str, int]:
     try:
-        service.update_ticket(db.session(), current_user, number, changes, version, desk_rules())
+        with db.transaction() as session:
+            service.update_ticket(session, current_user, number, changes, version, desk_rules())
     except Conflict:
-        db.session().rollback()
         flash(
             "Someone else changed this ticket since you opened it. Here is its current state; your "
             "change was not applied. Check it and try again.",
@@ -137,10 +147,8 @@ def _apply(number: int, changes: TicketChanges, version: int | None) -> Response
         )
         return _workspace(number), 409
     except (InvalidTransition, ValidationError, PermissionDenied) as error:
-        db.session().rollback()
         flash(error.detail, "danger")
         return _workspace(number), error.status
-    queues.forget_counts()
     flash("Ticket updated.", "success")
     return redirect(url_for("desk.ticket", number=number))
 
@@ -149,7 +157,7 @@ def _workspace(
     number: int, reply_form: ReplyForm | None = None, fields_form: TicketFieldsForm | None = None
 ) -> str:
     session = db.session()
-    shown = service.conversation(session, current_user, number)
+    shown = reads.conversation(session, current_user, number)
     ticket = shown.ticket
     form = TicketFieldsForm(
         formdata=None,
@@ -160,7 +168,7 @@ def _workspace(
         category=ticket.category_id,
         version=ticket.version,
     )
-    choices = service.field_choices(session)
+    choices = field_choices(session)
     _fill_choices(form, choices)
     form.status.choices = options(
         (s.value, s.label)
@@ -181,35 +189,10 @@ def _workspace(
     )
 
 
-def _fill_choices(form: TicketFieldsForm, choices: service.FieldChoices) -> None:
+def _fill_choices(form: TicketFieldsForm, choices: FieldChoices) -> None:
     form.assignee.choices = options([(None, "Unassigned"), *choices.staff])
     form.team.choices = options([(None, "No team"), *choices.teams])
     form.category.choices = options([(None, "No category"), *choices.categories])
-
-
-def _narrow(filters: TicketFilters) -> TicketFilters:
-    """The view's filters narrowed by the query string; an explicit status filter replaces the view's
-    statuses. Unknown values are a clear 422, not a crash."""
-    params = request.args
-    try:
-        changes: dict[str, object] = {
-            "statuses": frozenset(Status(s) for s in params.getlist("status") if s),
-            "priorities": frozenset(Priority(p) for p in params.getlist("priority") if p),
-            "team_ids": frozenset({parse_id(params["team"])}) if params.get("team") else frozenset(),
-            "category_id": parse_id(params["category"]) if params.get("category") else None,
-            "requester_id": parse_id(params["requester"]) if params.get("requester") else None,
-            "assignee": _assignee_filter(params.get("assignee")),
-        }
-    except ValueError:
-        raise ValidationError.single("filters", "a filter has a value this desk does not know") from None
-    given = {key: value for key, value in changes.items() if value}
-    return replace(filters, text=(params.get("q") or "").strip()[:200] or None, **given)  # type: ignore[arg-type]
-
-
-def _assignee_filter(value: str | None) -> int | str | None:
-    if value in (None, "", "me", "none"):
-        return value or None
-    return parse_id(value)
 
 
 def _bulk_change(change: str) -> TicketChanges:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,17 +14,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from supportdesk.core.web import options, parse_id
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
-from supportdesk.web import parse_id
-
-
-def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
-    """Select options from (value, label) pairs; None becomes the empty "no value" option."""
-    return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]
 
 
 def _optional_id(value: object) -> int | None:

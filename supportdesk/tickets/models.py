@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import Team, User, enum_column
-from supportdesk.db import Base, UTCDateTime, utcnow
+from supportdesk.core.db import Base, UTCDateTime, utcnow
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Priority, Status
 
 # The predicate of the partial indexes of active tickets: "status IN ('new', 'on_hold', 'open', 'pending')".

@@ -11,7 +11,7 @@ import enum
 from sqlalchemy import BindParameter, ColumnElement, Select, false, select, true
 
 from supportdesk.accounts.models import User, active_staff
-from supportdesk.errors import PermissionDenied
+from supportdesk.accounts.policy import may_use_desk as may_use_desk
 from supportdesk.tickets.models import Comment, Ticket
 
 TICKET_FIELDS = frozenset({"status", "priority", "assignee_id", "team_id", "category_id", "subject"})
@@ -100,23 +100,3 @@ def assignable_users() -> ColumnElement[bool]:
 
 def may_raise_for_others(actor: User) -> bool:
     return actor.is_staff
-
-
-def may_use_desk(actor: User) -> bool:
-    """The queue and the desk pages are for technicians and admins."""
-    return actor.is_active and actor.is_staff
-
-
-def may_manage_desk(actor: User) -> bool:
-    """Users, teams and categories are the admins' business."""
-    return actor.is_active and actor.is_admin
-
-
-def require_desk_manager(actor: User) -> None:
-    if not may_manage_desk(actor):
-        raise PermissionDenied("Only admins can manage users, teams and categories.")
-
-
-def require_desk_member(actor: User) -> None:
-    if not may_use_desk(actor):
-        raise PermissionDenied("Only the desk can read this.")

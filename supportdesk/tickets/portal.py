@@ -6,12 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from supportdesk.db import db
-from supportdesk.errors import InvalidTransition, ValidationError
-from supportdesk.tickets import categories, lifecycle, policy, service
-from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm, options
+from supportdesk.attachments.web import file_store, uploads_from
+from supportdesk.core.apikit import parse_query
+from supportdesk.core.db import db
+from supportdesk.core.errors import InvalidTransition, ValidationError
+from supportdesk.core.web import form_errors, options
+from supportdesk.tickets import categories, lifecycle, policy, reads, service
+from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
-from supportdesk.web import desk_rules, file_store, form_errors, uploads_from
+from supportdesk.tickets.paging import PageRequest, PortalQuery, Sort, TicketFilters
+from supportdesk.tickets.web import desk_rules
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -21,26 +25,20 @@ TABS = {"open": ACTIVE_STATUSES, "closed": DONE_STATUSES}
 @bp.get("/")
 @login_required
 def home() -> str:
-    tab = request.args.get("tab", "open")
-    if tab not in TABS:
-        tab = "open"
-    query = request.args.get("q", "").strip()[:200]
-    page = service.list_tickets(
+    query = parse_query(PortalQuery, request.args)
+    page = reads.list_tickets(
         db.session(),
         current_user,
-        service.TicketFilters(
-            statuses=frozenset(TABS[tab]), requester_id=current_user.id, text=query or None
-        ),
-        service.Sort(),
-        service.PageRequest(cursor=request.args.get("cursor") or None),
+        TicketFilters(statuses=frozenset(TABS[query.tab]), requester_id=current_user.id, text=query.q),
+        Sort(),
+        PageRequest(cursor=query.cursor),
     )
-    return render_template("portal/home.html", page=page, tab=tab, query=query)
+    return render_template("portal/home.html", page=page, tab=query.tab, query=query.q or "")
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_ticket() -> Response | str | tuple[str, int]:
-    session = db.session()
     form = NewTicketForm()
     allowed = (
         list(Priority)
@@ -50,24 +48,27 @@ def new_ticket() -> Response | str | tuple[str, int]:
     form.priority.choices = options((p.value, p.value.capitalize()) for p in allowed)
     if form.validate_on_submit():
         try:
-            ticket = service.create_ticket(
-                session,
-                current_user,
-                subject=form.subject.data,
-                description=form.description.data or "",
-                priority=Priority(form.priority.data),
-                category_id=form.category.data,
-                uploads=uploads_from(),
-                files=file_store(),
-                creation_key=form.submission.data or None,
-            )
+            with db.transaction() as session:
+                ticket = service.create_ticket(
+                    session,
+                    current_user,
+                    subject=form.subject.data,
+                    description=form.description.data or "",
+                    priority=Priority(form.priority.data),
+                    category_id=form.category.data,
+                    uploads=uploads_from(),
+                    files=file_store(),
+                    creation_key=form.submission.data or None,
+                )
+        except service.AlreadyCreated as earlier:  # the same form sent twice: the first one's ticket
+            return redirect(url_for("portal.ticket", number=earlier.number))
         except ValidationError as error:
             form_errors(form, error)
         else:
             flash(f"Ticket {ticket.reference} is raised. We will reply here and by email.", "success")
             return redirect(url_for("portal.ticket", number=ticket.number))
     form.category.choices = options(
-        [(None, "Not sure"), *((c.id, c.name) for c in categories.list_categories(session))]
+        [(None, "Not sure"), *((c.id, c.name) for c in categories.list_categories(db.session()))]
     )
     status = 422 if form.errors else 200
     return render_template("portal/new.html", form=form), status
@@ -78,9 +79,7 @@ def new_ticket() -> Response | str | tuple[str, int]:
 def similar() -> str:
     """While the subject is typed: up to five of the requester's tickets that look like it."""
     subject = request.args.get("subject", "")[:200]
-    matches = (
-        service.suggest_similar(db.session(), current_user, subject) if len(subject.strip()) >= 3 else []
-    )
+    matches = reads.suggest_similar(db.session(), current_user, subject) if len(subject.strip()) >= 3 else []
     return render_template("portal/_similar.html", matches=matches)
 
 
@@ -98,9 +97,10 @@ def reply(number: int) -> Response | str | tuple[str, int]:
     form = RequesterReplyForm()
     if form.validate_on_submit():
         try:
-            service.add_comment(
-                db.session(), current_user, number, form.body.data, uploads=uploads_from(), files=file_store()
-            )
+            with db.transaction() as session:
+                service.add_comment(
+                    session, current_user, number, form.body.data, uploads=uploads_from(), files=file_store()
+                )
         except (ValidationError, InvalidTransition) as error:
             form_errors(form, error)
         else:
@@ -117,7 +117,8 @@ def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
         return _ticket_page(number), 400
     target = Status.CLOSED if action == "close" else Status.OPEN
     try:
-        service.transition(db.session(), current_user, number, target, rules=desk_rules())
+        with db.transaction() as session:
+            service.transition(session, current_user, number, target, rules=desk_rules())
     except InvalidTransition as error:
         flash(error.detail, "warning")
     else:
@@ -129,8 +130,7 @@ def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
 
 
 def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> str:
-    session = db.session()
-    shown = service.conversation(session, current_user, number, with_events=False)
+    shown = reads.conversation(db.session(), current_user, number, with_events=False)
     ticket = shown.ticket
     return render_template(
         "portal/ticket.html",

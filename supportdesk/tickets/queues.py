@@ -2,7 +2,7 @@
 
 Counts come from one query over the tickets that are not closed (the `status` index keeps closed
 tickets, the bulk of any desk, out of it) and are cached briefly per actor, so a busy desk does not
-recount on every page view."""
+recount on every page view; a committed ticket change drops them (`core.caching`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from supportdesk import clock
-from supportdesk.accounts.models import User
-from supportdesk.caching import BriefCache
-from supportdesk.errors import NotFound
+from supportdesk.accounts.models import Team, User
+from supportdesk.core import clock
+from supportdesk.core.caching import BriefCache
+from supportdesk.core.errors import NotFound
 from supportdesk.tickets import policy
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
 from supportdesk.tickets.models import Ticket, status_in
-from supportdesk.tickets.service import TicketFilters, teams_of
+from supportdesk.tickets.paging import Assignee, TicketFilters
+from supportdesk.tickets.reads import teams_of
 
 RECENTLY_RESOLVED = timedelta(days=7)
 COUNT_TTL_SECONDS = 10.0
@@ -48,19 +49,12 @@ VIEW_LABELS = {
 }
 
 
-def parse_view(value: str | None) -> QueueView:
-    try:
-        return QueueView(value or QueueView.UNASSIGNED.value)
-    except ValueError:
-        raise NotFound("There is no such queue view.") from None
-
-
 def view_filters(view: QueueView) -> TicketFilters:
     """The filters a view stands for; the user's own filters narrow it further."""
     active = frozenset(ACTIVE_STATUSES)
     return {
-        QueueView.UNASSIGNED: TicketFilters(statuses=active, assignee="none"),
-        QueueView.MINE: TicketFilters(statuses=active, assignee="me"),
+        QueueView.UNASSIGNED: TicketFilters(statuses=active, assignee=Assignee.NOBODY),
+        QueueView.MINE: TicketFilters(statuses=active, assignee=Assignee.ME),
         QueueView.MY_TEAMS: TicketFilters(statuses=active, my_teams=True),
         QueueView.ALL_OPEN: TicketFilters(statuses=active),
         QueueView.WAITING: TicketFilters(statuses=frozenset({Status.PENDING, Status.ON_HOLD})),
@@ -70,7 +64,10 @@ def view_filters(view: QueueView) -> TicketFilters:
     }[view]
 
 
-_counts: BriefCache[tuple[int, int], dict[QueueView, int]] = BriefCache(COUNT_TTL_SECONDS)
+# Dropped when this process commits any ticket or team change (team membership moves "My teams").
+_counts: BriefCache[tuple[int, int], dict[QueueView, int]] = BriefCache(
+    COUNT_TTL_SECONDS, depends_on=(Ticket, Team)
+)
 
 
 def queue_counts(session: Session, actor: User, *, fresh: bool = False) -> dict[QueueView, int]:
@@ -78,11 +75,6 @@ def queue_counts(session: Session, actor: User, *, fresh: bool = False) -> dict[
         raise NotFound("This page is for the support desk.")
     key = (id(session.get_bind()), actor.id)
     return _counts.get(key, lambda: _count(session, actor), fresh=fresh)
-
-
-def forget_counts() -> None:
-    """Drop cached counts (after a change the user made, so their own view is current)."""
-    _counts.clear()
 
 
 def _count(session: Session, actor: User) -> dict[QueueView, int]:

@@ -1,29 +1,16 @@
-"""The ticket API's request and response shapes (pydantic v2); the OpenAPI document is built from them."""
+"""The ticket API's request and response shapes (pydantic v2); the OpenAPI document is built from them.
+A listing's query string (`paging.TicketQuery`) is shared with the desk."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import Field
 
-from supportdesk.apikit import Schema
-from supportdesk.db import ID_MAX
+from supportdesk.accounts.schemas import Name
+from supportdesk.core.apikit import Id, Schema
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX, EventKind
-
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
-
-
-def _assignee(value: str | None) -> str | None:
-    if (
-        value is None
-        or value in ("me", "none")
-        or (re.fullmatch(r"\d{1,10}", value) and 1 <= int(value) <= ID_MAX)
-    ):
-        return value
-    raise ValueError("must be me, none or a user id")
 
 
 class Ref(Schema):
@@ -59,22 +46,6 @@ class TicketOut(Schema):
 class TicketList(Schema):
     items: list[TicketOut]
     next_cursor: str | None
-
-
-class TicketQuery(Schema):
-    status: list[Status] = Field(default_factory=list, description="Repeat for several statuses.")
-    priority: list[Priority] = Field(default_factory=list)
-    assignee: Annotated[str | None, AfterValidator(_assignee)] = Field(
-        default=None, description="me, none or a user id", max_length=10
-    )
-    requester: Id | None = None
-    team: Id | None = None
-    category: Id | None = None
-    q: str | None = Field(default=None, max_length=200, description="Words, or a ticket number")
-    updated_since: AwareDatetime | None = None
-    sort: str = Field(default="-updated_at", pattern=r"^-?(updated_at|created_at|priority|number)$")
-    limit: int = Field(default=25, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=500)
 
 
 class TicketCreate(Schema):
@@ -128,3 +99,25 @@ class EventOut(Schema):
 
 class EventList(Schema):
     items: list[EventOut]
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    default_team_id: int | None
+    is_active: bool
+
+
+class CategoryList(Schema):
+    items: list[CategoryOut]
+
+
+class CategoryCreate(Schema):
+    name: Name
+    default_team_id: Id | None = None
+
+
+class CategoryPatch(Schema):
+    name: Name | None = None
+    default_team_id: Id | None = None
+    is_active: bool | None = None

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from supportdesk import clock
 from supportdesk.accounts import tokens
 from supportdesk.accounts.models import ApiToken, Role, User
+from supportdesk.core import clock
 from tests.factories import PASSWORD, make_admin, make_requester, make_team, make_technician
 
 
@@ -167,6 +167,7 @@ def test_tokens_on_the_profile_page(client, session):
     token_id = session.scalars(select(ApiToken.id)).one()
     other = make_requester(session)
     _, other_secret = tokens.issue_token_for(session, other, "o")
+    session.commit()
     other_id = session.scalars(select(ApiToken.id).where(ApiToken.user_id == other.id)).one()
     assert (
         client.post(
@@ -179,3 +180,11 @@ def test_tokens_on_the_profile_page(client, session):
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {other_secret}"}).status_code == 200
     bad = client.post("/account/tokens", data={**form_token(client, "/account/tokens"), "name": ""})
     assert bad.status_code == 422
+
+
+def test_a_refused_member_list_names_the_field_the_client_sent(api_as, session):
+    admin = make_admin(session)
+    team = make_team(session, "Network")
+    response = api_as(admin).patch(f"/api/v1/teams/{team.id}", json={"member_ids": [999_999]})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["member_ids"]

@@ -4,7 +4,8 @@ from sqlalchemy import select
 from supportdesk.accounts import service
 from supportdesk.accounts.models import Role, User
 from supportdesk.accounts.passwords import hash_password, needs_rehash, verify_password
-from supportdesk.errors import NotFound, PermissionDenied, ValidationError
+from supportdesk.core.db import unit_of_work
+from supportdesk.core.errors import NotFound, PermissionDenied, ValidationError
 from supportdesk.tickets import categories
 from tests.factories import PASSWORD, make_admin, make_requester, make_team, make_technician
 
@@ -13,19 +14,20 @@ def test_register_normalises_email_and_refuses_duplicates_whatever_the_case(sess
     user = service.register_user(
         session, email="  Jane.Doe@Example.COM ", full_name=" Jane Doe ", password="long enough"
     )
+    session.commit()
     assert (user.email, user.full_name, user.role) == ("jane.doe@example.com", "Jane Doe", Role.REQUESTER)
     assert user.password_hash.startswith("$argon2id$")
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="already exists"), unit_of_work(session):
         service.register_user(
             session, email="JANE.DOE@example.com", full_name="Other", password="long enough"
         )
 
 
 def test_register_validates_fields(session):
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(ValidationError) as raised, unit_of_work(session):
         service.register_user(session, email="not-an-email", full_name=" ", password="short")
     assert {e.field for e in raised.value.errors} == {"email", "full_name", "password"}
-    with pytest.raises(ValidationError, match="full_name"):
+    with pytest.raises(ValidationError, match="full_name"), unit_of_work(session):
         service.register_user(session, email="a@b.co", full_name="x" * 121, password="long enough")
 
 
@@ -48,6 +50,7 @@ def test_outdated_hashes_are_upgraded_at_sign_in(session):
     session.commit()
     assert needs_rehash(user.password_hash)
     service.authenticate(session, user.email, PASSWORD)
+    session.commit()
     assert not needs_rehash(user.password_hash)
 
 
@@ -87,22 +90,24 @@ def test_admin_creates_updates_and_deactivates_users(session):
         password="password1",
         role=Role.TECHNICIAN,
     )
+    session.commit()
     updated = service.update_user(
         session, admin, user.id, role=Role.REQUESTER, is_active=False, full_name="Renamed"
     )
+    session.commit()
     assert (updated.role, updated.is_active, updated.full_name) == (Role.REQUESTER, False, "Renamed")
     assert {u.email for u in service.list_users(session, admin)} == {admin.email, "new@example.com"}
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound), unit_of_work(session):
         service.update_user(session, admin, 9999, role=Role.ADMIN)
-    with pytest.raises(ValidationError, match="full_name"):
+    with pytest.raises(ValidationError, match="full_name"), unit_of_work(session):
         service.update_user(session, admin, user.id, full_name="  ")
 
 
 def test_admins_cannot_lock_themselves_out(session):
     admin = make_admin(session)
-    with pytest.raises(ValidationError, match="yourself"):
+    with pytest.raises(ValidationError, match="yourself"), unit_of_work(session):
         service.update_user(session, admin, admin.id, is_active=False)
-    with pytest.raises(ValidationError, match="yourself"):
+    with pytest.raises(ValidationError, match="yourself"), unit_of_work(session):
         service.update_user(session, admin, admin.id, role=Role.TECHNICIAN)
 
 
@@ -111,23 +116,25 @@ def test_teams_and_membership(session):
     tech = make_technician(session)
     requester = make_requester(session)
     team = service.create_team(session, admin, "  Network   Ops ")
+    session.commit()
     assert team.name == "Network Ops"
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="already exists"), unit_of_work(session):
         service.create_team(session, admin, "Network Ops")
-    with pytest.raises(ValidationError, match="required"):
+    with pytest.raises(ValidationError, match="required"), unit_of_work(session):
         service.create_team(session, admin, "   ")
-    with pytest.raises(ValidationError, match="80"):
+    with pytest.raises(ValidationError, match="80"), unit_of_work(session):
         service.create_team(session, admin, "x" * 81)
     service.set_team_members(session, admin, team.id, [tech.id, admin.id])
+    session.commit()
     assert {m.id for m in team.members} == {tech.id, admin.id}
-    with pytest.raises(ValidationError, match="technicians and admins"):
+    with pytest.raises(ValidationError, match="technicians and admins"), unit_of_work(session):
         service.set_team_members(session, admin, team.id, [requester.id])
-    with pytest.raises(ValidationError, match="do not exist"):
+    with pytest.raises(ValidationError, match="do not exist"), unit_of_work(session):
         service.set_team_members(session, admin, team.id, [9999])
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound), unit_of_work(session):
         service.set_team_members(session, admin, 9999, [])
     assert service.set_team_members(session, admin, team.id, []).members == []
-    assert [t.name for t in service.list_teams(session)] == ["Network Ops"]
+    assert [t.name for t in service.list_teams(session, admin)] == ["Network Ops"]
 
 
 def test_staff_list_holds_active_technicians_and_admins(session):
@@ -142,20 +149,23 @@ def test_categories(session):
     admin = make_admin(session)
     network = make_team(session, "Network")
     vpn = categories.create_category(session, admin, " VPN ", default_team_id=network.id)
+    session.commit()
     assert (vpn.name, vpn.default_team_id, vpn.is_active) == ("VPN", network.id, True)
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="already exists"), unit_of_work(session):
         categories.create_category(session, admin, "VPN")
-    with pytest.raises(ValidationError, match="default_team_id"):
+    with pytest.raises(ValidationError, match="default_team_id"), unit_of_work(session):
         categories.create_category(session, admin, "Wi-Fi", default_team_id=999)
-    with pytest.raises(ValidationError, match="name"):
+    with pytest.raises(ValidationError, match="name"), unit_of_work(session):
         categories.create_category(session, admin, "")
     categories.update_category(
         session, admin, vpn.id, name="Remote access", is_active=False, clear_default_team=True
     )
+    session.commit()
     assert (vpn.name, vpn.default_team_id, vpn.is_active) == ("Remote access", None, False)
     categories.update_category(session, admin, vpn.id, default_team_id=network.id)
+    session.commit()
     assert vpn.default_team_id == network.id
     assert categories.list_categories(session) == []
     assert [c.name for c in categories.list_categories(session, active_only=False)] == ["Remote access"]
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound), unit_of_work(session):
         categories.update_category(session, admin, 999, name="x")

@@ -115,6 +115,7 @@ def test_portal_lists_only_the_requesters_own_tickets_by_tab(client, session):
     from supportdesk.tickets.lifecycle import Status
 
     service.transition(session, tech, done.number, Status.RESOLVED)
+    session.commit()
     login(client, alice.email)
     open_tab = client.get("/portal/").get_data(as_text=True)
     assert "Alice&#39;s monitor flickers" in open_tab
@@ -166,32 +167,34 @@ def test_ticket_text_is_escaped(client, session):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_every_request_reads_its_user_with_one_statement_built_once(clean_app, session):
-    """The signed-in user is read on every request (nothing a permission depends on is cached), by a
-    statement built once: building it again cost as much as running it."""
+def test_every_request_reads_its_user_afresh_with_one_statement(clean_app, session):
+    """Nothing a permission depends on is cached: the signed-in user is read on every request (one
+    statement), so each sees their own name, and a deactivation counts on the very next request."""
     people = [make_technician(session), make_technician(session)]
-    executed: list[object] = []
+    statements: list[str] = []
     engine = clean_app.extensions["supportdesk.engine"]
 
-    def record(_conn, clauseelement, *_args):  # type: ignore[no-untyped-def]
-        executed.append(clauseelement)
+    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
 
     clients = []
     for person in people:
         client = clean_app.test_client()
         login(client, person.email)
         clients.append(client)
-    first_statements, pages = [], []
-    event.listen(engine, "before_execute", record)
+    pages = []
+    event.listen(engine, "before_cursor_execute", record)
     try:
         for client in clients:
-            executed.clear()
+            statements.clear()
             pages.append(client.get("/desk/?view=open").get_data(as_text=True))
-            first_statements.append(executed[0])
+            assert len([s for s in statements if "FROM users" in s and "users.id =" in s]) == 1
     finally:
-        event.remove(engine, "before_execute", record)
+        event.remove(engine, "before_cursor_execute", record)
     assert [person.full_name in page for person, page in zip(people, pages, strict=True)] == [True, True]
-    assert first_statements[0] is first_statements[1]
+    people[0].is_active = False
+    session.commit()
+    assert clients[0].get("/desk/?view=open").status_code == 302
 
 
 def test_the_next_page_keeps_every_filter_repeated_ones_included(client, session):

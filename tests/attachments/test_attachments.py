@@ -7,7 +7,8 @@ from supportdesk.attachments import service
 from supportdesk.attachments.models import Attachment
 from supportdesk.attachments.service import FileStore, Limits, Upload, sanitise_filename, sniff_image_type
 from supportdesk.attachments.storage import LocalStorage
-from supportdesk.errors import NotFound, ValidationError
+from supportdesk.core.db import unit_of_work
+from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.tickets import service as tickets
 from tests.conftest import login, page_text
 from tests.factories import make_requester, make_technician, make_ticket
@@ -56,6 +57,7 @@ def test_files_are_stored_under_generated_names_outside_static(session, files):
     ticket = tickets.create_ticket(
         session, alice, subject="Screen", uploads=[upload("../../shot.png", PNG)], files=files
     )
+    session.commit()
     stored = session.scalars(select(Attachment)).one()
     assert stored.filename == "shot.png" and stored.content_type == "image/png" and stored.is_inline_image
     assert stored.ticket_id == ticket.id and stored.size_bytes == len(PNG)
@@ -69,6 +71,7 @@ def test_a_disguised_file_is_not_an_image(session, files):
     tickets.create_ticket(
         session, alice, subject="x", uploads=[upload("cat.png", b"<html>not a png</html>")], files=files
     )
+    session.commit()
     stored = session.scalars(select(Attachment)).one()
     assert stored.content_type == "application/octet-stream"
     assert not stored.is_inline_image
@@ -85,7 +88,7 @@ def test_a_disguised_file_is_not_an_image(session, files):
 )
 def test_limits_refuse_the_whole_upload_and_keep_nothing(session, files, uploads, message):
     alice = make_requester(session)
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(ValidationError, match=message), unit_of_work(session):
         tickets.create_ticket(
             session, alice, subject="x", uploads=[upload(n, d) for n, d in uploads], files=files
         )
@@ -95,7 +98,7 @@ def test_limits_refuse_the_whole_upload_and_keep_nothing(session, files, uploads
 
 
 def test_uploads_need_a_store(session):
-    with pytest.raises(ValueError, match="FileStore"):
+    with pytest.raises(ValueError, match="FileStore"), unit_of_work(session):
         tickets.create_ticket(session, make_requester(session), subject="x", uploads=[upload("a", b"1")])
 
 
@@ -111,14 +114,16 @@ def test_files_of_internal_notes_are_for_the_desk_only(session, files):
         uploads=[upload("server.log", b"secret")],
         files=files,
     )
+    session.commit()
     tickets.add_comment(
         session, tech, ticket.number, "here is the guide", uploads=[upload("guide.pdf", b"%PDF")], files=files
     )
+    session.commit()
     assert [a.filename for a in service.attachments_for(session, alice, ticket.id)] == ["guide.pdf"]
     assert len(service.attachments_for(session, tech, ticket.id)) == 2
     secret = session.scalars(select(Attachment).where(Attachment.filename == "server.log")).one()
     with pytest.raises(NotFound):
-        service.get_attachment(session, alice, ticket, secret.id)
+        service.get_attachment(session, alice, ticket.id, secret.id)
 
 
 def test_storage_keys_must_be_generated_hex(files):
@@ -132,7 +137,7 @@ def test_storage_keys_must_be_generated_hex(files):
 @pytest.fixture
 def attached(clean_app, session):
     alice, bob, tech = make_requester(session), make_requester(session), make_technician(session)
-    from supportdesk.web import file_store
+    from supportdesk.attachments.web import file_store
 
     with clean_app.test_request_context():
         store = file_store()
@@ -147,6 +152,7 @@ def attached(clean_app, session):
             upload("logo.svg", b"<svg onload='alert(1)'/>"),
         ],
     )
+    session.commit()
     ids = {a.filename: a.id for a in session.scalars(select(Attachment))}
     return {"alice": alice, "bob": bob, "tech": tech, "number": ticket.number, "ids": ids}
 

@@ -15,9 +15,9 @@ from flask_migrate import upgrade
 
 from supportdesk.app import create_app
 from supportdesk.attachments.service import Upload
-from supportdesk.db import db
+from supportdesk.attachments.web import file_store
+from supportdesk.core.db import db
 from supportdesk.tickets import service
-from supportdesk.web import file_store
 from tests.conftest import make_config
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 from tests.factories import make_requester, make_technician, make_ticket
@@ -36,10 +36,11 @@ def desk_in_postgres(tmp_path):
         app = create_app(make_config(url, tmp_path, attachments_path=tmp_path / "attachments"))
         with app.app_context():
             upgrade()
-            session = db.session()
+            session = app.extensions["supportdesk.sessionmaker"]()
             requester, tech = make_requester(session), make_technician(session)
             ticket = make_ticket(session, requester, subject="Laptop will not boot")
             service.add_comment(session, tech, ticket.number, "Bring it to the desk, please.")
+            session.commit()
             service.add_comment(
                 session,
                 requester,
@@ -48,6 +49,7 @@ def desk_in_postgres(tmp_path):
                 uploads=[Upload("screen.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x01" * 100))],
                 files=file_store(),
             )
+            session.commit()
             yield app, url, snapshot(session)
             db.engine().dispose()
 

@@ -19,7 +19,7 @@ NEXT_MIGRATION = '''"""Deploy test: the next release adds a column and an index 
 import sqlalchemy as sa
 from alembic import op
 
-from supportdesk.migrating import create_index_concurrently
+from supportdesk.core.migrating import create_index_concurrently
 
 revision = "d3910e5e0001"
 down_revision = "{head}"
@@ -67,7 +67,7 @@ def _copy_tree(destination: Path) -> Path:
 
 
 def current_head() -> str:
-    from supportdesk.health import expected_heads
+    from supportdesk.core.health import expected_heads
 
     (head,) = expected_heads()
     return head

@@ -133,10 +133,13 @@ def test_screenshots_of_the_main_pages(browser, live_server, people, session, sc
         subject="Laptop battery drains in an hour",
         description="Since the last update.\n\n- Tried a new charger\n- Still drains",
     )
+    session.commit()
     service.add_comment(session, people["tech"], ticket.number, "Could you run the battery report?")
+    session.commit()
     service.add_comment(
         session, people["tech"], ticket.number, "Battery health 61%; order one.", internal=True
     )
+    session.commit()
     device = "desktop" if width > 600 else "phone"
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = context.new_page()

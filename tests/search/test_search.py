@@ -3,13 +3,14 @@
 import pytest
 
 from supportdesk.search.service import terms
-from supportdesk.tickets import service
-from supportdesk.tickets.service import TicketChanges, TicketFilters
+from supportdesk.tickets import reads, service
+from supportdesk.tickets.paging import TicketFilters
+from supportdesk.tickets.service import TicketChanges
 from tests.factories import make_requester, make_technician, make_ticket
 
 
 def found(session, actor, text):
-    return {t.number for t in service.list_tickets(session, actor, TicketFilters(text=text)).items}
+    return {t.number for t in reads.list_tickets(session, actor, TicketFilters(text=text)).items}
 
 
 @pytest.fixture
@@ -20,7 +21,9 @@ def desk(session):
         session, bob, subject="Printer on 3rd floor", description="Error 13.B2 on every job."
     )
     service.add_comment(session, tech, printer.number, "The fuser unit is worn out; replacement ordered.")
+    session.commit()
     service.add_comment(session, tech, vpn.number, "Suspect the keepalive bug in client 5.2.1", internal=True)
+    session.commit()
     return {"alice": alice, "bob": bob, "tech": tech, "vpn": vpn.number, "printer": printer.number}
 
 
@@ -50,6 +53,7 @@ def test_ticket_numbers_are_found_too(session, desk):
 
 def test_subject_changes_are_searchable(session, desk):
     service.update_ticket(session, desk["tech"], desk["vpn"], TicketChanges(subject="Remote access outage"))
+    session.commit()
     assert found(session, desk["tech"], "outage") == {desk["vpn"]}
     assert found(session, desk["alice"], "outage") == {desk["vpn"]}
     assert found(session, desk["tech"], "keepalive") == {desk["vpn"]}  # internal text kept
@@ -66,15 +70,16 @@ def test_terms_drop_operators_and_limit_length():
 
 
 def test_suggestions_use_any_meaningful_word_and_stay_in_scope(session, desk):
-    alice_vpn = service.suggest_similar(session, desk["alice"], "my vpn is not working")
+    alice_vpn = reads.suggest_similar(session, desk["alice"], "my vpn is not working")
     assert [t.number for t in alice_vpn] == [desk["vpn"]]
-    assert service.suggest_similar(session, desk["alice"], "printer floor") == []
-    assert service.suggest_similar(session, desk["alice"], "the and is") == []
-    assert [t.number for t in service.suggest_similar(session, desk["tech"], "printer")] == [desk["printer"]]
+    assert reads.suggest_similar(session, desk["alice"], "printer floor") == []
+    assert reads.suggest_similar(session, desk["alice"], "the and is") == []
+    assert [t.number for t in reads.suggest_similar(session, desk["tech"], "printer")] == [desk["printer"]]
 
 
 def test_a_word_in_both_a_public_reply_and_an_internal_note_is_found_by_the_requester(session, desk):
     service.add_comment(session, desk["tech"], desk["vpn"], "Please try the keepalive setting again.")
+    session.commit()
     assert found(session, desk["alice"], "keepalive") == {desk["vpn"]}
 
 

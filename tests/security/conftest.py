@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from supportdesk.accounts import tokens
 from supportdesk.attachments.models import Attachment
-from supportdesk.db import Base
+from supportdesk.attachments.web import file_store
+from supportdesk.core.db import Base
 from supportdesk.tickets import service
-from supportdesk.web import file_store
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician
 
 SECRET_SUBJECT = "Bob's confidential salary question"
@@ -39,8 +39,11 @@ def desk(clean_app, session):
         uploads=[Upload("payslip.pdf", io.BytesIO(b"%PDF-1.4 secret"))],
         files=store,
     )
+    session.commit()
     service.add_comment(session, tech, ticket.number, "Internal: HR is involved", internal=True)
+    session.commit()
     bob_token, _ = tokens.issue_token_for(session, bob, "bob's script")
+    session.commit()
     attachment_id = session.scalars(select(Attachment.id)).one()
     return {
         "alice": alice,

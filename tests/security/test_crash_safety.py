@@ -80,6 +80,7 @@ def test_killed_workers_lose_no_acknowledged_ticket_and_leave_none_half_written(
         pytest.skip("the crash test runs on PostgreSQL, as production does")
     user = make_requester(session)
     _, secret = tokens.issue_token_for(session, user, "crash test")
+    session.commit()
     url = database_url
     port = free_port()
     server = start_server(url, port, tmp_path)

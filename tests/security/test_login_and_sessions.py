@@ -147,7 +147,9 @@ def test_deactivation_ends_sessions_even_after_reactivation(app, session):
     browser = app.test_client()
     login(browser, user.email)
     accounts.update_user(session, admin, user.id, is_active=False)
+    session.commit()
     accounts.update_user(session, admin, user.id, is_active=True)
+    session.commit()
     assert browser.get("/portal/").status_code == 302
 
 

@@ -11,7 +11,7 @@ from tests.conftest import csrf_token, login, page_text
 from tests.security.conftest import SECRET_SUBJECT, snapshot
 
 # endpoint -> rule. Pages: public, signed_in, ticket (owner or desk), desk, admin; machine: Prometheus
-# on the same host or with METRICS_TOKEN (tests/monitoring/test_metrics.py).
+# on the same host or with METRICS_TOKEN (tests/core/test_metrics.py).
 # API: api_public, api_signed_in, api_ticket, api_desk, api_admin.
 RULES = {
     "static": "public",

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from supportdesk.attachments.service import Upload
+from supportdesk.attachments.web import file_store
 from supportdesk.tickets import service
-from supportdesk.web import file_store
 from tests.conftest import login, page_text
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician
 from tests.html_safety import assert_page_inert
@@ -43,9 +43,13 @@ def test_hostile_text_is_inert_on_every_page(clean_app, client, api_as, session,
         uploads=[Upload(f"{payload}.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 30))],
         files=store,
     )
+    session.commit()
     service.assign(session, tech, ticket.number, tech.id)
+    session.commit()
     service.add_comment(session, tech, ticket.number, f"C {payload}")
+    session.commit()
     service.add_comment(session, tech, ticket.number, f"N {payload}", internal=True)
+    session.commit()
     pages = {
         requester: [
             "/portal/",

@@ -113,8 +113,11 @@ def test_list_filters_sort_and_cursor_pages(api_as, people, session):
     tech = people["tech"]
     numbers = [make_ticket(session, people["alice"], subject=f"Printer {i}").number for i in range(5)]
     service.assign(session, tech, numbers[0], tech.id)
+    session.commit()
     service.transition(session, tech, numbers[1], Status.PENDING)
+    session.commit()
     service.add_comment(session, tech, numbers[2], "replaced the fuser")
+    session.commit()
     api = api_as(tech)
     got = lambda q: [t["number"] for t in api.get(f"/api/v1/tickets{q}").get_json()["items"]]  # noqa: E731
     assert got("?assignee=me") == [numbers[0]]
@@ -156,6 +159,7 @@ def test_patch_needs_if_match_and_refuses_stale_versions(api_as, people, session
 def test_patch_refuses_transitions_the_life_cycle_forbids(api_as, people, session):
     ticket = make_ticket(session, people["alice"])
     service.transition(session, people["tech"], ticket.number, Status.RESOLVED)
+    session.commit()
     response = api_as(people["tech"]).patch(
         f"/api/v1/tickets/{ticket.number}", json={"status": "pending"}, headers={"If-Match": '"2"'}
     )

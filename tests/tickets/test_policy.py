@@ -24,7 +24,9 @@ def test_can_see_comment_agrees_with_the_comment_scope(session):
     alice, bob, tech = make_requester(session), make_requester(session), make_technician(session)
     ticket = make_ticket(session, alice)
     service.add_comment(session, tech, ticket.number, "public answer")
+    session.commit()
     service.add_comment(session, tech, ticket.number, "internal note", internal=True)
+    session.commit()
     comments = list(session.scalars(select(Comment)))
     for actor in (alice, bob, tech):
         visible = {c.id for c in comments if policy.can_see_comment(actor, c)}

@@ -97,7 +97,9 @@ def test_similar_tickets_come_only_from_the_requesters_own(client, session, peop
 def test_ticket_page_shows_public_replies_never_internal_notes(client, session, people):
     ticket = make_ticket(session, people["alice"], subject="Laptop slow")
     service.add_comment(session, people["tech"], ticket.number, "Please restart it tonight.")
+    session.commit()
     service.add_comment(session, people["tech"], ticket.number, "User is on the layoff list", internal=True)
+    session.commit()
     login(client, people["alice"].email)
     page = page_text(client.get(f"/portal/tickets/{ticket.number}"))
     assert "Please restart it tonight." in page and "Tess Tech" in page
@@ -123,6 +125,7 @@ def test_another_requesters_ticket_is_not_found(client, session, people):
 def test_reply_close_and_reopen(client, session, people):
     ticket = make_ticket(session, people["alice"])
     service.transition(session, people["tech"], ticket.number, Status.PENDING)
+    session.commit()
     login(client, people["alice"].email)
     url = f"/portal/tickets/{ticket.number}"
     response = client.post(f"{url}/reply", data={**form_token(client, url), "body": "It happened again"})
@@ -141,11 +144,12 @@ def test_reply_close_and_reopen(client, session, people):
 def test_reopen_after_the_window_says_to_raise_a_new_ticket(client, session, people):
     from datetime import timedelta
 
-    from supportdesk import clock
+    from supportdesk.core import clock
 
     ticket = make_ticket(session, people["alice"])
     with clock.frozen_at(clock.now() - timedelta(days=40)):
         service.transition(session, people["alice"], ticket.number, Status.CLOSED)
+        session.commit()
     login(client, people["alice"].email)
     url = f"/portal/tickets/{ticket.number}"
     client.post(f"{url}/reopen", data=form_token(client, url))
@@ -162,6 +166,7 @@ def test_my_tickets_search_finds_words_in_replies(client, session, people):
     ticket = make_ticket(session, people["alice"], subject="Outlook problem")
     make_ticket(session, people["alice"], subject="Monitor flicker")
     service.add_comment(session, people["tech"], ticket.number, "Cleared the credential manager cache")
+    session.commit()
     login(client, people["alice"].email)
     page = page_text(client.get("/portal/?q=credential"))
     assert "Outlook problem" in page and "Monitor flicker" not in page
@@ -188,6 +193,7 @@ def test_staff_opening_a_portal_ticket_go_to_the_desk_view(client, session, peop
 def test_ticket_text_renders_inert_everywhere_the_requester_sees_it(client, session, people, payload):
     ticket = make_ticket(session, people["alice"], subject=f"Subject {payload}", description=payload)
     service.add_comment(session, people["tech"], ticket.number, payload)
+    session.commit()
     login(client, people["alice"].email)
     for url in ("/portal/", f"/portal/tickets/{ticket.number}", f"/portal/similar?subject=subject {payload}"):
         assert_page_inert(page_text(client.get(url)))

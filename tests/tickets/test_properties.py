@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
 
-from supportdesk.db import db
-from supportdesk.errors import DomainError, InvalidTransition, NotFound
-from supportdesk.tickets import lifecycle, service
+from supportdesk.core.db import unit_of_work
+from supportdesk.core.errors import DomainError, InvalidTransition, NotFound
+from supportdesk.tickets import lifecycle, paging, reads, service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Ticket, TicketEvent
 from supportdesk.tickets.service import TicketChanges
@@ -28,7 +28,7 @@ def make_machine(app):
             self.ctx = app.app_context()
             self.ctx.push()
             _wipe(app)
-            self.session = db.session()
+            self.session = app.extensions["supportdesk.sessionmaker"]()
             self.actors = [
                 make_requester(self.session),
                 make_requester(self.session),
@@ -48,11 +48,11 @@ def make_machine(app):
         @rule(actor=actor_index, subject=st.text(min_size=0, max_size=40), priority=st.sampled_from(Priority))
         def create(self, actor, subject, priority):
             try:
-                ticket = service.create_ticket(
-                    self.session, self.actors[actor], subject=subject, priority=priority
-                )
+                with unit_of_work(self.session):
+                    ticket = service.create_ticket(
+                        self.session, self.actors[actor], subject=subject, priority=priority
+                    )
             except DomainError:
-                self.session.rollback()
                 return
             self.numbers.append(ticket.number)
             self.writes[ticket.number] += 1
@@ -66,13 +66,12 @@ def make_machine(app):
             user = self.actors[actor]
             before = self._status(number)
             try:
-                service.transition(self.session, user, number, goal)
+                with unit_of_work(self.session):
+                    service.transition(self.session, user, number, goal)
             except NotFound:
-                self.session.rollback()
                 assert not user.is_staff
                 return
             except InvalidTransition:
-                self.session.rollback()
                 # No clock travel here, so every reopen is within the window: only the table refuses.
                 assert goal not in lifecycle.allowed_transitions(before, user.role)
                 return
@@ -96,15 +95,15 @@ def make_machine(app):
             old = (before.priority, before.assignee_id, before.subject)
             assignee = self.actors[2].id if assign else None
             try:
-                service.update_ticket(
-                    self.session,
-                    user,
-                    number,
-                    TicketChanges(priority=priority, assignee_id=assignee, subject=subject),
-                    expected_version=before.version,
-                )
+                with unit_of_work(self.session):
+                    service.update_ticket(
+                        self.session,
+                        user,
+                        number,
+                        TicketChanges(priority=priority, assignee_id=assignee, subject=subject),
+                        expected_version=before.version,
+                    )
             except DomainError:
-                self.session.rollback()
                 return
             assert user.is_staff
             changed = (priority is not old[0]) + (assignee != old[1]) + (" ".join(subject.split()) != old[2])
@@ -120,9 +119,9 @@ def make_machine(app):
             before = self._status(number)
             user = self.actors[actor]
             try:
-                service.add_comment(self.session, user, number, body, internal=internal)
+                with unit_of_work(self.session):
+                    service.add_comment(self.session, user, number, body, internal=internal)
             except DomainError:
-                self.session.rollback()
                 return
             assert user.is_staff or not internal
             after = self._status(number)
@@ -155,13 +154,11 @@ def make_machine(app):
         @invariant()
         def requesters_never_read_others_tickets_or_internal_notes(self):
             for requester in self.actors[:2]:
-                for ticket in service.list_tickets(
-                    self.session, requester, page=service.PageRequest(100)
-                ).items:
+                for ticket in reads.list_tickets(self.session, requester, page=paging.PageRequest(100)).items:
                     assert ticket.requester.id == requester.id
                 for number in self.numbers:
                     try:
-                        comments = service.list_comments(self.session, requester, number)
+                        comments = reads.list_comments(self.session, requester, number)
                     except NotFound:
                         owner = self.session.scalars(
                             select(Ticket.requester_id).where(Ticket.number == number)

@@ -1,0 +1,133 @@
+"""Every setting SupportDesk reads, taken from environment variables in this one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+ENVIRONMENTS = ("development", "test", "production")
+# The Alembic migrations, shipped beside the package.
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something SupportDesk refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    database_url: str
+    secret_key: str
+    instance_path: Path
+    auto_close_days: int
+    reopen_window_days: int
+    max_file_bytes: int
+    max_ticket_bytes: int
+    session_cookie_secure: bool
+    attachments_path: Path
+    ratelimit_storage_uri: str
+    login_limit_per_account: str
+    login_limit_per_address: str
+    redis_url: str | None = None
+    trusted_proxies: int = 0
+    metrics_token: str | None = None
+    log_json: bool = False
+    worker_interval_seconds: int = 300
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        environ = os.environ if environ is None else environ
+        env = environ.get("SUPPORTDESK_ENV", "development")
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"SUPPORTDESK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+        instance_path = Path(environ.get("SUPPORTDESK_INSTANCE", Path.cwd() / "instance")).resolve()
+        return cls(
+            env=env,
+            database_url=normalise_database_url(
+                environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'supportdesk.core.db'}"
+            ),
+            secret_key=_secret_key(environ, env, instance_path),
+            instance_path=instance_path,
+            auto_close_days=_positive_int(environ, "AUTO_CLOSE_DAYS", 7),
+            reopen_window_days=_positive_int(environ, "REOPEN_WINDOW_DAYS", 14),
+            max_file_bytes=_positive_int(environ, "MAX_FILE_BYTES", 10 * 1024 * 1024),
+            max_ticket_bytes=_positive_int(environ, "MAX_TICKET_BYTES", 50 * 1024 * 1024),
+            # Secure cookies in production; SESSION_COOKIE_SECURE=0 only for plain-HTTP loopback benchmarks.
+            session_cookie_secure=environ.get("SESSION_COOKIE_SECURE", "1" if env == "production" else "0")
+            == "1",
+            attachments_path=Path(environ.get("ATTACHMENTS_DIR") or instance_path / "attachments").resolve(),
+            ratelimit_storage_uri=environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+            login_limit_per_account=environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour"),
+            login_limit_per_address=environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute"),
+            # Checked by /readyz and used by the worker's lock; rate limits name their own storage.
+            redis_url=environ.get("REDIS_URL") or None,
+            # How many proxies (nginx: 1) stand in front and set X-Forwarded-For / -Proto / -Host.
+            trusted_proxies=_non_negative_int(environ, "TRUSTED_PROXIES", 0),
+            metrics_token=environ.get("METRICS_TOKEN") or None,
+            log_json=environ.get("LOG_FORMAT", "json" if env == "production" else "console") == "json",
+            worker_interval_seconds=_positive_int(environ, "WORKER_INTERVAL_SECONDS", 300),
+        )
+
+
+def current_config() -> Config:
+    """The settings of the app handling the current request or command."""
+    config: Config = current_app.config["SUPPORTDESK"]
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain PostgreSQL URLs, as Heroku-style environments give them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    return _int_at_least(environ, name, default, 1)
+
+
+def _non_negative_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    return _int_at_least(environ, name, default, 0)
+
+
+def _int_at_least(environ: Mapping[str, str], name: str, default: int, least: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < least:
+        raise ConfigError(f"{name} must be at least {least}, not {value}")
+    return value
+
+
+def _secret_key(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
+    given = environ.get("SECRET_KEY")
+    if given:
+        if env == "production" and len(given) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        return given
+    if env == "production":
+        raise ConfigError("SECRET_KEY is required in production; refusing to start without one")
+    # Development and tests keep a key generated once, so sessions survive restarts.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

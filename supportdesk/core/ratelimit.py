@@ -1,0 +1,39 @@
+"""Throttling of password guessing: per account and per client address, shared by every app process
+through Redis in production (RATELIMIT_STORAGE_URI), in memory for a single embedded process."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from supportdesk.core.apikit import ApiError, parse_json
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def _submitted_email() -> str:
+    if request.is_json:
+        try:
+            body = parse_json(request.get_data(cache=True))
+        except ApiError:
+            body = None  # the endpoint itself answers the bad body
+        email = body.get("email") if isinstance(body, dict) else None
+    else:
+        email = request.form.get("email")
+    return f"account:{str(email or '').strip().lower()[:254]}"
+
+
+def _per_account() -> str:
+    limit: str = current_app.config["SUPPORTDESK"].login_limit_per_account
+    return limit
+
+
+def _per_address() -> str:
+    limit: str = current_app.config["SUPPORTDESK"].login_limit_per_address
+    return limit
+
+
+# Both limits apply to every password check (sign-in page and token issuing), and only to POSTs.
+per_account = limiter.limit(_per_account, key_func=_submitted_email, methods=["POST"], scope="login-account")
+per_address = limiter.limit(_per_address, methods=["POST"], scope="login-address")

@@ -1,1 +1,0 @@
-"""Operating the desk: structured request logs with a request id, and Prometheus metrics."""

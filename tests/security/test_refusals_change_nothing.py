@@ -1,0 +1,244 @@
+"""A refused write changes nothing: for every state-changing page and API operation, a request the
+desk refuses (invalid input, a rule, a stale version, a name already taken) leaves a digest of the whole
+database exactly as it was, whatever the service had already done before it found the problem. A new
+write route without a refusal case here fails the first test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.conftest import csrf_token, login
+from tests.factories import make_team, make_technician
+from tests.security.conftest import snapshot
+
+# Write routes that cannot be refused for their input: signing in and out, and the live preview, which
+# writes nothing at all.
+NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview"}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    who: str
+    method: str
+    path: Callable[[dict[str, Any]], str]
+    body: Callable[[dict[str, Any]], dict[str, Any]]
+    statuses: tuple[int, ...]
+
+
+def _ticket(desk: dict[str, Any]) -> str:
+    return str(desk["number"])
+
+
+REFUSALS: dict[str, Refusal] = {
+    # --- the API -----------------------------------------------------------------------------------
+    "api.create_token": Refusal(
+        "nobody",
+        "POST",
+        lambda d: "/api/v1/tokens",
+        lambda d: {"email": "bob@example.com", "password": "wrong password", "name": "x"},
+        (403,),
+    ),
+    "api.revoke_token": Refusal(
+        "alice", "DELETE", lambda d: f"/api/v1/tokens/{d['bob_token_id']}", lambda d: {}, (404,)
+    ),
+    "api.create_ticket": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/api/v1/tickets",
+        lambda d: {"subject": "New laptop", "category_id": 999_999, "requester_id": d["alice"].id},
+        (422,),
+    ),
+    "api.update_ticket": Refusal(
+        "tech",
+        "PATCH",
+        lambda d: f"/api/v1/tickets/{_ticket(d)}",
+        lambda d: {"priority": "urgent", "subject": "Renamed", "assignee_id": d["alice"].id},
+        (422,),
+    ),
+    "api.add_comment": Refusal(
+        "bob", "POST", lambda d: f"/api/v1/tickets/{_ticket(d)}/comments", lambda d: {"body": " \n "}, (422,)
+    ),
+    "api.create_user": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/users",
+        lambda d: {
+            "email": "BOB@example.com",
+            "full_name": "Bob Again",
+            "role": "admin",
+            "password": "x" * 12,
+        },
+        (422,),
+    ),
+    "api.update_user": Refusal(
+        "admin",
+        "PATCH",
+        lambda d: f"/api/v1/users/{d['admin'].id}",
+        lambda d: {"full_name": "Ada Renamed", "is_active": False},
+        (422,),
+    ),
+    "api.create_team": Refusal(
+        "admin", "POST", lambda d: "/api/v1/teams", lambda d: {"name": "Service Desk"}, (422,)
+    ),
+    "api.update_team": Refusal(
+        "admin",
+        "PATCH",
+        lambda d: f"/api/v1/teams/{d['team'].id}",
+        lambda d: {"name": "New", "member_ids": [999_999]},
+        (422,),
+    ),
+    "api.create_category": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/categories",
+        lambda d: {"name": "Printers", "default_team_id": 999_999},
+        (422,),
+    ),
+    "api.update_category": Refusal(
+        "admin",
+        "PATCH",
+        lambda d: f"/api/v1/categories/{d['category'].id}",
+        lambda d: {"name": "Renamed", "default_team_id": 999_999},
+        (422,),
+    ),
+    # --- pages ---------------------------------------------------------------------------------------
+    "accounts.api_tokens": Refusal(
+        "bob", "POST", lambda d: "/account/tokens", lambda d: {"name": "x" * 81}, (422,)
+    ),
+    "accounts.revoke_api_token": Refusal(
+        "alice", "POST", lambda d: f"/account/tokens/{d['bob_token_id']}/revoke", lambda d: {}, (404,)
+    ),
+    "accounts.change_password": Refusal(
+        "bob",
+        "POST",
+        lambda d: "/account/password",
+        lambda d: {"current_password": "wrong", "new_password": "x" * 12, "confirm": "x" * 12},
+        (422,),
+    ),
+    "portal.new_ticket": Refusal(
+        "alice",
+        "POST",
+        lambda d: "/portal/new",
+        lambda d: {"subject": "VPN", "priority": "urgent", "category": str(d["category"].id)},
+        (422,),
+    ),
+    "portal.reply": Refusal(
+        "bob", "POST", lambda d: f"/portal/tickets/{_ticket(d)}/reply", lambda d: {"body": " "}, (422,)
+    ),
+    "portal.change_status": Refusal(
+        "bob", "POST", lambda d: f"/portal/tickets/{_ticket(d)}/reopen", lambda d: {"version": "1"}, (302,)
+    ),
+    "desk.reply": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/reply",
+        lambda d: {"body": " ", "visibility": "public"},
+        (422,),
+    ),
+    "desk.update": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/update",
+        lambda d: {
+            "status": "closed",
+            "priority": "urgent",
+            "assignee": str(d["alice"].id),
+            "team": "",
+            "category": "",
+            "version": "2",
+        },
+        (422,),
+    ),
+    "desk.assign_to_me": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/assign-to-me",
+        lambda d: {"version": "1"},
+        (409,),
+    ),
+    "desk.bulk": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/desk/bulk",
+        lambda d: {"tickets": _ticket(d), "change": "assign:999999", "next": "/desk/"},
+        (302,),
+    ),
+    "admin.users": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/users",
+        lambda d: {
+            "full_name": "Bob Again",
+            "email": "bob@example.com",
+            "role": "admin",
+            "password": "x" * 12,
+        },
+        (422,),
+    ),
+    "admin.update_user": Refusal(
+        "admin", "POST", lambda d: f"/admin/users/{d['admin'].id}", lambda d: {"active": "0"}, (302,)
+    ),
+    "admin.teams": Refusal(
+        "admin", "POST", lambda d: "/admin/teams", lambda d: {"name": "Service Desk"}, (422,)
+    ),
+    "admin.team_members": Refusal(
+        "admin",
+        "POST",
+        lambda d: f"/admin/teams/{d['team'].id}/members",
+        lambda d: {"members": [str(d["tech"].id), str(d["alice"].id)]},
+        (302,),
+    ),
+    "admin.categories_page": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/categories",
+        lambda d: {"name": "Accounts", "default_team": ""},
+        (422,),
+    ),
+    "admin.update_category": Refusal(
+        "admin",
+        "POST",
+        lambda d: f"/admin/categories/{d['category'].id}",
+        lambda d: {"default_team": "999999", "active": "0"},
+        (302,),
+    ),
+}
+
+
+def test_every_write_route_has_a_refusal_case(app):
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods & {"POST", "PATCH", "PUT", "DELETE"}
+    }
+    assert writes - set(REFUSALS) - NOT_REFUSABLE == set(), "write routes without a refusal case"
+    assert set(REFUSALS) - writes == set(), "refusal cases for routes that no longer exist"
+
+
+@pytest.mark.parametrize("endpoint", sorted(REFUSALS))
+def test_a_refused_write_changes_nothing(clean_app, client, api_as, session, desk, endpoint):
+    make_team(session, "Printers team", members=[make_technician(session)])
+    case = REFUSALS[endpoint]
+    path, body = case.path(desk), case.body(desk)
+    if endpoint.startswith("api."):
+        caller = client if case.who == "nobody" else api_as(desk[case.who]).client
+        headers = {} if case.who == "nobody" else {"Authorization": f"Bearer {api_as(desk[case.who]).token}"}
+        if endpoint == "api.update_ticket":
+            headers["If-Match"] = '"2"'
+        before = snapshot(session)
+        response = caller.open(path, method=case.method, json=body or None, headers=headers)
+    else:
+        login(client, desk[case.who].email)
+        body = {**body, "csrf_token": csrf_token(client, "/portal/new")}
+        before = snapshot(session)
+        response = client.open(path, method=case.method, data=body)
+    assert response.status_code in case.statuses, (
+        endpoint,
+        response.status_code,
+        response.get_data(as_text=True)[:500],
+    )
+    assert snapshot(session) == before, f"{endpoint} was refused but changed the database"
