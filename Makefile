@@ -7,7 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail bench-plot clean
+.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail bench-plot clean \
+	lock release deploy-test vm-tools
 
 run: install assets migrate seed
 	@echo
@@ -83,6 +84,29 @@ wrk:
 		apt-get install -y -q wrk >/dev/null 2>&1 || sudo -n apt-get install -y -q wrk >/dev/null 2>&1 \
 		|| { echo "!!! Could not install wrk: install it (apt-get install wrk) and run the benchmark again"; exit 1; }; }
 
+# Python dependencies for servers, pinned with hashes (requirements.lock) from pyproject.toml's pins.
+lock: install-dev
+	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" --output-file requirements.lock
+
+# The release artifact the playbook installs offline: dist/supportdesk-<commit>.tar.gz.
+release: install-dev assets
+	$(BIN)/python deploy/build_release.py
+
+# Deploy for real to a throwaway Debian 12 VM (QEMU) and put it through upgrades, a failed release, a
+# rollback, a restore and a reboot: see tests/deploy_vm/__main__.py. The base image is cached in
+# /var/cache/supportdesk-deploy-test (built on first use, ~5 minutes).
+deploy-test: install-dev assets vm-tools
+	$(BIN)/python -m tests.deploy_vm $(if $(filter multi,$(TOPOLOGY)),--topology multi,)
+
+vm-tools:
+	@command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 \
+		&& command -v qemu-img >/dev/null 2>&1 && command -v restic >/dev/null 2>&1 || { \
+		echo "Installing Debian's QEMU, debootstrap and restic for the deploy test"; \
+		{ apt-get install -y -q qemu-system-x86 qemu-utils debootstrap restic openssh-client curl >/dev/null 2>&1 \
+		|| sudo -n apt-get install -y -q qemu-system-x86 qemu-utils debootstrap restic openssh-client curl >/dev/null 2>&1; } \
+		|| { echo "!!! Could not install QEMU and debootstrap (apt-get install qemu-system-x86 qemu-utils debootstrap)"; exit 1; }; }
+
 migrate: install
 	$(FLASK) db upgrade
 
@@ -108,4 +132,4 @@ bench-plot: install-dev
 	$(BIN)/python -m bench.plot $(RESULTS)
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) reports .coverage .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules $(VENDOR) reports dist .coverage .mypy_cache .ruff_cache .hypothesis

@@ -20,6 +20,11 @@ COMPOSE_VALUES: dict[str, object] = {
     "tls_certificate_key": "/etc/nginx/tls/privkey.pem",
     "static_root": "/srv/static",
     "client_max_body_size": "60m",
+    "http2_directive": True,  # compose runs nginx 1.26
+    "acme_webroot": None,
+    "metrics_port": None,
+    "metrics_allow": [],
+    "metrics_instances": [],
 }
 
 

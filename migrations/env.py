@@ -12,7 +12,7 @@ from flask import current_app
 from supportdesk.accounts import models as _accounts  # noqa: F401
 from supportdesk.attachments import models as _attachments  # noqa: F401
 from supportdesk.core.db import Base, db
-from supportdesk.search.models import is_modelled
+from supportdesk.core.migrating import is_described_by_models, record_lineage
 from supportdesk.tickets import models as _tickets  # noqa: F401
 
 config = context.config
@@ -32,14 +32,22 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     options = current_app.extensions["migrate"].configure_args
-    # begin(), not connect(): the work is committed at the end even where Alembic assumes
-    # non-transactional DDL (SQLite) and so opens no transaction of its own.
-    with db.engine().begin() as connection:
+    # Alembic runs the transaction (not an outer begin()), so a migration can step out of it for
+    # CREATE INDEX CONCURRENTLY (supportdesk.core.migrating.create_index_concurrently).
+    with db.engine().connect() as connection:
         context.configure(
-            connection=connection, target_metadata=target_metadata, include_name=is_modelled, **options
+            connection=connection,
+            target_metadata=target_metadata,
+            include_name=is_described_by_models,
+            **options,
         )
         with context.begin_transaction():
             context.run_migrations()
+            # What older releases' /readyz reads to know this schema descends from their head.
+            record_lineage(connection, context.get_context().get_current_heads(), context.script)
+        # SQLite: Alembic assumes non-transactional DDL there and opens no transaction of its own, so
+        # commit what the connection began by itself (a no-op after Alembic's own commit).
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -1,6 +1,9 @@
-"""Probes. `/healthz` (liveness): the process answers and reaches its database. `/readyz`
-(readiness): the database, Redis when one is configured, and the schema at the migrations' head, so a
-load balancer sends no traffic to a release whose migrations have not run."""
+"""Probes. `/healthz` (liveness): the process answers; it touches nothing else, so a database outage never
+gets healthy processes restarted. `/readyz` (readiness): the database, Redis when one is configured, and
+a schema this release can run on: at its migrations' head, or newer but descended from it (a later
+release migrated it; migrations are expand-then-contract, so this release still works: that is what
+lets a rollback, or an instance not yet restarted, keep serving). A schema behind the head, or from a
+lineage this release cannot place, is not ready."""
 
 from __future__ import annotations
 
@@ -15,20 +18,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportdesk.core.config import MIGRATIONS_DIR
 from supportdesk.core.db import db
+from supportdesk.core.migrating import recorded_lineage
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    database = _database()
-    return jsonify(status=database, database=database), 200 if database == "ok" else 503
+    return jsonify(status="ok"), 200
 
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     checks = {"database": _database(), "redis": _redis(), "migrations": _migrations()}
-    ready = all(value in ("ok", "not configured") for value in checks.values())
+    ready = all(value in ("ok", "ahead", "not configured") for value in checks.values())
     return jsonify(status="ok" if ready else "unavailable", **checks), 200 if ready else 503
 
 
@@ -56,14 +59,32 @@ def _migrations() -> str:
     try:
         with db.engine().connect() as connection:
             applied = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+            if applied == expected_heads():
+                return "ok"
+            if applied <= known_revisions():
+                return "pending"  # behind this release: its migrations have not run yet
+            lineage = recorded_lineage(connection)
     except SQLAlchemyError:
         return "unavailable"
-    return "ok" if applied == expected_heads() else "pending"
+    # A revision this release does not know: newer, if the release that migrated recorded our head
+    # among the ancestors of the database's head.
+    return "ahead" if lineage is not None and expected_heads() <= lineage else "unknown"
+
+
+@cache
+def _script() -> ScriptDirectory:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config)
 
 
 @cache
 def expected_heads() -> frozenset[str]:
     """The heads of the migrations shipped with this release (read once per process)."""
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    return frozenset(_script().get_heads())
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this release ships."""
+    return frozenset(revision.revision for revision in _script().walk_revisions())

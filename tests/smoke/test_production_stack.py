@@ -56,6 +56,14 @@ def _missing() -> str | None:
     return None
 
 
+def _nginx_takes_http2_on() -> bool:
+    """nginx 1.25.1 and later take `http2 on;`; older ones (Debian 12 has 1.22) the listen parameter."""
+    found = re.search(
+        r"nginx/(\d+)\.(\d+)\.(\d+)", subprocess.run([NGINX, "-v"], capture_output=True, text=True).stderr
+    )
+    return found is not None and tuple(map(int, found.groups())) >= (1, 25, 1)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -143,6 +151,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             tls_certificate_key=key,
             static_root=ROOT / "supportdesk" / "static",
             client_max_body_size="60m",
+            http2_directive=_nginx_takes_http2_on(),
         )
         (work / "logs").mkdir()
         (work / "nginx.conf").write_text(
