@@ -115,7 +115,12 @@ def bench_size(n: int) -> dict[str, Any]:
     from bench.seed import restore
 
     measured = measure_size(
-        n, env, WORKERS, CONNECTIONS, restore=lambda: restore(url, n, tokens=False), database=database
+        n,
+        env,
+        WORKERS,
+        CONNECTIONS,
+        restore=lambda: restore(url, n, tokens=False, app=APP),
+        database=database,
     )
     with psycopg.connect(ADMIN_URL) as conn:
         size = conn.execute("SELECT pg_database_size(%s)", (database,)).fetchone()[0]  # type: ignore[index]

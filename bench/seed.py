@@ -157,19 +157,36 @@ def seed(url: str, tickets: int, seed_value: int = 42) -> dict[str, float]:
     }
 
 
-def restore(url: str, tickets: int, tokens: bool = True) -> int:
+def restore(url: str, tickets: int, tokens: bool = True, app: str | None = None) -> int:
     """Put a reused database back to its seeded state: a run creates thousands of tickets (the creation
     endpoints), which would otherwise sit at the top of every queue and of the ceiling's own query in
     the next run. Returns how many tickets it removed. `tokens=False` keeps the API tokens (between the
-    rounds of one run, whose requests carry one)."""
+    rounds of one run, whose requests carry one).
+
+    wrk stops at its deadline with requests still in the server; with `app` (its PGAPPNAME) this waits
+    until none of its backends is in a statement or transaction, so no ticket lands after the clean-up.
+    The number sequence is never wound back: a number handed out once is never handed out again, as in
+    production, whatever a late request did."""
     with psycopg.connect(url, autocommit=True) as conn:
+        if app is not None:
+            _wait_until_idle(conn, app)
         removed = conn.execute("DELETE FROM tickets WHERE number > %s", (1000 + tickets,)).rowcount
         if tokens:
             conn.execute("DELETE FROM api_tokens")
-        conn.execute(f"SELECT setval('ticket_number_seq', {1000 + tickets})")
         if removed:
             conn.execute("VACUUM ANALYZE tickets, ticket_events, creation_keys")
     return removed
+
+
+def _wait_until_idle(conn: psycopg.Connection[tuple[int]], app: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    busy = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND state <> 'idle'"
+    while time.monotonic() < deadline:
+        row = conn.execute(busy, (app,)).fetchone()
+        if row is not None and row[0] == 0:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{app}'s database backends were still busy {timeout:g} s after its load stopped")
 
 
 TICKET_COLUMNS = (
