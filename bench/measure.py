@@ -211,12 +211,13 @@ def run_schedule(
     sampler: BackendSampler | None,
     progress: Progress,
     after_each: Callable[[Endpoint], None] | None = None,
+    first_round: int = 1,
 ) -> list[dict[str, object]]:
     """The ceiling before every endpoint run and after the last (bench/pairing.py), for `rounds` rounds.
     `after_each` runs after every endpoint run, outside the measurement (the creations' clean-up)."""
     by_name = {e.name: e for e in endpoints}
     runs = []
-    for number, name in schedule([e.name for e in endpoints], rounds):
+    for number, name in schedule([e.name for e in endpoints], rounds, first_round):
         endpoint = ceiling if name == CEILING else by_name[name]
         run = measure(endpoint, number, seconds=seconds, connections=connections, env=env, sampler=sampler)
         runs.append(run)
@@ -226,7 +227,7 @@ def run_schedule(
         db_ms = per_request_ms(float(run["db_cpu_s"]), requests)  # type: ignore[arg-type]
         others = float(run["others_cpu_s"]) / float(run["machine_s"] or 1)  # type: ignore[arg-type]
         print(
-            f"[{progress.label}] {progress.done:3}/{progress.total_runs} round {number}/{rounds} {name:26} "
+            f"[{progress.label}] {progress.done:3}/{progress.total_runs} round {number:2} {name:26} "
             f"{requests / float(run['seconds']):7.1f} req/s  CPU/request {worker_ms:5.2f} ms + db {db_ms:4.2f}  "  # type: ignore[arg-type]
             f"p99 {float(run['p99_ms']):6.1f} ms  errors {run['errors']}  others {others:4.0%}  "  # type: ignore[arg-type]
             f"({progress.left()})",

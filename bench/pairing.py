@@ -14,10 +14,10 @@ from statistics import fmean
 CEILING = "ceiling /page"
 
 
-def schedule(endpoints: Sequence[str], rounds: int) -> list[tuple[int, str]]:
+def schedule(endpoints: Sequence[str], rounds: int, first_round: int = 1) -> list[tuple[int, str]]:
     """(round, name) in the order they run; a ceiling run carries the round of the run it follows."""
-    order = [(1, CEILING)]
-    for number in range(1, rounds + 1):
+    order = [(first_round, CEILING)]
+    for number in range(first_round, first_round + rounds):
         names = endpoints if number % 2 else list(reversed(endpoints))
         for name in names:
             order += [(number, name), (number, CEILING)]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.pairing import Run, pair_runs
-from bench.stats import MET, MISSED, Spread, summarise, verdict
+from bench.stats import MET, MISSED, NOISY, Spread, summarise, verdict
 
 Result = Mapping[str, Any]
 
@@ -141,6 +141,17 @@ def figures_by_endpoint(size: Mapping[str, Any], cores: int) -> dict[str, dict[s
 def spread_of(values: Sequence[float]) -> Spread | None:
     usable = [v for v in values if not math.isnan(v)]
     return summarise(usable) if usable else None
+
+
+def undecided(database: str, cores: int, runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The endpoints whose budget the runs so far leave too noisy to say: they get rounds of their own."""
+    table = figures_by_endpoint({"runs": runs}, cores)
+    found = []
+    for budget in budgets({"database": database, "sizes": [{"runs": runs}]}):
+        spread = spread_of(table.get(budget.key, {}).get(budget.figure, []))
+        if spread is not None and verdict(spread, budget.limit, budget.at_least, REPEAT_MARGIN) == NOISY:
+            found.append(budget.key)
+    return found
 
 
 def judge(result: Result, size: Mapping[str, Any]) -> list[Judgement]:

@@ -33,13 +33,16 @@ from sqlalchemy import event
 
 from bench.measure import USER_AGENT, Endpoint, Progress, Server, run_schedule, warm_up
 from bench.procstat import BackendSampler
-from bench.report import render
+from bench.report import render, undecided
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROUNDS = int(os.environ.get("ROUNDS", "9"))
+# Rounds of their own for budgets still too noisy to say after ROUNDS (bench/run.py::more_rounds).
+EXTRA_ROUNDS = int(os.environ.get("EXTRA_ROUNDS", "9"))
+EXTRA_ROUNDS_BATCH = 3
 SECONDS = float(os.environ.get("SECONDS", "4"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "16"))
 WORKERS = 4
@@ -165,13 +168,24 @@ def measure_size(
             "sampler": sampler,
         }
         runs = run_schedule(ceiling_page, reads, progress=progress, **settings)  # type: ignore[arg-type]
-        runs += run_schedule(
+        runs += more_rounds(ceiling_page, reads, runs, progress=progress, database=database, **settings)
+        created = run_schedule(
             ceiling_page,
             creations,
             progress=progress,
             after_each=lambda _endpoint: restore(),
             **settings,  # type: ignore[arg-type]
         )
+        created += more_rounds(
+            ceiling_page,
+            creations,
+            created,
+            progress=progress,
+            database=database,
+            after_each=lambda _endpoint: restore(),
+            **settings,
+        )
+        runs += created
         rss = worker_rss_mb(app.pid)
     finally:
         for server in (app, ceiling):
@@ -179,6 +193,36 @@ def measure_size(
         if sampler:
             sampler.stop()
     return {"worker_rss_mb": rss, "queries": queries, "runs": runs}
+
+
+def more_rounds(
+    ceiling: Endpoint,
+    endpoints: list[Endpoint],
+    runs: list[dict[str, Any]],
+    *,
+    database: str | None,
+    progress: Progress,
+    **settings: Any,
+) -> list[dict[str, Any]]:
+    """Rounds of their own, EXTRA_ROUNDS_BATCH at a time up to EXTRA_ROUNDS, for the endpoints whose
+    budget the rounds so far leave too noisy to say (bench/report.py::undecided): the median and the
+    quartiles of more rounds move less from one run to the next, so a second run reaches the same
+    verdict more often. A budget whose median sits within the repeat margin of its line stays too
+    noisy to say, however many rounds it gets."""
+    extra: list[dict[str, Any]] = []
+    kind = "postgresql" if database else "sqlite"
+    settings.pop("rounds", None)  # the planned rounds'; these have their own
+    while len({int(r["round"]) for r in extra}) < EXTRA_ROUNDS:
+        names = set(undecided(kind, CORES, [*runs, *extra]))
+        again = [e for e in endpoints if e.name in names]
+        if not again:
+            break
+        batch = min(EXTRA_ROUNDS_BATCH, EXTRA_ROUNDS - len({int(r["round"]) for r in extra}))
+        print(f"[{progress.label}] {batch} more rounds for {', '.join(e.name for e in again)}", flush=True)
+        progress.total_runs += 1 + 2 * batch * len(again)
+        first = max(int(r["round"]) for r in [*runs, *extra]) + 1
+        extra += run_schedule(ceiling, again, rounds=batch, progress=progress, first_round=first, **settings)
+    return extra
 
 
 def app_env(database_url: str) -> dict[str, str]:

@@ -127,3 +127,10 @@ def test_one_user_runs_carry_the_p99_of_the_cpu_each_request_cost():
     )
     assert Pair(one_user, (run(CEILING, 900),)).figures(cores=2)["cpu_p99_ms"] == 31.5
     assert math.isnan(Pair(run("b", 900), (run(CEILING, 900),)).figures(cores=2)["cpu_p99_ms"])
+
+
+def test_extra_rounds_carry_on_the_numbering_and_keep_every_run_paired():
+    from bench.pairing import schedule
+
+    extra = schedule(["b"], rounds=2, first_round=10)
+    assert extra == [(10, CEILING), (10, "b"), (10, CEILING), (11, "b"), (11, CEILING)]

@@ -136,3 +136,12 @@ def test_two_runs_side_by_side_show_each_verdict_with_its_median():
     assert f"{NOISY}: 51 %" in row
     assert f"{MET}: 60 %" in row
     assert row.endswith("| differ |")
+
+
+def test_the_rows_left_undecided_are_named_for_more_rounds():
+    """After the planned rounds, a budget whose verdict is "too noisy to say" gets rounds of its own."""
+    from bench.report import undecided
+
+    assert undecided("postgresql", 2, runs_for(QUEUE, [0.46, 0.49, 0.51, 0.53, 0.55])) == [QUEUE]
+    assert undecided("postgresql", 2, runs_for(QUEUE, [0.60, 0.62, 0.61, 0.63, 0.59])) == []
+    assert undecided("postgresql", 2, runs_for(QUEUE, [0.40, 0.41, 0.42, 0.43, 0.44])) == []
