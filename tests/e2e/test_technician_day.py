@@ -141,3 +141,25 @@ def test_one_search_from_the_top_bar_finds_any_ticket(browser, live_server, day,
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("device", "scheme"), [("desktop", "light"), ("desktop", "dark"), ("phone", "light"), ("phone", "dark")]
+)
+def test_screenshots_of_the_technicians_pages(browser, live_server, day, screenshot_dir, device, scheme):
+    """The pages this issue changes, both widths and themes: saved for review, none scrolls sideways."""
+    page = open_page(browser, device, scheme)
+    sign_in(page, live_server, "sam@example.com")
+    pages = {
+        "desk-search": "/desk/search?q=printer&view=unassigned",
+        "desk-search-empty": "/desk/search?q=nothing-matches-this",
+        "desk-ticket-sidebar": f"/desk/tickets/{day['number']}",
+    }
+    for name, path in pages.items():
+        page.goto(f"{live_server}{path}")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} scrolls sideways on a {device}"
+        page.screenshot(path=str(screenshot_dir / f"{name}-{device}-{scheme}.png"), full_page=True)
+    page.context.close()
