@@ -70,7 +70,9 @@ def raw_tickets(draw: st.DrawFn, teams: int, categories: int, technicians: int) 
     if ticket.first_response_after is not None and created + ticket.first_response_after > NOW:
         ticket.first_response_after = None
     at, status = created, Status.NEW
-    for gap, target in draw(st.lists(st.tuples(st.integers(1, 9 * 86400), st.sampled_from(Status)), max_size=5)):
+    for gap, target in draw(
+        st.lists(st.tuples(st.integers(1, 9 * 86400), st.sampled_from(Status)), max_size=5)
+    ):
         if target is status or at + timedelta(seconds=gap) > NOW:
             continue
         at, status = at + timedelta(seconds=gap), target
@@ -96,7 +98,9 @@ class Desk:
         return None if ticket.assignee is None else self.technicians[ticket.assignee]
 
 
-def write_desk(session: Session, tickets: list[RawTicket], teams: int, categories: int, technicians: int) -> Desk:
+def write_desk(
+    session: Session, tickets: list[RawTicket], teams: int, categories: int, technicians: int
+) -> Desk:
     team_rows = [Team(name=f"Team {i}") for i in range(teams)]
     category_rows = [Category(name=f"Category {chr(65 + (i * 7) % 26)}{i}") for i in range(categories)]
     staff = [
@@ -108,7 +112,9 @@ def write_desk(session: Session, tickets: list[RawTicket], teams: int, categorie
         )
         for i in range(technicians)
     ]
-    requester = User(email="raiser@example.com", full_name="Raiser", role=Role.REQUESTER, password_hash=_password_hash())
+    requester = User(
+        email="raiser@example.com", full_name="Raiser", role=Role.REQUESTER, password_hash=_password_hash()
+    )
     session.add_all([*team_rows, *category_rows, *staff, requester])
     session.flush()
     desk = Desk(
@@ -131,18 +137,26 @@ def write_desk(session: Session, tickets: list[RawTicket], teams: int, categorie
             category_id=desk.category_id(raw),
             created_at=raw.created_at,
             updated_at=raw.changes[-1][0] if raw.changes else raw.created_at,
-            first_response_at=None if raw.first_response_after is None else raw.created_at + raw.first_response_after,
+            first_response_at=None
+            if raw.first_response_after is None
+            else raw.created_at + raw.first_response_after,
             resolved_at=resolved,
             closed_at=raw.changes[-1][0] if raw.status is Status.CLOSED else None,
         )
         session.add(row)
         session.flush()
-        events = [TicketEvent(ticket_id=row.id, kind=EventKind.CREATED, new_value="new", created_at=raw.created_at)]
+        events = [
+            TicketEvent(ticket_id=row.id, kind=EventKind.CREATED, new_value="new", created_at=raw.created_at)
+        ]
         previous = Status.NEW
         for at, status in raw.changes:
             events.append(
                 TicketEvent(
-                    ticket_id=row.id, kind=EventKind.STATUS, old_value=previous.value, new_value=status.value, created_at=at
+                    ticket_id=row.id,
+                    kind=EventKind.STATUS,
+                    old_value=previous.value,
+                    new_value=status.value,
+                    created_at=at,
                 )
             )
             previous = status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,7 +51,7 @@ def test_every_edge_is_a_whole_number_of_slots_from_the_first(
         assert period.start.astimezone(tz).date() == period.first_day
         assert (period.end - timedelta(microseconds=1)).astimezone(tz).date() == period.last_day
         assert (period.start - found[0].start).total_seconds() % slot == 0
-    assert all(a.end == b.start for a, b in zip(found, found[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(found))
 
 
 def test_the_desk_zone_is_a_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]

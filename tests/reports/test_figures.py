@@ -17,8 +17,18 @@ from supportdesk.reports.filters import ReportFilters
 from supportdesk.reports.policy import ReportScope
 from supportdesk.tickets.lifecycle import Priority
 from tests.conftest import _wipe
-from tests.reports.rows import NOW, Desk, Window, expected_backlog, expected_categories, expected_technicians
-from tests.reports.rows import expected_times, expected_volume, raw_tickets, write_desk
+from tests.reports.rows import (
+    NOW,
+    Desk,
+    Window,
+    expected_backlog,
+    expected_categories,
+    expected_technicians,
+    expected_times,
+    expected_volume,
+    raw_tickets,
+    write_desk,
+)
 
 TEAMS, CATEGORIES, TECHNICIANS = 3, 12, 4
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"]
@@ -85,7 +95,9 @@ def fresh(clean_app: Flask):  # type: ignore[no-untyped-def]
 
 desks = st.lists(raw_tickets(TEAMS, CATEGORIES, TECHNICIANS), max_size=40)
 examples = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
@@ -103,7 +115,9 @@ def test_every_figure_matches_the_raw_rows(fresh, tickets, question) -> None:  #
     assert reads.backlog(session, scope, filters, zone).counts == expected_backlog(desk, window)
 
     times = reads.times(session, scope, filters, zone)
-    for found, expected in zip((times.first_response, times.resolution), expected_times(desk, window), strict=True):
+    for found, expected in zip(
+        (times.first_response, times.resolution), expected_times(desk, window), strict=True
+    ):
         assert found.count == expected[0]
         for value, wanted in ((found.median, expected[1]), (found.p90, expected[2])):
             assert (value is None) == (wanted is None)
