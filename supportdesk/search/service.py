@@ -4,6 +4,7 @@ may read. Every ticket listing with a text box goes through `matching_tickets`."
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
@@ -116,7 +117,7 @@ def matching_tickets(
     return Ticket.id.in_(ids)
 
 
-def matching_people(query: str) -> Select[tuple[int]] | None:
+def matching_people(query: str) -> Select[Any] | None:
     """The ids of (at most MAX_PEOPLE) users a query names: an address (or its beginning) when it holds
     an @, else users whose name has a word starting with each word of the query, or whose address
     starts with it. None when the query has no words."""
@@ -141,7 +142,7 @@ def matching_people(query: str) -> Select[tuple[int]] | None:
 
 def matching_ids(
     session: Session, actor: User, query: str, *, any_word: bool = False
-) -> Select[tuple[int]] | None:
+) -> Select[Any] | None:
     """The ids of the (at most MAX_MATCHES) most recently raised tickets whose text matches (see
     `matching_tickets`); None when the query has no words to look for."""
     words = terms(query)
@@ -171,8 +172,8 @@ def matching_ids(
         "SELECT rowid AS ticket_id FROM ticket_fts WHERE ticket_fts MATCH :match "
         "ORDER BY rowid DESC LIMIT :most"
     ).bindparams(match=match, most=MAX_MATCHES)
-    matches = fts_ids.columns(literal_column("ticket_id")).subquery("text_matches")
-    return select(matches.c.ticket_id)
+    fts_matches = fts_ids.columns(literal_column("ticket_id")).subquery("text_matches")
+    return select(fts_matches.c.ticket_id)
 
 
 def _like_escape(text: str) -> str:
