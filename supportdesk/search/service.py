@@ -140,9 +140,7 @@ def matching_people(query: str) -> Select[Any] | None:
     return select(User.id).where(*clauses).limit(MAX_PEOPLE)
 
 
-def matching_ids(
-    session: Session, actor: User, query: str, *, any_word: bool = False
-) -> Select[Any] | None:
+def matching_ids(session: Session, actor: User, query: str, *, any_word: bool = False) -> Select[Any] | None:
     """The ids of the (at most MAX_MATCHES) most recently raised tickets whose text matches (see
     `matching_tickets`); None when the query has no words to look for."""
     words = terms(query)
