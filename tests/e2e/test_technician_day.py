@@ -163,3 +163,69 @@ def test_screenshots_of_the_technicians_pages(browser, live_server, day, screens
         assert overflow <= 0, f"{name} scrolls sideways on a {device}"
         page.screenshot(path=str(screenshot_dir / f"{name}-{device}-{scheme}.png"), full_page=True)
     page.context.close()
+
+
+def composer(page: Page):
+    return page.get_by_role("textbox", name="Message")
+
+
+def type_into(page: Page, box, text: str) -> None:
+    """Click into a field and wait for the focus before typing (keys sent before it lands are lost)."""
+    box.click()
+    expect(box).to_be_focused()
+    page.keyboard.type(text)
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_half_typed_reply_is_never_lost(browser, live_server, day, session, device):
+    number = day["number"]
+    url = f"{live_server}/desk/tickets/{number}"
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(url)
+    page.get_by_text("Internal note", exact=True).click()
+    type_into(page, composer(page), "Checked tray 2: the rollers are worn")
+    expect(page.get_by_text("Draft saved")).to_be_visible()
+
+    # Saving the sidebar keeps the half-typed note and its choice of audience.
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Ticket updated.")).to_be_visible()
+    expect(composer(page)).to_have_value("Checked tray 2: the rollers are worn")
+    expect(page.locator("#visibility-internal")).to_be_checked()
+
+    # Another device of the same technician sees the draft; a colleague does not.
+    laptop = open_page(browser, "desktop")
+    sign_in(laptop, live_server, "sam@example.com")
+    laptop.goto(url)
+    expect(composer(laptop)).to_have_value("Checked tray 2: the rollers are worn")
+    colleague = open_page(browser, device)
+    sign_in(colleague, live_server, "olly@example.com")
+    colleague.goto(url)
+    expect(composer(colleague)).to_have_value("")
+    colleague.context.close()
+
+    # Leaving the page with unsent text asks first; staying keeps the text.
+    asked: list[str] = []
+
+    def stay(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    type_into(page, composer(page), " and need replacing.")
+    page.locator(".breadcrumb").get_by_role("link", name="Queue").click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(url)
+    expect(composer(page)).to_have_value("Checked tray 2: the rollers are worn and need replacing.")
+    page.remove_listener("dialog", stay)
+
+    # Sending it clears the draft everywhere.
+    page.locator("[data-sd-send]").click()
+    expect(page.get_by_text("Internal note added.")).to_be_visible()
+    expect(composer(page)).to_have_value("")
+    laptop.reload()
+    expect(composer(laptop)).to_have_value("")
+    laptop.context.close()
+    page.context.close()
