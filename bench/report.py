@@ -44,7 +44,7 @@ RATIO_BUDGETS = {
 CREATION_BUDGET_PER_SECOND, CREATION_BUDGET = 300, 1 / 3
 SEARCH_P99_BUDGET_MS = 100.0
 SQLITE_P99_BUDGET_MS = 50.0
-# As tests/test_query_counts.py states them: lists at most 6, the desk's pages 4, the workspace 6.
+# As tests/test_query_counts.py states them: lists at most 6, the desk's pages 4, the workspace 7.
 SQL_BUDGETS = {
     "my tickets": 6,
     "queue: unassigned": 4,
@@ -54,7 +54,7 @@ SQL_BUDGETS = {
     "search, one user at a time": 4,
     "global search": 2,
     "global search, one user at a time": 2,
-    "ticket detail": 6,
+    "ticket detail": 7,
     "API list": 6,
 }
 # Medians of the same figure in repeated runs on this shared machine differ with a standard deviation

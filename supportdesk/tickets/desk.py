@@ -14,9 +14,16 @@ from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id
-from supportdesk.tickets import lifecycle, policy, queues, reads, service
+from supportdesk.tickets import drafts, lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
-from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, optional_id
+from supportdesk.tickets.forms import (
+    BulkForm,
+    DraftForm,
+    ReplyForm,
+    TicketFieldsForm,
+    VersionForm,
+    optional_id,
+)
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.paging import Cursor, PageRequest, SearchText, Sort, TicketFilters, TicketQuery
 from supportdesk.tickets.service import TicketChanges
@@ -152,6 +159,23 @@ def reply(number: int) -> Response | tuple[str, int]:
     return _workspace(number, reply_form=form), 422
 
 
+@bp.post("/tickets/<id:number>/draft")
+def save_draft(number: int) -> tuple[str, int]:
+    """The composer's text, sent by the page a moment after the user stops typing (no page of its own:
+    204, or the refusal as plain text)."""
+    form = DraftForm()
+    if not form.validate_on_submit():
+        return "The draft was not understood.", 422
+    try:
+        with db.transaction() as session:
+            drafts.save_draft(
+                session, current_user, number, form.body.data or "", form.visibility.data or None
+            )
+    except (ValidationError, PermissionDenied, NotFound) as error:
+        return error.detail, error.status
+    return "", 204
+
+
 @bp.post("/tickets/<id:number>/update")
 def update(number: int) -> Response | tuple[str, int]:
     form = TicketFieldsForm()
@@ -257,6 +281,11 @@ def _workspace(
         for s in Status
         if s is ticket.status or s in lifecycle.allowed_transitions(ticket.status, current_user.role)
     )
+    reply = reply_form or ReplyForm(formdata=None)
+    if reply_form is None:
+        draft = drafts.read_draft(session, current_user, ticket.id)
+        if draft is not None:
+            reply.body.data, reply.visibility.data = draft.body, draft.visibility
     if fields_form is not None and fields_form.errors:
         form.version.errors = [*fields_form.version.errors]
     return render_template(
@@ -266,7 +295,7 @@ def _workspace(
         attachments=shown.attachments,
         events=shown.events,
         names=choices.names(),
-        reply_form=reply_form or ReplyForm(formdata=None),
+        reply_form=reply,
         fields_form=form,
     )
 

@@ -50,6 +50,13 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     version = IntegerField(validators=[Optional()])
 
 
+class DraftForm(FlaskForm):  # type: ignore[misc]
+    """The composer's text as the page saves it while the user types (checked by the draft service)."""
+
+    body = TextAreaField()
+    visibility = StringField(validators=[Optional(), Length(max=10)])
+
+
 class RequesterReplyForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField("Your reply", validators=[DataRequired(message="Write a message first.")])
     attachments = MultipleFileField("Attachments")

@@ -32,7 +32,7 @@ from supportdesk.core.errors import (
     ValidationError,
 )
 from supportdesk.search import service as search
-from supportdesk.tickets import lifecycle, metrics, policy
+from supportdesk.tickets import drafts, lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
     DeskRules,
@@ -301,6 +301,7 @@ def add_comment(
     _store_uploads(session, files, actor, ticket, uploads, comment)
     search.index_comment(session, ticket, body, internal=internal)
     record_event(ticket, actor, EventKind.COMMENT, None, "internal" if internal else "public", now, comment)
+    drafts.discard_draft(session, actor, ticket.id)  # sent: the draft it was typed in is done
     if actor.is_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     new_status = lifecycle.status_after_reply(ticket.status, actor.role, internal)

@@ -153,6 +153,13 @@ REFUSALS: dict[str, Refusal] = {
         },
         (422,),
     ),
+    "desk.save_draft": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/draft",
+        lambda d: {"body": "Half an answer", "visibility": "shouted"},
+        (422,),
+    ),
     "desk.assign_to_me": Refusal(
         "tech",
         "POST",

@@ -42,6 +42,7 @@ RULES = {
     "desk.assign_to_me": "desk",
     "desk.reply": "desk",
     "desk.update": "desk",
+    "desk.save_draft": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
     "admin.teams": "admin",

@@ -107,5 +107,70 @@
     rows().forEach(function (row, index) {
       row.addEventListener("focusin", function () { current = index; });
     });
+    document.querySelectorAll("[data-sd-draft-url]").forEach(keepDrafts);
   });
+
+  // Typed text is never lost: the composer is saved as a draft on the server a moment after each pause
+  // (another device of the same user finds it), saved before any other form of the page is sent (the
+  // page comes back with it), and leaving the page with text in it asks first.
+  function keepDrafts(form) {
+    var box = form.querySelector("[data-sd-reply]");
+    var status = form.querySelector("[data-sd-draft-status]");
+    var token = form.querySelector("input[name=csrf_token]");
+    if (!box || !token) { return; }
+    var leaving = false;
+    var timer = null;
+    var saved = { body: box.value, visibility: visibility() };
+
+    function visibility() {
+      var chosen = form.querySelector("input[name=visibility]:checked");
+      return chosen ? chosen.value : "";
+    }
+    function dirty() { return box.value !== saved.body || visibility() !== saved.visibility; }
+    function say(text) { if (status) { status.textContent = text; } }
+
+    function save() {
+      clearTimeout(timer);
+      if (!dirty()) { return Promise.resolve(true); }
+      var sent = { body: box.value, visibility: visibility() };
+      var data = new URLSearchParams({ body: sent.body, visibility: sent.visibility });
+      return fetch(form.dataset.sdDraftUrl, {
+        method: "POST", body: data, credentials: "same-origin", keepalive: sent.body.length < 60000,
+        headers: { "X-CSRFToken": token.value },
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        saved = sent;
+        say(sent.body.trim() ? "Draft saved" : "");
+        return true;
+      }).catch(function () {
+        say("Draft not saved: keep this page open, or copy your text.");
+        return false;
+      });
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(save, 600); }
+
+    box.addEventListener("input", later);
+    form.addEventListener("change", later);
+    form.addEventListener("submit", function () { leaving = true; });
+    // Any other form of the page (the sidebar, assign to me) saves the draft first; the page it leads
+    // to shows the draft again.
+    document.querySelectorAll("form[method=post]").forEach(function (other) {
+      if (other === form) { return; }
+      other.addEventListener("submit", function (event) {
+        if (other.dataset.sdDraftKept === "1" || !dirty()) { leaving = true; return; }
+        event.preventDefault();
+        save().then(function () {
+          leaving = true;
+          other.dataset.sdDraftKept = "1";
+          other.requestSubmit(event.submitter || undefined);
+        });
+      });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (leaving || !box.value.trim()) { return; }
+      save();
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
 })();
