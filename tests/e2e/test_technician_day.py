@@ -229,3 +229,51 @@ def test_a_half_typed_reply_is_never_lost(browser, live_server, day, session, de
     expect(composer(laptop)).to_have_value("")
     laptop.context.close()
     page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_form_refused_as_stale_keeps_the_text_and_says_what_to_do(
+    browser, live_server, day, session, device
+):
+    number = day["number"]
+    url = f"{live_server}/desk/tickets/{number}"
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(url)
+
+    # The page's token no longer matches (a page from before the server's key changed, say).
+    page.get_by_text("Reply to requester", exact=True).click()
+    type_into(page, composer(page), "Tray 2 rollers are on order.")
+    page.evaluate("document.querySelectorAll('input[name=csrf_token]').forEach(i => i.value = 'stale')")
+    page.locator("[data-sd-send]").click()
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{number}$"))
+    expect(page.get_by_text("was not sent")).to_be_visible()
+    expect(composer(page)).to_have_value("Tray 2 rollers are on order.")
+    expect(page.locator("#visibility-public")).to_be_checked()
+    page.locator("[data-sd-send]").click()
+    expect(page.get_by_text("Reply sent to the requester.")).to_be_visible()
+
+    # The session ended meanwhile (signed out elsewhere): the text is shown, and back after signing in.
+    type_into(page, composer(page), "Swapped the rollers; please test.")
+    page.context.clear_cookies()
+    page.locator("[data-sd-send]").click()
+    expect(page.get_by_role("heading", name="Your session has ended")).to_be_visible()
+    expect(page.get_by_role("textbox", name="What you typed")).to_have_value(
+        "Swapped the rollers; please test."
+    )
+    assert "400 Bad Request" not in page.content() and "CSRF" not in page.inner_text("body")
+    page.get_by_role("link", name="Sign in again").click()
+    page.get_by_label("Email").fill("sam@example.com")
+    page.get_by_label("Password").fill("password123")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(url)
+    expect(composer(page)).to_have_value("Swapped the rollers; please test.")
+    page.get_by_text("Reply to requester", exact=True).click()
+    page.locator("[data-sd-send]").click()
+    expect(page.get_by_text("Reply sent to the requester.")).to_be_visible()
+    session.expire_all()
+    assert [c.body for c in service.get_ticket(session, day["tech"], number).comments][-2:] == [
+        "Tray 2 rollers are on order.",
+        "Swapped the rollers; please test.",
+    ]
+    page.context.close()
