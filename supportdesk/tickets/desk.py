@@ -10,6 +10,7 @@ from pydantic import ConfigDict
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments.web import file_store, uploads_from
+from supportdesk.core import staleforms
 from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -174,6 +175,30 @@ def save_draft(number: int) -> tuple[str, int]:
     except (ValidationError, PermissionDenied, NotFound) as error:
         return error.detail, error.status
     return "", 204
+
+
+@staleforms.rescue("desk.reply")
+def _keep_a_refused_reply() -> Response | None:
+    """A reply refused as stale (its page's token no longer matches) becomes the user's draft, and the
+    ticket shows it again in the composer with a word on what happened."""
+    number = (request.view_args or {}).get("number")
+    body = request.form.get("body", "")
+    if not isinstance(number, int) or not body.strip() or not policy.may_use_desk(current_user):
+        return None
+    visibility = request.form.get("visibility")
+    try:
+        with db.transaction() as session:
+            drafts.save_draft(
+                session, current_user, number, body, visibility if visibility in drafts.VISIBILITIES else None
+            )
+    except (ValidationError, PermissionDenied, NotFound):
+        return None
+    flash(
+        "This page had expired, so your reply was not sent. It is back in the box below: check it and "
+        "send it again.",
+        "warning",
+    )
+    return redirect(url_for("desk.ticket", number=number, _anchor="reply"))
 
 
 @bp.post("/tickets/<id:number>/update")

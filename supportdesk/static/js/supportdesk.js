@@ -108,7 +108,62 @@
       row.addEventListener("focusin", function () { current = index; });
     });
     document.querySelectorAll("[data-sd-draft-url]").forEach(keepDrafts);
+    keepRescuedText();
+    restoreRescuedText();
   });
+
+  // A form refused as stale shows what was typed (errors/stale_form.html); keep it for the page it came
+  // from, for the same user, and put it back in its empty box there.
+  var RESCUED = "sd-rescued:";
+  var WEEK = 7 * 24 * 3600 * 1000;
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function keepRescuedText() {
+    var store = storage();
+    var user = document.body.dataset.sdUser;
+    if (store && user) { store.setItem("sd-user", user); }
+    document.querySelectorAll("[data-sd-rescue]").forEach(function (kept) {
+      var fields = {};
+      kept.querySelectorAll("[data-sd-rescued]").forEach(function (text) { fields[text.dataset.sdRescued] = text.value; });
+      if (store) {
+        store.setItem(RESCUED + kept.dataset.sdRescue, JSON.stringify({ at: Date.now(), user: store.getItem("sd-user"), fields: fields }));
+      }
+    });
+    document.querySelectorAll("[data-sd-copy-rescued]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var texts = Array.prototype.map.call(document.querySelectorAll("[data-sd-rescued]"), function (t) { return t.value; });
+        if (navigator.clipboard) {
+          navigator.clipboard.writeText(texts.join("\n\n")).then(function () { button.textContent = "Copied"; });
+        }
+      });
+    });
+  }
+
+  function restoreRescuedText() {
+    var store = storage();
+    var user = document.body.dataset.sdUser;
+    if (!store || !user || document.querySelector("[data-sd-rescue]")) { return; }
+    var key = RESCUED + window.location.pathname + window.location.search;
+    var raw = store.getItem(key);
+    if (!raw) { return; }
+    var kept = null;
+    try { kept = JSON.parse(raw); } catch (e) { kept = null; }
+    if (!kept || kept.user !== user || Date.now() - kept.at > WEEK) {
+      if (!kept || kept.user === user || Date.now() - kept.at > WEEK) { store.removeItem(key); }
+      return; // another user's text stays for them (a shared computer), and never shows here
+    }
+    Object.keys(kept.fields || {}).forEach(function (name) {
+      var field = document.querySelector("form textarea[name='" + name.replace(/[^a-z_]/g, "") + "'], form input[type=text][name='" + name.replace(/[^a-z_]/g, "") + "']");
+      if (field && !field.value.trim()) {
+        field.value = kept.fields[name];
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    });
+    store.removeItem(key);
+  }
 
   // Typed text is never lost: the composer is saved as a draft on the server a moment after each pause
   // (another device of the same user finds it), saved before any other form of the page is sent (the
