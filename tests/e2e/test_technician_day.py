@@ -278,3 +278,70 @@ def test_a_form_refused_as_stale_keeps_the_text_and_says_what_to_do(
         "Swapped the rollers; please test.",
     ]
     page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_news_since_the_page_opened_is_shown_before_a_reply_goes_out(
+    browser, live_server, day, session, device
+):
+    number = day["number"]
+    url = f"{live_server}/desk/tickets/{number}"
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(url)
+    page.get_by_text("Reply to requester", exact=True).click()
+    type_into(page, composer(page), "Please restart the printer.")
+
+    # Olly answers the requester and moves the ticket on while Sam is still writing.
+    service.add_comment(session, day["other"], number, "I have sent a technician to floor 3.")
+    session.commit()
+    service.transition(session, day["other"], number, Status.PENDING)
+    session.commit()
+    page.locator("[data-sd-send]").click()
+    notice = page.get_by_role("region", name="While you were writing")
+    expect(notice).to_contain_text("Olly Other replied")
+    expect(notice).to_contain_text("I have sent a technician to floor 3.")
+    expect(notice).to_contain_text("changed the status from Open to Pending")
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{number}\?since=\d+(#reply)?$"))
+    expect(composer(page)).to_have_value("Please restart the printer.")
+    assert [c.body for c in current(session, number).comments][-1] == "I have sent a technician to floor 3."
+
+    # Revise puts the cursor back in the text; sending anyway sends it as it is.
+    notice.get_by_role("button", name="Revise").click()
+    expect(composer(page)).to_be_focused()
+    page.keyboard.press("End")
+    page.keyboard.type(" Olly's technician is on the way.")
+    notice.get_by_role("button", name="Send anyway").click()
+    expect(page.get_by_text("Reply sent to the requester.")).to_be_visible()
+    assert [c.body for c in current(session, number).comments][-1] == (
+        "Please restart the printer. Olly's technician is on the way."
+    )
+    page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_stale_sidebar_says_who_changed_what_and_keeps_my_choices(
+    browser, live_server, day, session, device
+):
+    number = day["number"]
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(f"{live_server}/desk/tickets/{number}")
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_label("Assignee").select_option(label="Sam Okafor")
+    service.update_ticket(session, day["other"], number, service.TicketChanges(priority=Priority.URGENT))
+    session.commit()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Olly Other changed the priority from Normal to Urgent")).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"/update"))
+    expect(page.get_by_label("Priority")).to_have_value("high")  # my choices are kept
+    expect(page.get_by_label("Assignee")).to_have_value(str(day["tech"].id))
+    assert current(session, number).assignee_id is None  # nothing of mine was applied
+    version = current(session, number).version
+    page.reload()  # F5 does not send the form again
+    assert current(session, number).version == version
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Ticket updated.")).to_be_visible()
+    assert current(session, number).priority is Priority.HIGH
+    page.context.close()
