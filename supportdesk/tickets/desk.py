@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -15,7 +16,7 @@ from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id
-from supportdesk.tickets import drafts, lifecycle, policy, queues, reads, service
+from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import (
     BulkForm,
@@ -151,7 +152,10 @@ def reply(number: int) -> Response | tuple[str, int]:
                     expected_version=None,
                     uploads=uploads_from(),
                     files=file_store(),
+                    seen_event=None if form.send_anyway.data else form.seen.data,
                 )
+        except service.NewsSinceSeen as news:
+            return _hold_back(number, form, news.seen_event)
         except (ValidationError, InvalidTransition) as error:
             form_errors(form, error)
         else:
@@ -201,6 +205,16 @@ def _keep_a_refused_reply() -> Response | None:
     return redirect(url_for("desk.ticket", number=number, _anchor="reply"))
 
 
+def _hold_back(number: int, form: ReplyForm, seen: int) -> Response:
+    """A reply the ticket's news holds back: kept as the draft, and the ticket shown again (a GET, so a
+    reload sends nothing) with what arrived since the writer's page opened."""
+    with db.transaction() as session:
+        drafts.save_draft(session, current_user, number, form.body.data, form.visibility.data)
+    if request.files.getlist("attachments") and any(f.filename for f in request.files.getlist("attachments")):
+        flash("The files you attached were not kept: attach them again when you send.", "warning")
+    return redirect(url_for("desk.ticket", number=number, since=seen, _anchor="reply"), 303)
+
+
 @bp.post("/tickets/<id:number>/update")
 def update(number: int) -> Response | tuple[str, int]:
     form = TicketFieldsForm()
@@ -224,11 +238,11 @@ def update(number: int) -> Response | tuple[str, int]:
             _, changed = service.update_fields(
                 session, current_user, number, asked, shown, form.version.data, desk_rules()
             )
-    except service.FieldsClash as error:
-        flash(f"{error.detail} Here is its current state; your change was not applied.", "warning")
-        return _workspace(number), 409
     except Conflict:
-        return _stale(number)
+        # Shown again (a GET, so a reload sends nothing) with who changed what and the user's choices.
+        values: dict[str, Any] = {f"keep_{name}": v for name, v in _asked_fields(form, shown).items()}
+        values.update(number=number, since=form.seen.data or 0)
+        return redirect(url_for("desk.ticket", **values), 303)
     except (InvalidTransition, ValidationError, PermissionDenied) as error:
         flash(error.detail, "danger")
         return _workspace(number), error.status
@@ -237,6 +251,21 @@ def update(number: int) -> Response | tuple[str, int]:
     else:
         flash("Nothing to save: no field was changed.", "info")
     return redirect(url_for("desk.ticket", number=number))
+
+
+SIDEBAR_FIELDS = ("status", "priority", "assignee", "team", "category")
+
+
+def _asked_fields(form: TicketFieldsForm, shown: TicketChanges | None) -> dict[str, str]:
+    """The sidebar's fields the user changed, as the form sent them (all of them for an older page)."""
+    names = {"assignee": "assignee_id", "team": "team_id", "category": "category_id"}
+    asked = {}
+    for name in SIDEBAR_FIELDS:
+        value = getattr(form, name).data
+        was = getattr(shown, names.get(name, name)) if shown is not None else None
+        if shown is None or value != was:
+            asked[name] = "" if value is None else str(value)
+    return asked
 
 
 def _shown_fields(form: TicketFieldsForm) -> TicketChanges | None:
@@ -275,13 +304,13 @@ def _apply(number: int, changes: TicketChanges, version: int | None) -> Response
     return redirect(url_for("desk.ticket", number=number))
 
 
-def _stale(number: int) -> tuple[str, int]:
+def _stale(number: int) -> Response:
     flash(
         "Someone else changed this ticket since you opened it. Here is its current state; your "
         "change was not applied. Check it and try again.",
         "warning",
     )
-    return _workspace(number), 409
+    return redirect(url_for("desk.ticket", number=number), 303)
 
 
 def _workspace(
@@ -313,6 +342,12 @@ def _workspace(
             reply.body.data, reply.visibility.data = draft.body, draft.visibility
     if fields_form is not None and fields_form.errors:
         form.version.errors = [*fields_form.version.errors]
+    kept = _keep_choices(form)
+    since = request.args.get("since", type=int)
+    news = []
+    if since is not None:
+        kinds = collisions.FIELD_NEWS if kept else collisions.REPLY_NEWS
+        news = collisions.news_since(shown.events, since, current_user.id, kinds)
     return render_template(
         "desk/ticket.html",
         ticket=ticket,
@@ -322,7 +357,26 @@ def _workspace(
         names=choices.names(),
         reply_form=reply,
         fields_form=form,
+        seen=shown.events[-1].id if shown.events else 0,
+        news=news,
+        news_for="fields" if kept else "reply",
+        bodies={c.id: c.body for c in shown.comments},
     )
+
+
+def _keep_choices(form: TicketFieldsForm) -> bool:
+    """After a refused sidebar save (see `update`), its choices come back in the query string: they are
+    shown selected again, over the ticket's current values, for the user to save again."""
+    kept = False
+    for name in SIDEBAR_FIELDS:
+        value = request.args.get(f"keep_{name}")
+        if value is None:
+            continue
+        field = getattr(form, name)
+        if value in {choice.value for choice in field.choices}:
+            field.data = value if name in ("status", "priority") else optional_id(value)
+            kept = True
+    return kept
 
 
 def _fill_choices(form: TicketFieldsForm, choices: FieldChoices) -> None:

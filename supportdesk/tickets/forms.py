@@ -48,6 +48,9 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     )
     attachments = MultipleFileField("Attachments")
     version = IntegerField(validators=[Optional()])
+    # The last event the page showed: news since then is shown before a public reply goes out.
+    seen = IntegerField(validators=[Optional()])
+    send_anyway = HiddenField(validators=[Optional(), Length(max=5)])
 
 
 class DraftForm(FlaskForm):  # type: ignore[misc]
@@ -76,6 +79,7 @@ class TicketFieldsForm(FlaskForm):  # type: ignore[misc]
     shown_assignee = HiddenField(validators=[Optional(), Length(max=20)])
     shown_team = HiddenField(validators=[Optional(), Length(max=20)])
     shown_category = HiddenField(validators=[Optional(), Length(max=20)])
+    seen = IntegerField(validators=[Optional()])
 
 
 class VersionForm(FlaskForm):  # type: ignore[misc]

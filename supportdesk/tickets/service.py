@@ -32,7 +32,7 @@ from supportdesk.core.errors import (
     ValidationError,
 )
 from supportdesk.search import service as search
-from supportdesk.tickets import drafts, lifecycle, metrics, policy
+from supportdesk.tickets import collisions, drafts, lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
     DeskRules,
@@ -43,6 +43,7 @@ from supportdesk.tickets.changes import (
     record_event,
     set_status,
 )
+from supportdesk.tickets.collisions import FieldsClash, NewsSinceSeen
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import (
     COMMENT_MAX,
@@ -73,15 +74,6 @@ class AlreadyCreated(DomainError):
     def __init__(self, number: int) -> None:
         super().__init__(f"Ticket #{number} was already raised by this request.")
         self.number = number
-
-
-class FieldsClash(Conflict):
-    """Fields the user changed that someone else had changed differently since the user's page
-    showed them."""
-
-    def __init__(self, detail: str, fields: tuple[str, ...], current_version: int) -> None:
-        super().__init__(detail, current_version)
-        self.fields = fields
 
 
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
@@ -220,7 +212,7 @@ def update_fields(
     result = fields_asked(ticket, asked, shown)
     if result.clashes:
         names = " and ".join(FIELD_LABELS.get(name, name) for name in result.clashes)
-        raise FieldsClash(
+        raise collisions.FieldsClash(
             f"Someone else changed the {names} of ticket {ticket.reference} since you opened it.",
             result.clashes,
             ticket.version,
@@ -281,11 +273,17 @@ def add_comment(
     expected_version: int | None = None,
     uploads: Sequence[Upload] = (),
     files: FileStore | None = None,
+    seen_event: int | None = None,
 ) -> Comment:
     """A public reply or an internal note. Replies move the ticket along its life cycle (see
-    `lifecycle.status_after_reply`); the first public answer from the desk sets first response time."""
+    `lifecycle.status_after_reply`); the first public answer from the desk sets first response time.
+    With `seen_event` (the last event the writer's page showed), a public reply is held back with
+    NewsSinceSeen when someone else has replied publicly or changed the status since: the writer sees
+    it first, and sends anyway (without `seen_event`) or revises."""
     _require_active(actor)
     ticket = get_ticket(session, actor, number)
+    if seen_event is not None and not internal:
+        collisions.check_news_since(session, actor, ticket, seen_event)
     if internal and not policy.may_write_internal(actor):
         raise PermissionDenied("Only the desk can write internal notes.", ("internal",))
     errors: list[FieldError] = []
@@ -467,6 +465,7 @@ __all__ = [
     "BulkResult",
     "DeskRules",
     "FieldsClash",
+    "NewsSinceSeen",
     "TicketChanges",
     "add_comment",
     "assign",

@@ -165,7 +165,7 @@ REFUSALS: dict[str, Refusal] = {
         "POST",
         lambda d: f"/desk/tickets/{_ticket(d)}/assign-to-me",
         lambda d: {"version": "1"},
-        (409,),
+        (303,),
     ),
     "desk.bulk": Refusal(
         "tech",

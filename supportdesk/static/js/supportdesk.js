@@ -108,6 +108,14 @@
       row.addEventListener("focusin", function () { current = index; });
     });
     document.querySelectorAll("[data-sd-draft-url]").forEach(keepDrafts);
+    document.querySelectorAll("[data-sd-revise]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var box = document.querySelector("[data-sd-reply]");
+        if (!box) { return; }
+        box.focus();
+        box.setSelectionRange(box.value.length, box.value.length);
+      });
+    });
     keepRescuedText();
     restoreRescuedText();
   });
