@@ -20,6 +20,9 @@ from supportdesk.core.config import Config
 from supportdesk.core.db import Base, db
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
+# The real mail servers (Dovecot, the aiosmtpd relay) for any test that asks for them.
+pytest_plugins = ("tests.mail.fixtures",)
+
 BACKENDS = ("sqlite", "postgresql")
 
 
