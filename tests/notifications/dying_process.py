@@ -34,7 +34,12 @@ def main(mode: str, database_url: str, instance: str, settings: dict[str, Any]) 
         if mode == "writer":
             with db.transaction() as session:
                 outbox.queue_message(
-                    session, kind="test", to=[Address("alice@example.com")], subject="Hi", text="Body", html=None
+                    session,
+                    kind="test",
+                    to=[Address("alice@example.com")],
+                    subject="Hi",
+                    text="Body",
+                    html=None,
                 )
                 session.flush()
                 die()

@@ -15,8 +15,16 @@ from tests.notifications.conftest import outbox_count, queue_messages
 
 def run_dying(mode, app, tmp_path, **settings):
     url = app.config["SUPPORTDESK"].database_url
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.notifications.dying_process", mode, url, str(tmp_path), json.dumps(settings)],
+    result = subprocess.run(  # noqa: S603 - this interpreter, our own module
+        [
+            sys.executable,
+            "-m",
+            "tests.notifications.dying_process",
+            mode,
+            url,
+            str(tmp_path),
+            json.dumps(settings),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -24,7 +32,9 @@ def run_dying(mode, app, tmp_path, **settings):
     assert result.returncode == -signal.SIGKILL, result.stderr
 
 
-def test_a_process_killed_before_its_commit_leaves_no_message_to_send(relay_app, session, smtp_sink, tmp_path):
+def test_a_process_killed_before_its_commit_leaves_no_message_to_send(
+    relay_app, session, smtp_sink, tmp_path
+):
     run_dying("writer", relay_app, tmp_path)
     assert outbox_count(session) == 0
     with relay_app.app_context():
@@ -32,12 +42,21 @@ def test_a_process_killed_before_its_commit_leaves_no_message_to_send(relay_app,
     assert smtp_sink.received == []
 
 
-def test_a_worker_killed_mid_send_is_followed_by_exactly_one_delivery(relay_app, session, smtp_sink, tmp_path):
+def test_a_worker_killed_mid_send_is_followed_by_exactly_one_delivery(
+    relay_app, session, smtp_sink, tmp_path
+):
     queue_messages(relay_app, session)
     config = relay_app.config["SUPPORTDESK"]
     relay = {
         name: getattr(config, name)
-        for name in ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "smtp_ca_file")
+        for name in (
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+            "smtp_ca_file",
+        )
     }
     run_dying("sender", relay_app, tmp_path, **relay)
     assert smtp_sink.received == []  # the relay dropped the half-sent message

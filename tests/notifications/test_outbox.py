@@ -16,15 +16,20 @@ from supportdesk.jobs import engine
 from supportdesk.mail.addresses import Address
 from supportdesk.notifications import delivery, outbox
 from supportdesk.notifications.models import OutboxMessage
+from tests.factories import make_admin
 from tests.notifications.conftest import outbox_count, queue_messages
 
 
 def test_a_change_that_rolls_back_sends_nothing(relay_app, session, smtp_sink):
-    with relay_app.app_context(), pytest.raises(RuntimeError), unit_of_work(session):
-        outbox.queue_message(
-            session, kind="test", to=[Address("alice@example.com")], subject="Hi", text="Body", html=None
-        )
-        raise RuntimeError("the change failed after its message was written")
+    def change_that_fails():
+        with relay_app.app_context(), unit_of_work(session):
+            outbox.queue_message(
+                session, kind="test", to=[Address("alice@example.com")], subject="Hi", text="Body", html=None
+            )
+            raise RuntimeError("the change failed after its message was written")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     assert engine.run_queued(relay_app) == 0  # nothing was even asked to deliver
     with relay_app.app_context():
         delivery.deliver_due()
@@ -94,8 +99,9 @@ def test_a_refusing_relay_is_retried_with_growing_delays_then_the_message_waits_
     assert "451" in row.last_error
     assert delays == sorted(delays) and delays[0] < delays[-1]  # backoff grows
     # An admin sends it again once the relay is fixed.
+    admin = make_admin(session)
     with relay_app.app_context(), unit_of_work(session):
-        outbox.retry_message(session, message_id)
+        outbox.retry_message(session, admin, message_id)
     engine.run_queued(relay_app)
     assert len(smtp_sink.wait_for(1)) == 1
     assert outbox_count(session, "sent") == 1
