@@ -1,7 +1,7 @@
 """The outbox (mail written with the change that causes it) and failed jobs kept for the admins.
 
 Revision ID: 54d38b95275f
-Revises: b71d4e2a6c15
+Revises: 3e8a1f0c5b27
 Create Date: 2026-11-29 12:37:58.557602
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = '54d38b95275f'
-down_revision = 'b71d4e2a6c15'
+down_revision = '3e8a1f0c5b27'
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
@@ -59,6 +60,8 @@ class Config:
     smtp_timeout_seconds: int = 30
     mail_from: str = "support@supportdesk.localhost"
     mail_from_name: str = "SupportDesk"
+    # The desk's calendar: where its days start and end (reports count per local day and week).
+    desk_timezone: str = "UTC"
 
     @property
     def is_production(self) -> bool:
@@ -109,6 +112,7 @@ class Config:
             smtp_timeout_seconds=_positive_int(environ, "SMTP_TIMEOUT_SECONDS", 30),
             mail_from=_mail_from(environ),
             mail_from_name=environ.get("MAIL_FROM_NAME", "SupportDesk"),
+            desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
         )
 
 
@@ -161,6 +165,15 @@ def _int_at_least(environ: Mapping[str, str], name: str, default: int, least: in
     if value < least:
         raise ConfigError(f"{name} must be at least {least}, not {value}")
     return value
+
+
+def _time_zone(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = environ.get(name) or default
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as Europe/Berlin, not {raw!r}") from None
+    return raw
 
 
 def _secret_key(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
