@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
@@ -39,6 +40,8 @@ class Config:
     metrics_token: str | None = None
     log_json: bool = False
     worker_interval_seconds: int = 300
+    # The desk's calendar: where its days start and end (reports count per local day and week).
+    desk_timezone: str = "UTC"
 
     @property
     def is_production(self) -> bool:
@@ -76,6 +79,7 @@ class Config:
             metrics_token=environ.get("METRICS_TOKEN") or None,
             log_json=environ.get("LOG_FORMAT", "json" if env == "production" else "console") == "json",
             worker_interval_seconds=_positive_int(environ, "WORKER_INTERVAL_SECONDS", 300),
+            desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
         )
 
 
@@ -112,6 +116,15 @@ def _int_at_least(environ: Mapping[str, str], name: str, default: int, least: in
     if value < least:
         raise ConfigError(f"{name} must be at least {least}, not {value}")
     return value
+
+
+def _time_zone(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = environ.get(name) or default
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as Europe/Berlin, not {raw!r}") from None
+    return raw
 
 
 def _secret_key(environ: Mapping[str, str], env: str, instance_path: Path) -> str:
