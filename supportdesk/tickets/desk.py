@@ -15,7 +15,7 @@ from supportdesk.core import staleforms
 from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
-from supportdesk.core.web import form_errors, options, parse_id
+from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import (
@@ -112,7 +112,7 @@ def search() -> Response | str:
 @bp.post("/bulk")
 def bulk() -> Response:
     form = BulkForm()
-    back = form.next.data if (form.next.data or "").startswith("/desk/") else url_for("desk.home")
+    back = safe_next(form.next.data, url_for("desk.home"), within="/desk/")
     if not form.validate_on_submit():
         flash("Choose tickets and what to change.", "warning")
         return redirect(back)

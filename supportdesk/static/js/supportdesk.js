@@ -118,6 +118,8 @@
     });
     keepRescuedText();
     restoreRescuedText();
+    // Says the shortcuts are live: a key pressed earlier would be lost, so browser tests wait for this.
+    document.documentElement.dataset.sdReady = "true";
   });
 
   // A form refused as stale shows what was typed (errors/stale_form.html); keep it for the page it came
