@@ -133,6 +133,7 @@ def test_one_search_from_the_top_bar_finds_any_ticket(browser, live_server, day,
     # A ticket number jumps to the ticket, with or without #; `/` puts the cursor in the box.
     search_for(page, f"#{old.number}")
     expect(page).to_have_url(re.compile(rf"/desk/tickets/{old.number}$"))
+    script_ready(page)
     page.locator("body").press("/")
     expect(search_box(page)).to_be_focused()
     page.keyboard.type(str(day["number"]))
@@ -169,8 +170,14 @@ def composer(page: Page):
     return page.get_by_role("textbox", name="Message")
 
 
+def script_ready(page: Page) -> None:
+    """The page's script is running (shortcuts, drafts): keys or text sent before it would be missed."""
+    page.locator("html[data-sd-ready]").wait_for(state="attached")
+
+
 def type_into(page: Page, box, text: str) -> None:
     """Click into a field and wait for the focus before typing (keys sent before it lands are lost)."""
+    script_ready(page)
     box.click()
     expect(box).to_be_focused()
     page.keyboard.type(text)
