@@ -352,3 +352,35 @@ def test_a_stale_sidebar_says_who_changed_what_and_keeps_my_choices(
     expect(page.get_by_text("Ticket updated.")).to_be_visible()
     assert current(session, number).priority is Priority.HIGH
     page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_send_and_set_the_status_then_open_the_next_ticket(browser, live_server, day, session, device):
+    first = day["number"]
+    newer = make_ticket(session, day["erin"], subject="Badge does not open door 4").number
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(f"{live_server}/desk/?view=unassigned")
+    page.get_by_role("link", name="Badge does not open door 4").click()
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{newer}\?from=unassigned$"))
+
+    # A public reply that sets Pending, and straight on to the next ticket of the view.
+    page.get_by_text("Reply to requester", exact=True).click()
+    type_into(page, composer(page), "Could you hold the badge flat against the reader?")
+    page.get_by_label("Then open the next ticket in Unassigned").check()
+    page.get_by_role("button", name="Send and set Pending").click()
+    expect(page.get_by_text("Reply sent to the requester; the ticket is now pending.")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{first}\?from=unassigned$"))
+    badge = current(session, newer)
+    assert badge.status is Status.PENDING
+    assert [c.body for c in badge.comments] == ["Could you hold the badge flat against the reader?"]
+
+    # An internal note that resolves; without "next" the page stays on the ticket.
+    page.get_by_text("Internal note", exact=True).click()
+    type_into(page, composer(page), "Paper jam cleared on site.")
+    page.get_by_role("button", name="Send and set Resolved").click()
+    expect(page.get_by_text("Internal note added; the ticket is now resolved.")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{first}(\?from=unassigned)?(#conversation)?$"))
+    printer = current(session, first)
+    assert printer.status is Status.RESOLVED and printer.comments[-1].internal
+    page.context.close()
