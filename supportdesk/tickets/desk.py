@@ -154,14 +154,41 @@ def reply(number: int) -> Response | tuple[str, int]:
                     files=file_store(),
                     seen_event=None if form.send_anyway.data else form.seen.data,
                 )
+                then = Status(form.then_status.data) if form.then_status.data else None
+                if then is not None:
+                    service.update_fields(
+                        session, current_user, number, TicketChanges(status=then), None, None, desk_rules()
+                    )
         except service.NewsSinceSeen as news:
             return _hold_back(number, form, news.seen_event)
-        except (ValidationError, InvalidTransition) as error:
+        except (ValidationError, InvalidTransition, PermissionDenied) as error:
             form_errors(form, error)
         else:
-            flash("Internal note added." if internal else "Reply sent to the requester.", "success")
-            return redirect(url_for("desk.ticket", number=number, _anchor="conversation"))
+            sent = "Internal note added" if internal else "Reply sent to the requester"
+            flash(f"{sent}; the ticket is now {then.label.lower()}." if then else f"{sent}.", "success")
+            return _after_reply(number, _queue_of(form.queue.data), bool(form.then_next.data))
     return _workspace(number, reply_form=form), 422
+
+
+def _queue_of(value: str | None) -> queues.QueueView | None:
+    try:
+        return queues.QueueView(value) if value else None
+    except ValueError:
+        return None
+
+
+def _after_reply(number: int, queue: queues.QueueView | None, then_next: bool) -> Response:
+    """Back to the ticket, or on to the ticket after it in the queue view it was opened from."""
+    if then_next and queue is not None:
+        following = queues.next_ticket(db.session(), current_user, queue, number)
+        if following is not None:
+            onward: dict[str, Any] = {"number": following, "from": queue.value}
+            return redirect(url_for("desk.ticket", **onward))
+        flash(f"That was the last ticket in {queue.label}.", "info")
+    values: dict[str, Any] = {"number": number, "_anchor": "conversation"}
+    if queue is not None:
+        values["from"] = queue.value
+    return redirect(url_for("desk.ticket", **values))
 
 
 @bp.post("/tickets/<id:number>/draft")
@@ -360,6 +387,7 @@ def _workspace(
         seen=shown.events[-1].id if shown.events else 0,
         news=news,
         news_for="fields" if kept else "reply",
+        queue=_queue_of(request.args.get("from") or (reply_form.queue.data if reply_form else None)),
         bodies={c.id: c.body for c in shown.comments},
     )
 

@@ -6,6 +6,7 @@ import secrets
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     MultipleFileField,
@@ -14,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from supportdesk.core.web import options, parse_id
 from supportdesk.tickets.lifecycle import Priority, Status
@@ -51,6 +52,10 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     # The last event the page showed: news since then is shown before a public reply goes out.
     seen = IntegerField(validators=[Optional()])
     send_anyway = HiddenField(validators=[Optional(), Length(max=5)])
+    # "Send and set Pending / On hold / Resolved", then perhaps the next ticket of the queue view.
+    then_status = HiddenField(validators=[Optional(), AnyOf(["pending", "on_hold", "resolved"])])
+    then_next = BooleanField("Then open the next ticket")
+    queue = HiddenField(validators=[Optional(), Length(max=20)])
 
 
 class DraftForm(FlaskForm):  # type: ignore[misc]

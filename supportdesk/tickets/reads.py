@@ -137,6 +137,16 @@ def list_tickets(
     return TicketPage(items, encode_cursor(sort.key, _sort_value(last, sort.key), last.id))
 
 
+def ticket_after(
+    session: Session, actor: User, filters: TicketFilters, sort: Sort, number: int
+) -> int | None:
+    """The number of the ticket that follows ticket `number` in a list (None at the end of it)."""
+    current = read_ticket(session, actor, number)
+    cursor = encode_cursor(sort.key, _sort_value(current, sort.key), current.id)
+    page = list_tickets(session, actor, filters, sort, PageRequest(limit=1, cursor=cursor))
+    return page.items[0].number if page.items else None
+
+
 def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5) -> list[TicketSummary]:
     """Tickets `actor` may see that share words with `subject` (for "is it one of these?" while a new
     ticket is typed): the actor's own for requesters, open ones first."""

@@ -154,7 +154,7 @@ def test_screenshots_of_the_technicians_pages(browser, live_server, day, screens
     pages = {
         "desk-search": "/desk/search?q=printer&view=unassigned",
         "desk-search-empty": "/desk/search?q=nothing-matches-this",
-        "desk-ticket-sidebar": f"/desk/tickets/{day['number']}",
+        "desk-ticket-sidebar": f"/desk/tickets/{day['number']}?from=unassigned",
     }
     for name, path in pages.items():
         page.goto(f"{live_server}{path}")
