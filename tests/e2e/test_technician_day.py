@@ -384,3 +384,21 @@ def test_send_and_set_the_status_then_open_the_next_ticket(browser, live_server,
     printer = current(session, first)
     assert printer.status is Status.RESOLVED and printer.comments[-1].internal
     page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_who_else_is_viewing_or_typing_shows_on_the_ticket(browser, live_server, day, device):
+    url = f"{live_server}/desk/tickets/{day['number']}"
+    sam = open_page(browser, device)
+    sign_in(sam, live_server, "sam@example.com")
+    sam.goto(url)
+    olly = open_page(browser, "desktop")
+    sign_in(olly, live_server, "olly@example.com")
+    olly.goto(url)
+    others = sam.get_by_role("status", name="Who else is here")
+    expect(others).to_contain_text("Olly Other is viewing", timeout=15_000)
+    type_into(olly, composer(olly), "Let me take this one")
+    expect(others).to_contain_text("Olly Other is typing", timeout=15_000)
+    olly.context.close()
+    expect(others).not_to_contain_text("Olly Other", timeout=60_000)
+    sam.context.close()
