@@ -17,10 +17,12 @@ from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
+from supportdesk.tickets import presence as ticket_presence
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import (
     BulkForm,
     DraftForm,
+    PresenceForm,
     ReplyForm,
     TicketFieldsForm,
     VersionForm,
@@ -189,6 +191,26 @@ def _after_reply(number: int, queue: queues.QueueView | None, then_next: bool) -
     if queue is not None:
         values["from"] = queue.value
     return redirect(url_for("desk.ticket", **values))
+
+
+@bp.post("/tickets/<id:number>/presence")
+def presence(number: int) -> tuple[str, int]:
+    """The ticket page's heartbeat: who else has the ticket open, as a fragment the page shows."""
+    form = PresenceForm()
+    if not form.validate_on_submit():
+        return "Not understood.", 422
+    try:
+        with db.transaction() as session:
+            others = ticket_presence.beat(
+                session,
+                current_user,
+                number,
+                typing=form.typing.data == "1",
+                leaving=form.leaving.data == "1",
+            )
+    except NotFound as error:
+        return error.detail, error.status
+    return render_template("desk/_presence.html", others=others), 200
 
 
 @bp.post("/tickets/<id:number>/draft")
@@ -387,6 +409,7 @@ def _workspace(
         seen=shown.events[-1].id if shown.events else 0,
         news=news,
         news_for="fields" if kept else "reply",
+        presence_every=ticket_presence.HEARTBEAT_SECONDS,
         queue=_queue_of(request.args.get("from") or (reply_form.queue.data if reply_form else None)),
         bodies={c.id: c.body for c in shown.comments},
     )

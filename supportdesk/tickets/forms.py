@@ -66,6 +66,13 @@ class DraftForm(FlaskForm):  # type: ignore[misc]
     visibility = StringField(validators=[Optional(), Length(max=10)])
 
 
+class PresenceForm(FlaskForm):  # type: ignore[misc]
+    """An open ticket page saying it is there (and whether its user is typing), or that it closed."""
+
+    typing = HiddenField(validators=[Optional(), AnyOf(["", "1"])])
+    leaving = HiddenField(validators=[Optional(), AnyOf(["", "1"])])
+
+
 class RequesterReplyForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField("Your reply", validators=[DataRequired(message="Write a message first.")])
     attachments = MultipleFileField("Attachments")

@@ -213,3 +213,16 @@ class Draft(Base):
     # "public" or "internal" once the user has chosen; None before (the desk must choose every time).
     visibility: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketPresence(Base):
+    """Who has a ticket open right now: each open page says so every few seconds (and whether its
+    user is typing), and says goodbye when it closes. Rows of pages gone quiet are ignored, and
+    removed the next time anyone opens that ticket."""
+
+    __tablename__ = "ticket_presence"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -160,6 +160,9 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"body": "Half an answer", "visibility": "shouted"},
         (422,),
     ),
+    "desk.presence": Refusal(
+        "tech", "POST", lambda d: f"/desk/tickets/{_ticket(d)}/presence", lambda d: {"typing": "yes"}, (422,)
+    ),
     "desk.assign_to_me": Refusal(
         "tech",
         "POST",

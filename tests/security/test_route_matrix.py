@@ -43,6 +43,7 @@ RULES = {
     "desk.reply": "desk",
     "desk.update": "desk",
     "desk.save_draft": "desk",
+    "desk.presence": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
     "admin.teams": "admin",

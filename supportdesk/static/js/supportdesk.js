@@ -118,9 +118,51 @@
     });
     keepRescuedText();
     restoreRescuedText();
+    document.querySelectorAll("[data-sd-presence-url]").forEach(showPresence);
     // Says the shortcuts are live: a key pressed earlier would be lost, so browser tests wait for this.
     document.documentElement.dataset.sdReady = "true";
   });
+
+  // Who else has this ticket open: the page says it is here every few seconds (sooner when its user
+  // starts typing) and shows who else is; when it closes it says goodbye.
+  function showPresence(shown) {
+    var url = shown.dataset.sdPresenceUrl;
+    var every = (parseInt(shown.dataset.sdPresenceEvery, 10) || 10) * 1000;
+    var token = document.querySelector("input[name=csrf_token]");
+    var box = document.querySelector("[data-sd-reply]");
+    if (!token) { return; }
+    var typedAt = 0;
+    var lastBeat = 0;
+    function beat() {
+      if (document.visibilityState === "hidden") { return; }
+      lastBeat = Date.now();
+      var typing = Date.now() - typedAt < every ? "1" : "";
+      fetch(url, {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token.value },
+        body: new URLSearchParams({ typing: typing }),
+      }).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (html) {
+        if (html !== null) { shown.innerHTML = html; }
+      }).catch(function () { /* the next beat tries again */ });
+    }
+    if (box) {
+      box.addEventListener("input", function () {
+        var first = Date.now() - typedAt > every;
+        typedAt = Date.now();
+        if (first && Date.now() - lastBeat > 1000) { beat(); }
+      });
+    }
+    beat();
+    setInterval(beat, every);
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { beat(); } });
+    window.addEventListener("pagehide", function () {
+      var goodbye = new FormData();
+      goodbye.append("csrf_token", token.value);
+      goodbye.append("leaving", "1");
+      if (navigator.sendBeacon) { navigator.sendBeacon(url, goodbye); }
+    });
+  }
 
   // A form refused as stale shows what was typed (errors/stale_form.html); keep it for the page it came
   // from, for the same user, and put it back in its empty box there.
