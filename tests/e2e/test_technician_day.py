@@ -403,3 +403,19 @@ def test_who_else_is_viewing_or_typing_shows_on_the_ticket(browser, live_server,
     # Closing the page says goodbye: gone at Sam's next beat (the box hides when nobody else is here).
     expect(sam.locator("[data-sd-presence-url]")).not_to_contain_text("Olly Other", timeout=15_000)
     sam.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_requesters_read_statuses_in_their_own_words(browser, live_server, day, session, device):
+    service.transition(session, day["tech"], day["number"], Status.PENDING)
+    session.commit()
+    page = open_page(browser, device)
+    sign_in(page, live_server, "erin@example.com")
+    page.goto(f"{live_server}/portal/")
+    row = page.locator("tr", has_text="Printer on floor 3 jams")
+    expect(row).to_contain_text("Awaiting your reply")
+    expect(row).not_to_contain_text("Pending")
+    row.get_by_role("link", name="Printer on floor 3 jams").click()
+    expect(page.get_by_text("Awaiting your reply").first).to_be_visible()
+    expect(page.get_by_text("The desk is waiting for your answer")).to_be_visible()
+    page.context.close()
