@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -177,6 +178,17 @@ def _queue_of(value: str | None) -> queues.QueueView | None:
         return queues.QueueView(value) if value else None
     except ValueError:
         return None
+
+
+def _view_it_came_from() -> str | None:
+    """The queue view whose list the ticket was opened from (the link's Referer), if it was one."""
+    referrer = request.referrer
+    if not referrer or not staleforms.from_this_site():
+        return None
+    parts = urlsplit(referrer)
+    if parts.path != url_for("desk.home"):
+        return None
+    return parse_qs(parts.query).get("view", [queues.QueueView.UNASSIGNED.value])[0]
 
 
 def _after_reply(number: int, queue: queues.QueueView | None, then_next: bool) -> Response:
@@ -410,7 +422,11 @@ def _workspace(
         news=news,
         news_for="fields" if kept else "reply",
         presence_every=ticket_presence.HEARTBEAT_SECONDS,
-        queue=_queue_of(request.args.get("from") or (reply_form.queue.data if reply_form else None)),
+        queue=_queue_of(
+            request.args.get("from")
+            or (reply_form.queue.data if reply_form else None)
+            or _view_it_came_from()
+        ),
         bodies={c.id: c.body for c in shown.comments},
     )
 
