@@ -419,3 +419,30 @@ def test_requesters_read_statuses_in_their_own_words(browser, live_server, day, 
     expect(page.get_by_text("Awaiting your reply").first).to_be_visible()
     expect(page.get_by_text("The desk is waiting for your answer")).to_be_visible()
     page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_queue_filters_apply_on_change_show_that_the_list_is_filtered_and_rows_open(
+    browser, live_server, day, session, device
+):
+    urgent = make_ticket(session, day["erin"], subject="Server room too hot", priority=Priority.URGENT).number
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(f"{live_server}/desk/?view=open")
+    script_ready(page)
+    expect(page.get_by_text("Filtered by")).to_have_count(0)
+    page.get_by_label("Priority").select_option("urgent")  # no Apply button to press
+    expect(page).to_have_url(re.compile(r"priority=urgent"))
+    assert found(page) == ["Server room too hot"]
+    expect(page.get_by_text("Filtered by")).to_be_visible()
+    expect(page.get_by_text("Filtered by")).to_contain_text("Priority: Urgent")
+
+    # The whole row opens the ticket, not only its subject.
+    script_ready(page)
+    page.locator("tr[data-sd-row]").first.locator("td.sd-ref").click()
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{urgent}$"))
+    page.go_back()
+    page.get_by_role("link", name="Clear filters").click()
+    expect(page).not_to_have_url(re.compile(r"priority="))
+    assert found(page) == ["Printer on floor 3 jams", "Server room too hot"]
+    page.context.close()
