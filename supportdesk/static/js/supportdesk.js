@@ -106,6 +106,17 @@
     });
     rows().forEach(function (row, index) {
       row.addEventListener("focusin", function () { current = index; });
+      // The whole row opens the ticket; its checkbox and links keep their own job.
+      row.addEventListener("click", function (event) {
+        if (event.target.closest("a, input, button, label, select") || window.getSelection().toString()) { return; }
+        window.location = row.dataset.sdHref;
+      });
+    });
+    // Queue filters apply as soon as one changes (the Apply button stays for pages without script).
+    document.querySelectorAll("[data-sd-autosubmit]").forEach(function (form) {
+      form.addEventListener("change", function (event) {
+        if (event.target.matches("select")) { form.requestSubmit(); }
+      });
     });
     document.querySelectorAll("[data-sd-draft-url]").forEach(keepDrafts);
     document.querySelectorAll("[data-sd-revise]").forEach(function (button) {
