@@ -12,6 +12,7 @@ never count, whatever the calendar says.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class Calendar:
         for day, windows in self.weekly.items():
             if not 0 <= day <= 6:
                 raise ValueError(f"weekdays run from 0 (Monday) to 6, not {day}")
-            for before, after in zip(windows, windows[1:], strict=False):
+            for before, after in itertools.pairwise(windows):
                 if after.start < before.end:
                     raise ValueError("a day's working windows are in order and do not overlap")
 
