@@ -80,6 +80,8 @@ class Ticket(Base):
         _active_index("ix_tickets_active_assignee_updated_at", "assignee_id", "updated_at"),
         # Covers every column the queue counts read, so counting active tickets never visits the table.
         _active_index("ix_tickets_active_counts", "status", "assignee_id", "team_id"),
+        # "At risk" and "Breached": the few active tickets whose resolution falls due soonest.
+        _active_index("ix_tickets_active_resolution_due_at", "resolution_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +100,15 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    # Service levels, kept right by `sla.service` in the same transaction as every change.
+    # No foreign key (SQLite cannot add one in place); deleting a policy recomputes its tickets.
+    sla_policy_id: Mapped[int | None] = mapped_column(Integer)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_breached: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_breached: Mapped[bool | None] = mapped_column(Boolean)
+    sla_worked_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    sla_clock_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # SQLAlchemy adds `WHERE version = <loaded>` to every UPDATE and raises StaleDataError when another
     # transaction got there first: the backstop behind the explicit expected-version checks.
