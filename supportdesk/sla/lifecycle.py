@@ -85,7 +85,7 @@ def advance(
         worked = working_time(calendar, created_at, now) if status in RUNNING else timedelta()
     running = status in RUNNING
     first_due = _due(calendar, created_at, policy.first_response)
-    first_breached = _first_response_breached(first_due, first_response_at, status, now)
+    first_breached = _first_response_breached(first_due, first_response_at, now)
     resolution_due, resolution_breached = None, None
     if policy.resolution is not None:
         resolution_breached = (
@@ -138,7 +138,7 @@ def _due(calendar: Calendar, start: datetime, target: timedelta | None) -> datet
 
 
 def _first_response_breached(
-    due: datetime | None, first_response_at: datetime | None, status: Status, now: datetime
+    due: datetime | None, first_response_at: datetime | None, now: datetime
 ) -> bool | None:
     if due is None:
         return None
