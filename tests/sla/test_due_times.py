@@ -155,7 +155,7 @@ def test_a_desk_without_policies_stores_no_due_times(session):
 # --- the incremental clock agrees with a replay of the whole history -----------------------------------
 
 OFFICE = Calendar(zone="Europe/Berlin", weekly={day: (Window(9 * 60, 17 * 60),) for day in range(5)})
-POLICY = Policy(1, None, None, None, OFFICE, timedelta(hours=1), timedelta(hours=16))
+POLICY = Policy(1, "Office", None, None, None, OFFICE, timedelta(hours=1), timedelta(hours=16))
 START = berlin(20, 8)
 
 
@@ -167,7 +167,7 @@ START = berlin(20, 8)
     calendar=st.sampled_from([OFFICE, ALWAYS]),
 )
 def test_keeping_the_clock_step_by_step_agrees_with_replaying_the_history(steps, calendar):
-    policy = Policy(1, None, None, None, calendar, POLICY.first_response, POLICY.resolution)
+    policy = Policy(1, "Office", None, None, None, calendar, POLICY.first_response, POLICY.resolution)
     state = lifecycle.advance(
         SlaState(), policy, created_at=START, first_response_at=None, status=Status.NEW, now=START
     )
