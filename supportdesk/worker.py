@@ -17,6 +17,7 @@ from flask import Flask
 
 from supportdesk.core.clock import now
 from supportdesk.core.db import db
+from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
 
 log = structlog.get_logger("supportdesk.worker")
@@ -30,7 +31,8 @@ def run_round(app: Flask) -> int | None:
         if not mine:
             return None
         closed = close_resolved(settings.auto_close_days)
-    log.info("worker round", closed_resolved=closed)
+        breached = mark_breaches()
+    log.info("worker round", closed_resolved=closed, marked_breached=breached)
     return closed
 
 
@@ -44,6 +46,17 @@ def close_resolved(auto_close_days: int, batch: int = 500) -> int:
         closed += done
         if done < batch:
             return closed
+
+
+def mark_breaches(batch: int = 500) -> int:
+    """Flag the tickets whose service-level target time alone has passed, a batch per unit of work."""
+    marked = 0
+    while True:
+        with db.transaction() as session:
+            done = service_levels.mark_breaches(session, now(), batch)
+        marked += done
+        if done < batch:
+            return marked
 
 
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:

@@ -59,17 +59,18 @@ def upgrade() -> None:
     op.add_column('tickets', sa.Column('resolution_breached', sa.Boolean(), nullable=True))
     op.add_column('tickets', sa.Column('sla_worked_seconds', sa.Integer(), server_default=sa.text('0'), nullable=False))
     op.add_column('tickets', sa.Column('sla_clock_since', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('tickets', sa.Column('next_due_at', sa.DateTime(timezone=True), nullable=True))
     create_index_concurrently(
-        'ix_tickets_active_resolution_due_at', 'tickets', ['resolution_due_at'],
+        'ix_tickets_active_next_due_at', 'tickets', ['next_due_at'],
         postgresql_where=ACTIVE, sqlite_where=ACTIVE,
     )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_tickets_active_resolution_due_at', table_name='tickets')
+    op.drop_index('ix_tickets_active_next_due_at', table_name='tickets')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         for column in (
-            'sla_clock_since', 'sla_worked_seconds', 'resolution_breached', 'resolution_due_at',
+            'next_due_at', 'sla_clock_since', 'sla_worked_seconds', 'resolution_breached', 'resolution_due_at',
             'first_response_breached', 'first_response_due_at', 'sla_policy_id',
         ):
             batch_op.drop_column(column)

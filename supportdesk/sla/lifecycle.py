@@ -16,15 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from supportdesk.sla.clock import Calendar, Interval, add_working_time, working_time
+from supportdesk.sla.clock import Calendar, add_working_time, working_time
 from supportdesk.tickets.lifecycle import Priority, Status
 
 RUNNING = frozenset({Status.NEW, Status.OPEN})
+# A ticket whose next target falls due sooner than this is "at risk" (the desk's view of that name).
+AT_RISK_WITHIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Policy:
     id: int
+    name: str
     priority: Priority | None
     category_id: int | None
     team_id: int | None
@@ -58,6 +61,9 @@ class SlaState:
     resolution_breached: bool | None = None
     worked_seconds: int = 0
     clock_since: datetime | None = None
+    # The earliest target still running (what the queues sort and warn by): the first response while
+    # the desk has not answered, and the resolution while its clock runs.
+    next_due_at: datetime | None = None
 
 
 NO_SERVICE_LEVEL = SlaState()
@@ -73,36 +79,21 @@ def advance(
     now: datetime,
 ) -> SlaState:
     """The state after whatever just happened to the ticket (any change: the status, the fields that
-    choose the policy, a reply), given the state stored before it."""
+    choose the policy, a reply), given the state stored before it. A change that neither starts nor
+    stops the resolution clock leaves its columns as they were."""
     if policy is None:
         return NO_SERVICE_LEVEL
-    calendar = policy.calendar
-    worked = timedelta(seconds=previous.worked_seconds)
-    if previous.clock_since is not None and previous.policy_id is not None:
-        worked += working_time(calendar, previous.clock_since, now)
-    elif previous.policy_id is None:
-        # No service level applied until now (a new ticket, or the first matching policy): start at creation.
-        worked = working_time(calendar, created_at, now) if status in RUNNING else timedelta()
     running = status in RUNNING
-    first_due = _due(calendar, created_at, policy.first_response)
-    first_breached = _first_response_breached(first_due, first_response_at, now)
-    resolution_due, resolution_breached = None, None
-    if policy.resolution is not None:
-        resolution_breached = (
-            worked > policy.resolution if worked > policy.resolution or not running else None
-        )
-        if running:
-            left = policy.resolution - worked
-            resolution_due = add_working_time(calendar, now, left) if left > timedelta() else now
-    return SlaState(
-        policy_id=policy.id,
-        first_response_due_at=first_due,
-        first_response_breached=first_breached,
-        resolution_due_at=resolution_due,
-        resolution_breached=resolution_breached,
-        worked_seconds=int(worked.total_seconds()),
-        clock_since=now if running else None,
-    )
+    worked = timedelta(seconds=previous.worked_seconds)  # used before `since`
+    since = previous.clock_since  # when the clock last started; None while it is stopped
+    if previous.policy_id is None:
+        # The first policy to apply: count as if it had applied since the ticket was raised.
+        worked, since = timedelta(), created_at if running else None
+    elif since is not None and not running:
+        worked, since = worked + working_time(policy.calendar, since, now), None
+    elif since is None and running:
+        since = now
+    return _state(policy, worked, since, created_at=created_at, first_response_at=first_response_at, now=now)
 
 
 def replay(
@@ -117,19 +108,46 @@ def replay(
     starting with its creation), as if the policy had applied from the start."""
     if policy is None:
         return NO_SERVICE_LEVEL
-    pauses: list[Interval] = []
-    for (when, status), (until, _next) in zip(statuses, [*statuses[1:], (now, Status.CLOSED)], strict=True):
-        if status not in RUNNING and when < until:
-            pauses.append((when, until))
-    current = statuses[-1][1] if statuses else Status.NEW
-    worked = working_time(policy.calendar, created_at, now, pauses)
-    return advance(
-        SlaState(policy_id=policy.id, worked_seconds=int(worked.total_seconds()), clock_since=None),
-        policy,
-        created_at=created_at,
-        first_response_at=first_response_at,
-        status=current,
-        now=now,
+    worked, since = timedelta(), None
+    for when, status in statuses:
+        if status in RUNNING and since is None:
+            since = when
+        elif status not in RUNNING and since is not None:
+            worked, since = worked + working_time(policy.calendar, since, when), None
+    return _state(policy, worked, since, created_at=created_at, first_response_at=first_response_at, now=now)
+
+
+def _state(
+    policy: Policy,
+    worked: timedelta,
+    since: datetime | None,
+    *,
+    created_at: datetime,
+    first_response_at: datetime | None,
+    now: datetime,
+) -> SlaState:
+    calendar = policy.calendar
+    first_due = _due(calendar, created_at, policy.first_response)
+    resolution_due, resolution_breached = None, None
+    if policy.resolution is not None:
+        worked_now = worked + (working_time(calendar, since, now) if since is not None else timedelta())
+        overrun = worked_now > policy.resolution
+        resolution_breached = overrun if overrun or since is None else None  # unknown while it can be met
+        if since is not None:
+            left = policy.resolution - worked
+            resolution_due = add_working_time(calendar, since, left) if left > timedelta() else since
+    running_targets = [due for due in (resolution_due,) if due is not None]
+    if first_due is not None and first_response_at is None:
+        running_targets.append(first_due)
+    return SlaState(
+        policy_id=policy.id,
+        first_response_due_at=first_due,
+        first_response_breached=_first_response_breached(first_due, first_response_at, now),
+        resolution_due_at=resolution_due,
+        resolution_breached=resolution_breached,
+        worked_seconds=int(worked.total_seconds()),
+        clock_since=since,
+        next_due_at=min(running_targets, default=None),
     )
 
 

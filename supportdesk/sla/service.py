@@ -6,14 +6,15 @@ from __future__ import annotations
 from dataclasses import astuple
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from supportdesk.core.caching import BriefCache
 from supportdesk.sla import lifecycle
 from supportdesk.sla.lifecycle import Policy, SlaState
 from supportdesk.sla.models import BusinessCalendar, SlaPolicy
-from supportdesk.tickets.models import Ticket
+from supportdesk.tickets.lifecycle import ACTIVE_STATUSES
+from supportdesk.tickets.models import Ticket, status_in
 
 # The policies change a few times a year and are read on every ticket write: one read per minute per
 # process at most, dropped as soon as this process commits a change to them.
@@ -27,6 +28,7 @@ _COLUMNS = (
     "resolution_breached",
     "sla_worked_seconds",
     "sla_clock_since",
+    "next_due_at",
 )
 
 
@@ -44,6 +46,7 @@ def _load_policies(session: Session) -> tuple[Policy, ...]:
     return tuple(
         Policy(
             id=policy.id,
+            name=policy.name,
             priority=policy.priority,
             category_id=policy.category_id,
             team_id=policy.team_id,
@@ -108,3 +111,31 @@ def keep_due_times(session: Session, ticket: Ticket, now: datetime) -> None:
             now=now,
         ),
     )
+
+
+def mark_breaches(session: Session, now: datetime, limit: int = 500) -> int:
+    """Set the breached flags of up to `limit` tickets whose running target time alone has passed (no
+    change to the ticket did it); the job runs it until it marks fewer than `limit`. Tickets another
+    transaction is changing are left for the next round."""
+    overdue = session.scalars(
+        select(Ticket)
+        .where(
+            status_in(ACTIVE_STATUSES),
+            Ticket.next_due_at < now,
+            or_(
+                and_(Ticket.resolution_due_at < now, Ticket.resolution_breached.is_(None)),
+                and_(
+                    Ticket.first_response_at.is_(None),
+                    Ticket.first_response_due_at < now,
+                    Ticket.first_response_breached.is_(None),
+                ),
+            ),
+        )
+        .order_by(Ticket.next_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for ticket in overdue:
+        keep_due_times(session, ticket, now)
+    session.flush()
+    return len(overdue)

@@ -80,8 +80,8 @@ class Ticket(Base):
         _active_index("ix_tickets_active_assignee_updated_at", "assignee_id", "updated_at"),
         # Covers every column the queue counts read, so counting active tickets never visits the table.
         _active_index("ix_tickets_active_counts", "status", "assignee_id", "team_id"),
-        # "At risk" and "Breached": the few active tickets whose resolution falls due soonest.
-        _active_index("ix_tickets_active_resolution_due_at", "resolution_due_at"),
+        # "At risk" and "Breached", and sorting by due: the few active tickets with a running target.
+        _active_index("ix_tickets_active_next_due_at", "next_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +109,7 @@ class Ticket(Base):
     resolution_breached: Mapped[bool | None] = mapped_column(Boolean)
     sla_worked_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     sla_clock_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # SQLAlchemy adds `WHERE version = <loaded>` to every UPDATE and raises StaleDataError when another
     # transaction got there first: the backstop behind the explicit expected-version checks.
