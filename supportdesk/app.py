@@ -20,6 +20,7 @@ from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
 from supportdesk.core.ratelimit import limiter
+from supportdesk.sla import api as sla_api
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
@@ -28,7 +29,7 @@ from supportdesk.tickets import web as ticket_web
 
 # These register their routes when imported: API operations (and so the OpenAPI document), and the
 # domains' pages in the shared admin area.
-ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin)
+ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, sla_api)
 
 csrf = CSRFProtect()
 migrate = Migrate()

@@ -17,6 +17,7 @@ from flask import Flask
 
 from supportdesk.core.clock import now
 from supportdesk.core.db import db
+from supportdesk.sla import recompute
 from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
 
@@ -31,8 +32,11 @@ def run_round(app: Flask) -> int | None:
         if not mine:
             return None
         closed = close_resolved(settings.auto_close_days)
+        recomputed = recompute_due_times()
         breached = mark_breaches()
-    log.info("worker round", closed_resolved=closed, marked_breached=breached)
+    log.info(
+        "worker round", closed_resolved=closed, recomputed_due_times=recomputed, marked_breached=breached
+    )
     return closed
 
 
@@ -46,6 +50,18 @@ def close_resolved(auto_close_days: int, batch: int = 500) -> int:
         closed += done
         if done < batch:
             return closed
+
+
+def recompute_due_times(batch: int = 500) -> int:
+    """After admins changed calendars or policies: the open tickets' due times again, a batch per unit
+    of work (an interrupted pass resumes at the next round)."""
+    recomputed = 0
+    while True:
+        with db.transaction() as session:
+            done = recompute.recompute_batch(session, now(), batch)
+        if done is None:
+            return recomputed
+        recomputed += done
 
 
 def mark_breaches(batch: int = 500) -> int:

@@ -11,6 +11,8 @@ Create Date: 2026-11-29 13:00:00
 from alembic import op
 import sqlalchemy as sa
 
+import supportdesk.core.db
+
 from supportdesk.core.migrating import create_index_concurrently
 
 
@@ -19,7 +21,7 @@ down_revision = 'b71d4e2a6c15'
 branch_labels = None
 depends_on = None
 
-ACTIVE = sa.text("status IN ('new', 'on_hold', 'open', 'pending')")
+DUE = sa.text("status IN ('new', 'on_hold', 'open', 'pending') AND next_due_at IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -50,19 +52,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('name'),
     )
+    op.create_table(
+        'sla_recompute_requests',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('requested_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('done_through_id', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
     # No foreign key: SQLite cannot add one to a table in place (a copy of a million tickets would);
     # deleting a policy recomputes its tickets instead (sla.admin).
     op.add_column('tickets', sa.Column('sla_policy_id', sa.Integer(), nullable=True))
-    op.add_column('tickets', sa.Column('first_response_due_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('tickets', sa.Column('first_response_due_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('tickets', sa.Column('first_response_breached', sa.Boolean(), nullable=True))
-    op.add_column('tickets', sa.Column('resolution_due_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('tickets', sa.Column('resolution_due_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('tickets', sa.Column('resolution_breached', sa.Boolean(), nullable=True))
     op.add_column('tickets', sa.Column('sla_worked_seconds', sa.Integer(), server_default=sa.text('0'), nullable=False))
-    op.add_column('tickets', sa.Column('sla_clock_since', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('tickets', sa.Column('next_due_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('tickets', sa.Column('sla_clock_since', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('tickets', sa.Column('next_due_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=True))
     create_index_concurrently(
         'ix_tickets_active_next_due_at', 'tickets', ['next_due_at'],
-        postgresql_where=ACTIVE, sqlite_where=ACTIVE,
+        postgresql_where=DUE, sqlite_where=DUE,
     )
 
 
@@ -74,5 +83,6 @@ def downgrade() -> None:
             'first_response_breached', 'first_response_due_at', 'sla_policy_id',
         ):
             batch_op.drop_column(column)
+    op.drop_table('sla_recompute_requests')
     op.drop_table('sla_policies')
     op.drop_table('sla_calendars')

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import Team, enum_column
-from supportdesk.core.db import Base
+from supportdesk.core.db import Base, UTCDateTime, utcnow
 from supportdesk.sla.clock import Calendar, Window
 from supportdesk.tickets.lifecycle import Priority
 
@@ -58,3 +58,15 @@ class SlaPolicy(Base):
 
     calendar: Mapped[BusinessCalendar] = relationship()
     team: Mapped[Team | None] = relationship()
+
+
+class RecomputeRequest(Base):
+    """A change to the calendars or policies, waiting for the worker to recompute the open tickets'
+    due times. Written in the same transaction as the change; `done_through_id` is how far the pass
+    has got (by ticket id), so an interrupted pass resumes where it stopped."""
+
+    __tablename__ = "sla_recompute_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_through_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -38,11 +38,14 @@ def policies(session: Session, *, fresh: bool = False) -> tuple[Policy, ...]:
 
 
 def _load_policies(session: Session) -> tuple[Policy, ...]:
-    rows = session.execute(
-        select(SlaPolicy, BusinessCalendar)
-        .join(BusinessCalendar, SlaPolicy.calendar_id == BusinessCalendar.id)
-        .order_by(SlaPolicy.position, SlaPolicy.id)
-    ).all()
+    # Read in the middle of a change: flushing it here would raise a concurrent edit's StaleDataError
+    # where the ticket service cannot turn it into a conflict.
+    with session.no_autoflush:
+        rows = session.execute(
+            select(SlaPolicy, BusinessCalendar)
+            .join(BusinessCalendar, SlaPolicy.calendar_id == BusinessCalendar.id)
+            .order_by(SlaPolicy.position, SlaPolicy.id)
+        ).all()
     return tuple(
         Policy(
             id=policy.id,
@@ -68,13 +71,13 @@ def stored_state(ticket: Ticket) -> SlaState:
     return state if state.worked_seconds is not None else SlaState(**{**state.__dict__, "worked_seconds": 0})
 
 
-def _store(ticket: Ticket, state: SlaState) -> None:
+def store_state(ticket: Ticket, state: SlaState) -> None:
     for column, value in zip(_COLUMNS, astuple(state), strict=True):
         if getattr(ticket, column) != value:  # untouched columns stay out of the UPDATE
             setattr(ticket, column, value)
 
 
-def _related_id(ticket: Ticket, relation: str, column: str) -> int | None:
+def related_id(ticket: Ticket, relation: str, column: str) -> int | None:
     """The id of a related row, right before a flush too: changes assign the related object, and
     its foreign key column is only filled in when the session flushes."""
     if relation in ticket.__dict__:
@@ -92,15 +95,15 @@ def keep_due_times(session: Session, ticket: Ticket, now: datetime) -> None:
     policy = lifecycle.choose(
         known,
         ticket.priority,
-        _related_id(ticket, "category", "category_id"),
-        _related_id(ticket, "team", "team_id"),
+        related_id(ticket, "category", "category_id"),
+        related_id(ticket, "team", "team_id"),
     )
     previous = stored_state(ticket)
     if policy is not None and previous.policy_id is not None and previous.policy_id != policy.id:
         previous = SlaState(
             policy_id=policy.id, worked_seconds=previous.worked_seconds, clock_since=previous.clock_since
         )
-    _store(
+    store_state(
         ticket,
         lifecycle.advance(
             previous,

@@ -80,8 +80,14 @@ class Ticket(Base):
         _active_index("ix_tickets_active_assignee_updated_at", "assignee_id", "updated_at"),
         # Covers every column the queue counts read, so counting active tickets never visits the table.
         _active_index("ix_tickets_active_counts", "status", "assignee_id", "team_id"),
-        # "At risk" and "Breached", and sorting by due: the few active tickets with a running target.
-        _active_index("ix_tickets_active_next_due_at", "next_due_at"),
+        # "At risk" and "Breached": the few active tickets with a running target. Only those: an index
+        # of every active ticket would compete with the covering one the queue counts read.
+        Index(
+            "ix_tickets_active_next_due_at",
+            "next_due_at",
+            postgresql_where=text(f"{ACTIVE_SQL} AND next_due_at IS NOT NULL"),
+            sqlite_where=text(f"{ACTIVE_SQL} AND next_due_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -105,6 +105,38 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"name": "Renamed", "default_team_id": 999_999},
         (422,),
     ),
+    "api.create_calendar": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/sla/calendars",
+        lambda d: {"name": "Office", "zone": "Mars/Olympus_Mons", "weekly": {"0": [[540, 1020]]}},
+        (422,),
+    ),
+    "api.replace_calendar": Refusal(
+        "admin",
+        "PUT",
+        lambda d: "/api/v1/sla/calendars/1",
+        lambda d: {"name": "Office", "zone": "UTC", "weekly": {"0": [[600, 540]]}},
+        (422,),
+    ),
+    "api.delete_calendar": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/sla/calendars/1", lambda d: {}, (403,)
+    ),
+    "api.create_policy": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/sla/policies",
+        lambda d: {"name": "Urgent", "calendar_id": 999_999, "resolution_minutes": 60},
+        (422,),
+    ),
+    "api.replace_policy": Refusal(
+        "admin",
+        "PUT",
+        lambda d: "/api/v1/sla/policies/1",
+        lambda d: {"name": "Urgent", "calendar_id": 999_999, "first_response_minutes": 30},
+        (422,),
+    ),
+    "api.delete_policy": Refusal("tech", "DELETE", lambda d: "/api/v1/sla/policies/1", lambda d: {}, (403,)),
     # --- pages ---------------------------------------------------------------------------------------
     "accounts.api_tokens": Refusal(
         "bob", "POST", lambda d: "/account/tokens", lambda d: {"name": "x" * 81}, (422,)
