@@ -4,7 +4,7 @@ Expand only: two new tables and nullable (or defaulted) ticket columns, so the p
 on this schema; the due-time index is built concurrently on PostgreSQL.
 
 Revision ID: c4e8a1f2d3b7
-Revises: b71d4e2a6c15
+Revises: 54d38b95275f
 Create Date: 2026-11-29 13:00:00
 """
 
@@ -17,7 +17,7 @@ from supportdesk.core.migrating import create_index_concurrently
 
 
 revision = 'c4e8a1f2d3b7'
-down_revision = 'b71d4e2a6c15'
+down_revision = '54d38b95275f'
 branch_labels = None
 depends_on = None
 

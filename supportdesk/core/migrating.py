@@ -62,9 +62,11 @@ def create_index_concurrently(
     if op.get_bind().dialect.name != "postgresql":
         op.create_index(name, table, list(columns), **options)
         return
+    # One Table for every column: an Index over columns of different Table objects is refused.
+    described = Table(table, MetaData(), *(Column(c) for c in columns))
     index = Index(
         name,
-        *(Table(table, MetaData(), *(Column(c) for c in columns)).c[c] for c in columns),
+        *(described.c[c] for c in columns),
         postgresql_concurrently=True,
         **options,
     )

@@ -21,7 +21,13 @@ from supportdesk.tickets.models import EventKind, Ticket, TicketEvent, status_in
 def recompute_batch(session: Session, now: datetime, batch: int = 500) -> int | None:
     """Recompute the next `batch` open tickets of the newest request; how many, or None when no
     request waits. The caller commits each batch."""
-    request = session.scalar(select(RecomputeRequest).order_by(RecomputeRequest.id.desc()).limit(1))
+    # Locked: two workers' schedulers may start the pass at once; the second finds nothing to do.
+    request = session.scalar(
+        select(RecomputeRequest)
+        .order_by(RecomputeRequest.id.desc())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
     if request is None:
         return None
     session.execute(delete(RecomputeRequest).where(RecomputeRequest.id < request.id))

@@ -80,6 +80,9 @@ class Ticket(Base):
         _active_index("ix_tickets_active_assignee_updated_at", "assignee_id", "updated_at"),
         # Covers every column the queue counts read, so counting active tickets never visits the table.
         _active_index("ix_tickets_active_counts", "status", "assignee_id", "team_id"),
+        # Reports count the tickets raised and resolved in a date range (supportdesk/reports/).
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
         # "At risk" and "Breached": the few active tickets with a running target. Only those: an index
         # of every active ticket would compete with the covering one the queue counts read.
         Index(
@@ -169,6 +172,8 @@ class TicketEvent(Base):
     """One row per change to a ticket; never updated or deleted by the application."""
 
     __tablename__ = "ticket_events"
+    # Reports replay the creations and status changes since a date (supportdesk/reports/reads.py).
+    __table_args__ = (Index("ix_ticket_events_kind_created_at", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
