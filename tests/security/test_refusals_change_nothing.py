@@ -138,6 +138,32 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "api.delete_policy": Refusal("tech", "DELETE", lambda d: "/api/v1/sla/policies/1", lambda d: {}, (403,)),
     # --- pages ---------------------------------------------------------------------------------------
+    "admin.create_calendar": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/service-levels/calendars",
+        lambda d: {
+            "name": "Office",
+            "zone": "Nowhere/Atlantis",
+            "days": "0",
+            "start": "09:00",
+            "end": "17:00",
+        },
+        (302,),
+    ),
+    "admin.delete_calendar": Refusal(
+        "tech", "POST", lambda d: "/admin/service-levels/calendars/1/delete", lambda d: {}, (404,)
+    ),
+    "admin.create_policy": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/service-levels/policies",
+        lambda d: {"name": "Urgent", "calendar": "999999", "resolution_hours": "inf"},
+        (302,),
+    ),
+    "admin.delete_policy": Refusal(
+        "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
+    ),
     "accounts.api_tokens": Refusal(
         "bob", "POST", lambda d: "/account/tokens", lambda d: {"name": "x" * 81}, (422,)
     ),
