@@ -75,3 +75,9 @@ def test_a_lead_sets_targets_and_a_technician_sees_what_is_at_risk(
     expect(page).to_have_url(re.compile(rf"/desk/tickets/{late.number}$"))
     expect(page.get_by_role("heading", name=re.compile("Service level"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Overdue by \d+ h"))).to_be_visible()
+
+    # "Take next ticket" hands over the most urgent one: the breached ticket first.
+    page.goto(f"{live_server}/desk/")
+    page.get_by_role("button", name="Take next ticket").click()
+    expect(page.get_by_text(f"#{late.number} is yours now.")).to_be_visible()
+    expect(page.get_by_role("button", name="Assigned to you")).to_be_visible()

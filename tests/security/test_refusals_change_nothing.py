@@ -161,6 +161,8 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"name": "Urgent", "calendar": "999999", "resolution_hours": "inf"},
         (302,),
     ),
+    "desk.take_next_ticket": Refusal("alice", "POST", lambda d: "/desk/next", lambda d: {}, (404,)),
+    "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
     "admin.delete_policy": Refusal(
         "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
     ),

@@ -70,6 +70,8 @@ RULES = {
     "api.update_team": "api_admin",
     "api.create_category": "api_admin",
     "api.update_category": "api_admin",
+    "desk.take_next_ticket": "desk",
+    "api.take_next_ticket": "api_desk",
     "admin.service_levels": "admin",
     "admin.create_calendar": "admin",
     "admin.delete_calendar": "admin",
