@@ -9,9 +9,11 @@ from flask import Response
 
 from supportdesk.core.apikit import bp, current_actor, json_response, registry
 from supportdesk.core.db import db
-from supportdesk.sla import settings
+from supportdesk.sla import next_ticket, settings
 from supportdesk.sla.models import BusinessCalendar, SlaPolicy
 from supportdesk.sla.schemas import CalendarIn, CalendarList, CalendarOut, PolicyIn, PolicyList, PolicyOut
+from supportdesk.tickets.api import ticket_out
+from supportdesk.tickets.schemas import TicketOut
 
 TAG = "Service levels"
 
@@ -149,3 +151,20 @@ def delete_policy(policy_id: int) -> Response:
     with db.transaction() as session:
         settings.delete_policy(session, current_actor(), policy_id)
     return Response(status=HTTPStatus.NO_CONTENT)
+
+
+@registry.route(
+    bp,
+    "/tickets/next",
+    "POST",
+    summary="Take the next ticket: the most urgent unassigned one of your teams, assigned to you",
+    tag="Tickets",
+    responses={200: TicketOut, 204: None},
+)
+def take_next_ticket() -> Response:
+    with db.transaction() as session:
+        ticket = next_ticket.take_next(session, current_actor())
+        body = None if ticket is None else ticket_out(ticket, for_desk=True)
+    if body is None:
+        return Response(status=HTTPStatus.NO_CONTENT)
+    return json_response(body)
