@@ -23,6 +23,9 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.sla import admin as sla_admin
+from supportdesk.sla import api as sla_api
+from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
@@ -31,7 +34,16 @@ from supportdesk.tickets import web as ticket_web
 
 # These register their routes when imported: API operations (and so the OpenAPI document), the
 # domains' pages in the shared admin area, and the background jobs with the job engine.
-ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, jobs_admin, jobs_tasks)
+ROUTE_MODULES = (
+    accounts_api,
+    tickets_api,
+    ticket_admin,
+    jobs_admin,
+    jobs_tasks,
+    sla_api,
+    sla_admin,
+    sla_desk,
+)
 
 csrf = CSRFProtect()
 migrate = Migrate()

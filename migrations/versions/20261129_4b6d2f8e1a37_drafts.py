@@ -1,7 +1,7 @@
 """drafts: what a user typed on a ticket and has not sent, kept per user and ticket (issue 15).
 
 Revision ID: 4b6d2f8e1a37
-Revises: 54d38b95275f
+Revises: c4e8a1f2d3b7
 Create Date: 2026-11-29 13:30:00
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = '4b6d2f8e1a37'
-down_revision = '54d38b95275f'
+down_revision = 'c4e8a1f2d3b7'
 branch_labels = None
 depends_on = None
 
