@@ -41,6 +41,7 @@ RULES = {
     "desk.assign_to_me": "desk",
     "desk.reply": "desk",
     "desk.update": "desk",
+    "reports.home": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
     "admin.teams": "admin",
