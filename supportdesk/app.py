@@ -20,6 +20,7 @@ from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
 from supportdesk.core.ratelimit import limiter
+from supportdesk.reports import web as report_pages
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
@@ -80,6 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(report_pages.bp)
     app.register_blueprint(attachment_views.bp)
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
