@@ -143,3 +143,33 @@ def _relation(kind: EventKind, attribute: str, old_id: int | None, new: Any) -> 
 
 def _ref(value: int | None) -> str | None:
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class FieldsAsked:
+    """What a form of several fields asks, once the fields it merely resent are set aside: `changes`
+    holds each field the user changed that still has the value they saw; `clashes` names each field they
+    changed that someone else has changed differently since (their page showed an older value)."""
+
+    changes: TicketChanges
+    clashes: tuple[str, ...]
+
+
+def fields_asked(ticket: Ticket, asked: TicketChanges, shown: TicketChanges | None) -> FieldsAsked:
+    """A form resends every field it shows. A field whose value is what the page showed (or, without
+    `shown`, what the ticket holds now) is no change; a field someone else changed meanwhile is only
+    a clash when the user asked for a different value than theirs."""
+    kept: dict[str, Any] = {}
+    clashes: list[str] = []
+    for name, value in asked.given().items():
+        now_value = getattr(ticket, name)
+        seen = getattr(shown, name) if shown is not None else UNSET
+        if seen is UNSET:
+            seen = now_value
+        if value in (seen, now_value):
+            continue
+        if seen != now_value:
+            clashes.append(name)
+            continue
+        kept[name] = value
+    return FieldsAsked(TicketChanges(**kept), tuple(clashes))

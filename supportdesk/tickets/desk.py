@@ -14,7 +14,7 @@ from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, Permi
 from supportdesk.core.web import form_errors, options, parse_id
 from supportdesk.tickets import lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
-from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm
+from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, optional_id
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.paging import TicketQuery
 from supportdesk.tickets.service import TicketChanges
@@ -117,14 +117,51 @@ def update(number: int) -> Response | tuple[str, int]:
     _fill_choices(form, field_choices(db.session(), fresh=True))
     if not form.validate_on_submit():
         return _workspace(number, fields_form=form), 422
-    changes = TicketChanges(
+    asked = TicketChanges(
         status=Status(form.status.data),
         priority=Priority(form.priority.data),
         assignee_id=form.assignee.data,
         team_id=form.team.data,
         category_id=form.category.data,
     )
-    return _apply(number, changes, form.version.data)
+    try:
+        shown = _shown_fields(form)
+    except ValueError:
+        flash("The form was damaged on its way; reload the page and try again.", "danger")
+        return _workspace(number, fields_form=form), 422
+    try:
+        with db.transaction() as session:
+            _, changed = service.update_fields(
+                session, current_user, number, asked, shown, form.version.data, desk_rules()
+            )
+    except service.FieldsClash as error:
+        flash(f"{error.detail} Here is its current state; your change was not applied.", "warning")
+        return _workspace(number), 409
+    except Conflict:
+        return _stale(number)
+    except (InvalidTransition, ValidationError, PermissionDenied) as error:
+        flash(error.detail, "danger")
+        return _workspace(number), error.status
+    if changed:
+        flash("Ticket updated.", "success")
+    else:
+        flash("Nothing to save: no field was changed.", "info")
+    return redirect(url_for("desk.ticket", number=number))
+
+
+def _shown_fields(form: TicketFieldsForm) -> TicketChanges | None:
+    """What the sidebar showed when the page was drawn; None for a form that does not say (an older
+    page), which is then held to its version instead. ValueError when a value is not one."""
+    shown = [form.shown_status, form.shown_priority, form.shown_assignee, form.shown_team]
+    if any(field.name not in request.form for field in [*shown, form.shown_category]):
+        return None
+    return TicketChanges(
+        status=Status(form.shown_status.data),
+        priority=Priority(form.shown_priority.data),
+        assignee_id=optional_id(form.shown_assignee.data),
+        team_id=optional_id(form.shown_team.data),
+        category_id=optional_id(form.shown_category.data),
+    )
 
 
 @bp.post("/tickets/<id:number>/assign-to-me")
@@ -140,17 +177,21 @@ def _apply(number: int, changes: TicketChanges, version: int | None) -> Response
         with db.transaction() as session:
             service.update_ticket(session, current_user, number, changes, version, desk_rules())
     except Conflict:
-        flash(
-            "Someone else changed this ticket since you opened it. Here is its current state; your "
-            "change was not applied. Check it and try again.",
-            "warning",
-        )
-        return _workspace(number), 409
+        return _stale(number)
     except (InvalidTransition, ValidationError, PermissionDenied) as error:
         flash(error.detail, "danger")
         return _workspace(number), error.status
     flash("Ticket updated.", "success")
     return redirect(url_for("desk.ticket", number=number))
+
+
+def _stale(number: int) -> tuple[str, int]:
+    flash(
+        "Someone else changed this ticket since you opened it. Here is its current state; your "
+        "change was not applied. Check it and try again.",
+        "warning",
+    )
+    return _workspace(number), 409
 
 
 def _workspace(

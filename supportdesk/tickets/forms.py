@@ -21,7 +21,7 @@ from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
 
 
-def _optional_id(value: object) -> int | None:
+def optional_id(value: object) -> int | None:
     if value in (None, "", "None"):
         return None
     return parse_id(str(value))
@@ -33,7 +33,7 @@ class NewTicketForm(FlaskForm):  # type: ignore[misc]
     subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)])
     # The offered categories are for showing the form; a submitted one is checked by the service.
-    category = SelectField("Category", coerce=_optional_id, validators=[Optional()], validate_choice=False)
+    category = SelectField("Category", coerce=optional_id, validators=[Optional()], validate_choice=False)
     priority = SelectField("Priority", default=Priority.NORMAL.value)
     attachments = MultipleFileField("Attachments")
 
@@ -58,10 +58,17 @@ class RequesterReplyForm(FlaskForm):  # type: ignore[misc]
 class TicketFieldsForm(FlaskForm):  # type: ignore[misc]
     status = SelectField("Status", choices=options((s.value, s.label) for s in Status))
     priority = SelectField("Priority", choices=options((p.value, p.value.capitalize()) for p in Priority))
-    assignee = SelectField("Assignee", coerce=_optional_id)
-    team = SelectField("Team", coerce=_optional_id)
-    category = SelectField("Category", coerce=_optional_id)
+    assignee = SelectField("Assignee", coerce=optional_id)
+    team = SelectField("Team", coerce=optional_id)
+    category = SelectField("Category", coerce=optional_id)
     version = IntegerField(validators=[InputRequired()])
+    # What the page showed, so that a field the user left alone is no change (see
+    # service.update_fields); "" is "none". Checked by `shown_fields` in the face.
+    shown_status = HiddenField(validators=[Optional(), Length(max=20)])
+    shown_priority = HiddenField(validators=[Optional(), Length(max=20)])
+    shown_assignee = HiddenField(validators=[Optional(), Length(max=20)])
+    shown_team = HiddenField(validators=[Optional(), Length(max=20)])
+    shown_category = HiddenField(validators=[Optional(), Length(max=20)])
 
 
 class VersionForm(FlaskForm):  # type: ignore[misc]

@@ -38,6 +38,7 @@ from supportdesk.tickets.changes import (
     DeskRules,
     TicketChanges,
     apply_changes,
+    fields_asked,
     plan_changes,
     record_event,
     set_status,
@@ -72,6 +73,15 @@ class AlreadyCreated(DomainError):
     def __init__(self, number: int) -> None:
         super().__init__(f"Ticket #{number} was already raised by this request.")
         self.number = number
+
+
+class FieldsClash(Conflict):
+    """Fields the user changed that someone else had changed differently since the user's page
+    showed them."""
+
+    def __init__(self, detail: str, fields: tuple[str, ...], current_version: int) -> None:
+        super().__init__(detail, current_version)
+        self.fields = fields
 
 
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
@@ -185,13 +195,63 @@ def update_ticket(
         names = ", ".join(sorted(refused))
         raise PermissionDenied(f"You may not change {names} on this ticket.", tuple(sorted(refused)))
     _check_version(ticket, expected_version)
+    _change_fields(session, actor, ticket, changes, rules)
+    return ticket
+
+
+def update_fields(
+    session: Session,
+    actor: User,
+    number: int,
+    asked: TicketChanges,
+    shown: TicketChanges | None,
+    expected_version: int | None = None,
+    rules: DeskRules = DeskRules(),
+) -> tuple[Ticket, list[str]]:
+    """What a form of several fields sends (the ticket page's sidebar): every field it shows, changed
+    or not. Only the fields the user changed are changed; the ones they left alone keep whatever they
+    hold now, even when someone else changed them meanwhile. `shown` is what the user's page showed:
+    a field they changed that someone else has set differently since is a Conflict. Without `shown`,
+    a stale `expected_version` is one. Returns the ticket and the names of the fields changed."""
+    _require_active(actor)
+    ticket = get_ticket(session, actor, number)
+    if shown is None:
+        _check_version(ticket, expected_version)
+    result = fields_asked(ticket, asked, shown)
+    if result.clashes:
+        names = " and ".join(FIELD_LABELS.get(name, name) for name in result.clashes)
+        raise FieldsClash(
+            f"Someone else changed the {names} of ticket {ticket.reference} since you opened it.",
+            result.clashes,
+            ticket.version,
+        )
+    refused = policy.refused_fields(actor, set(result.changes.given()))
+    if refused:
+        names = ", ".join(sorted(refused))
+        raise PermissionDenied(f"You may not change {names} on this ticket.", tuple(sorted(refused)))
+    return ticket, _change_fields(session, actor, ticket, result.changes, rules)
+
+
+FIELD_LABELS = {
+    "status": "status",
+    "priority": "priority",
+    "assignee_id": "assignee",
+    "team_id": "team",
+    "category_id": "category",
+    "subject": "subject",
+}
+
+
+def _change_fields(
+    session: Session, actor: User, ticket: Ticket, changes: TicketChanges, rules: DeskRules
+) -> list[str]:
     now = clock.now()
     planned = plan_changes(session, actor, ticket, changes, now, rules)
     if planned:
         apply_changes(session, ticket, actor, planned, now)
         ticket.updated_at = now
         _flush_or_conflict(session, ticket)
-    return ticket
+    return [change.attribute for change in planned]
 
 
 def transition(
@@ -405,6 +465,7 @@ __all__ = [
     "AlreadyCreated",
     "BulkResult",
     "DeskRules",
+    "FieldsClash",
     "TicketChanges",
     "add_comment",
     "assign",
@@ -413,5 +474,6 @@ __all__ = [
     "create_ticket",
     "get_ticket",
     "transition",
+    "update_fields",
     "update_ticket",
 ]
