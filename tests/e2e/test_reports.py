@@ -51,7 +51,12 @@ def test_a_desk_lead_reads_the_week(browser, live_server, busy_desk, screenshot_
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="light")
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda message: errors.append(f"{message.text} {message.location}") if message.type == "error" else None)
+
+    def console(message) -> None:  # type: ignore[no-untyped-def]
+        if message.type == "error":
+            errors.append(f"{message.text} {message.location}")
+
+    page.on("console", console)
     sign_in(page, live_server, "lena@example.com")
     toggler = page.get_by_role("button", name="Toggle navigation")
     if toggler.is_visible():
