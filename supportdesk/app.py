@@ -23,6 +23,8 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.reports import api as reports_api
+from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
@@ -32,7 +34,7 @@ from supportdesk.tickets import web as ticket_web
 
 # These register their routes when imported: API operations (and so the OpenAPI document), the
 # domains' pages in the shared admin area, and the background jobs with the job engine.
-ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, jobs_admin, jobs_tasks)
+ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, jobs_admin, jobs_tasks, reports_api, report_exports)
 
 csrf = CSRFProtect()
 migrate = Migrate()

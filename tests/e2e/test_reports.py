@@ -58,6 +58,7 @@ def test_a_desk_lead_reads_the_week(browser, live_server, busy_desk, screenshot_
 
     page.on("console", console)
     sign_in(page, live_server, "lena@example.com")
+    page.wait_for_url("**/desk/**")  # a technician lands on the queue
     toggler = page.get_by_role("button", name="Toggle navigation")
     if toggler.is_visible():
         toggler.click()

@@ -47,7 +47,7 @@ def desk(session):  # type: ignore[no-untyped-def]
     payroll = make_team(session, "Payroll")
     vpn = make_category(session, "-VPN", team=network)
     admin = make_admin(session, email="ada@example.com")
-    raiser = make_requester(session, full_name="@Raiser", email="raiser@example.com")
+    raiser = make_requester(session, full_name="@Raiser", email="erin@example.com")
     for i, subject in enumerate((HOSTILE, "+1 printer", "Plain subject")):
         make_ticket(
             session,
@@ -102,7 +102,12 @@ def test_a_long_ticket_list_streams_in_batches(client, session, desk) -> None:  
     from tests.reports.rows import RawTicket, write_desk
 
     write_desk(
-        session, [RawTicket(None, None, Priority.NORMAL, None, _t(i), None) for i in range(1500)], 1, 1, 1
+        session,
+        [RawTicket(None, None, Priority.NORMAL, None, _t(i), None) for i in range(1500)],
+        1,
+        1,
+        1,
+        first_number=5001,
     )
     login(client, "ada@example.com")
     with counting(client.application) as statements:
@@ -122,7 +127,7 @@ def _t(i: int):  # type: ignore[no-untyped-def]
 
 def test_exports_are_for_the_desk(client, session, desk) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/reports/tickets.csv").status_code == 302
-    login(client, "raiser@example.com")
+    login(client, "erin@example.com")
     assert client.get("/reports/tickets.csv").status_code == 404
     assert client.get("/reports/export/volume.csv").status_code == 404
 
@@ -149,3 +154,12 @@ def test_the_api_refuses_requesters(api_as, session, desk) -> None:  # type: ign
     assert api.get("/api/v1/reports").status_code == 403
     assert api.get("/api/v1/reports/export?report=volume").status_code == 403
     assert api.get("/api/v1/tickets/export").status_code == 403
+
+
+def test_the_queue_offers_its_list_as_csv(client, desk) -> None:  # type: ignore[no-untyped-def]
+    login(client, "lena@example.com")
+    page = client.get("/desk/?view=open&priority=high").get_data(as_text=True)
+    assert (
+        "/reports/tickets.csv?" in page
+        and "view=open" in page.split("/reports/tickets.csv?")[1].split('"')[0]
+    )
