@@ -13,11 +13,12 @@ from supportdesk.accounts.policy import require_desk_member
 from supportdesk.core.apikit import Schema, bp, current_actor, json_response, registry
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
+from supportdesk.core.errors import ValidationError
 from supportdesk.reports.calendar import Granularity
 from supportdesk.reports.exports import build_report, report_csv, tickets_csv
 from supportdesk.reports.filters import parse_filters
 from supportdesk.reports.policy import report_scope
-from supportdesk.reports.tables import Cell, Names, ReportTable, all_tables
+from supportdesk.reports.tables import REPORT_NAMES, Cell, Names, ReportTable, all_tables
 from supportdesk.reports.web import desk_today, desk_zone
 from supportdesk.tickets.choices import field_choices
 from supportdesk.tickets.lifecycle import Priority, Status
@@ -60,7 +61,9 @@ class ReportQuery(Schema):
 
 
 class ReportExportQuery(ReportQuery):
-    report: ReportName
+    report: Annotated[ReportName | None, BeforeValidator(_blank_is_absent)] = Field(
+        None, description="Which report (required)."
+    )
 
 
 class ReportOut(Schema):
@@ -104,6 +107,7 @@ def _out(table: ReportTable) -> ReportOut:
 )
 def reports(query: ReportQuery) -> Response:
     session, actor = db.session(), current_actor()
+    require_desk_member(actor)  # before the filters: a requester learns nothing from a 422
     filters = parse_filters(query.as_args(), desk_today())
     scope = report_scope(session, actor, filters)
     choices = field_choices(session)
@@ -129,7 +133,11 @@ def reports(query: ReportQuery) -> Response:
     produces="text/csv",
 )
 def export_report(query: ReportExportQuery) -> Response:
-    filters, table = build_report(current_actor(), query.as_args(), query.report)
+    actor = current_actor()
+    require_desk_member(actor)
+    if query.report is None:
+        raise ValidationError.single("report", f"name one of {', '.join(REPORT_NAMES)}")
+    filters, table = build_report(actor, query.as_args(), query.report)
     return report_csv(table, filters, byte_order_mark=False)
 
 

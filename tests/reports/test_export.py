@@ -163,3 +163,8 @@ def test_the_queue_offers_its_list_as_csv(client, desk) -> None:  # type: ignore
         "/reports/tickets.csv?" in page
         and "view=open" in page.split("/reports/tickets.csv?")[1].split('"')[0]
     )
+
+
+def test_the_api_export_names_a_report(api_as, desk) -> None:  # type: ignore[no-untyped-def]
+    response = api_as(desk["lead"]).get("/api/v1/reports/export")
+    assert response.status_code == 422 and "report" in response.get_json()["detail"]
