@@ -168,3 +168,9 @@ def test_the_queue_offers_its_list_as_csv(client, desk) -> None:  # type: ignore
 def test_the_api_export_names_a_report(api_as, desk) -> None:  # type: ignore[no-untyped-def]
     response = api_as(desk["lead"]).get("/api/v1/reports/export")
     assert response.status_code == 422 and "report" in response.get_json()["detail"]
+
+
+def test_far_dates_are_refused_not_a_crash(api_as, desk) -> None:  # type: ignore[no-untyped-def]
+    api = api_as(desk["lead"])
+    assert api.get("/api/v1/reports?to=0369-11-22").status_code == 422
+    assert api.get("/api/v1/reports?from=2038-06-01&to=2038-06-30").status_code == 200

@@ -84,6 +84,7 @@ def test_a_technician_may_not_ask_for_another_team(client, desk) -> None:  # typ
     ("query", "message"),
     [
         ("from=yesterday", "must be a date"),
+        ("from=0369-11-01&to=0369-11-22", "must be between 1970-01-02 and 9998-12-31"),
         ("from=2026-11-10&to=2026-11-01", "on or after the first day"),
         ("from=2020-01-01&to=2026-01-01", "at most 366 days"),
         ("by=month", "must be one of day, week"),
