@@ -32,6 +32,7 @@ from supportdesk.core.errors import (
     ValidationError,
 )
 from supportdesk.search import service as search
+from supportdesk.sla import service as service_levels
 from supportdesk.tickets import lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
@@ -168,6 +169,7 @@ def create_ticket(
         number=_next_ticket_number(session),
     )
     record_event(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    service_levels.keep_due_times(session, ticket, now)
     session.add(ticket)
     session.flush()
     if creation_key is not None:
@@ -250,6 +252,7 @@ def _change_fields(
     if planned:
         apply_changes(session, ticket, actor, planned, now)
         ticket.updated_at = now
+        service_levels.keep_due_times(session, ticket, now)
         _flush_or_conflict(session, ticket)
     return [change.attribute for change in planned]
 
@@ -307,6 +310,7 @@ def add_comment(
     if new_status is not ticket.status:
         set_status(ticket, actor, new_status, now)
     ticket.updated_at = now
+    service_levels.keep_due_times(session, ticket, now)
     _flush_or_conflict(session, ticket)
     return comment
 

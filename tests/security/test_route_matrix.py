@@ -77,6 +77,21 @@ RULES = {
     "api.update_team": "api_admin",
     "api.create_category": "api_admin",
     "api.update_category": "api_admin",
+    "desk.take_next_ticket": "desk",
+    "api.take_next_ticket": "api_desk",
+    "admin.service_levels": "admin",
+    "admin.create_calendar": "admin",
+    "admin.delete_calendar": "admin",
+    "admin.create_policy": "admin",
+    "admin.delete_policy": "admin",
+    "api.list_calendars": "api_desk",
+    "api.list_policies": "api_desk",
+    "api.create_calendar": "api_admin",
+    "api.replace_calendar": "api_admin",
+    "api.delete_calendar": "api_admin",
+    "api.create_policy": "api_admin",
+    "api.replace_policy": "api_admin",
+    "api.delete_policy": "api_admin",
 }
 
 FORM = {
@@ -113,6 +128,10 @@ JSON = {
     "api.update_team": {"name": "R"},
     "api.create_category": {"name": "Rogue"},
     "api.update_category": {"name": "R"},
+    "api.create_calendar": {"name": "Rogue", "zone": "UTC", "weekly": {}},
+    "api.replace_calendar": {"name": "Rogue", "zone": "UTC", "weekly": {}},
+    "api.create_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
+    "api.replace_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
 }
 
 
@@ -130,6 +149,8 @@ def build(app, rule, desk) -> str:
         "user_id": desk["bob"].id,
         "team_id": desk["team"].id,
         "category_id": desk["category"].id,
+        "calendar_id": 1,
+        "policy_id": 1,
         "action": "close",
         "job_id": 999_999,
         "message_id": 999_999,
@@ -149,7 +170,7 @@ def test_every_route_has_a_rule(app):
 def send(client, method, path, endpoint, token=None, headers=None, csrf=True):
     headers = dict(headers or {})
     if endpoint.startswith("api."):
-        kwargs = {"json": JSON.get(endpoint, {})} if method in ("POST", "PATCH") else {}
+        kwargs = {"json": JSON.get(endpoint, {})} if method in ("POST", "PATCH", "PUT") else {}
         if endpoint == "api.update_ticket":
             headers["If-Match"] = '"1"'
         return client.open(path, method=method, headers=headers, **kwargs)
