@@ -23,6 +23,9 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.reports import api as reports_api
+from supportdesk.reports import exports as report_exports
+from supportdesk.reports import web as report_pages
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
@@ -40,6 +43,8 @@ ROUTE_MODULES = (
     ticket_admin,
     jobs_admin,
     jobs_tasks,
+    reports_api,
+    report_exports,
     sla_api,
     sla_admin,
     sla_desk,
@@ -96,6 +101,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(report_pages.bp)
     app.register_blueprint(attachment_views.bp)
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)

@@ -68,6 +68,7 @@ PAGES = {
     "global search by name": "/desk/search?q=requester",
     "desk ticket": "/desk/tickets/{n}",
     "my tickets": "/portal/",
+    "reports": "/reports/",
     "portal ticket": "/portal/tickets/{n}",
     "api list": "/api/v1/tickets?limit=100",
     "api detail": "/api/v1/tickets/{n}",
@@ -81,6 +82,8 @@ LISTS = {"desk queue", "desk search", "global search", "global search by name", 
 # The global search needs no counts and no pickers: the signed-in user and one statement for the page.
 # The desk's ticket page also reads the technician's own draft of a reply (issue 15): one primary-key
 # look-up.
+# The reports page: the user, their teams, the names, and one statement per figure (created and resolved,
+# today's open tickets and the changes since, the two kinds of times, technicians, categories).
 PAGE_BUDGETS = {
     "desk queue": 5,
     "desk search": 5,
@@ -88,6 +91,7 @@ PAGE_BUDGETS = {
     "global search by name": 2,
     "desk ticket": 7,
     "portal ticket": 4,
+    "reports": 10,
 }
 
 

@@ -10,7 +10,7 @@ running it. One statement serves every user of a kind, so the policy states its 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +151,34 @@ def ticket_after(
     cursor = encode_cursor(sort.key, _sort_value(current, sort.key), current.id)
     page = list_tickets(session, actor, filters, sort, PageRequest(limit=1, cursor=cursor))
     return page.items[0].number if page.items else None
+
+
+EXPORT_BATCH = 1000
+
+
+def iter_tickets(
+    session: Session,
+    actor: User,
+    filters: TicketFilters = TicketFilters(),
+    sort: Sort = Sort(),
+    batch: int = EXPORT_BATCH,
+) -> Iterator[TicketSummary]:
+    """Every ticket of the list `list_tickets` pages through, a batch at a time (CSV exports stream
+    these): the same statements and the same keyset, with a larger page, so memory holds one batch
+    whatever the list's length."""
+    values: dict[str, Any] = {"actor_id": actor.id, "page_size": batch + 1, **_filter_values(filters)}
+    text = (filters.text or "").strip()
+    after_cursor = False
+    while True:
+        shape = _ListShape.of(actor, filters, sort, after_cursor=after_cursor)
+        statement = _build_list(shape, _text_clause(session, actor, text)) if text else _list_statement(shape)
+        rows = [_summary(row) for row in read_rows(session, statement, values)]
+        yield from rows[:batch]
+        if len(rows) <= batch:
+            return
+        last = rows[batch - 1]
+        values["last_value"], values["last_id"] = _sort_value(last, sort.key), last.id
+        after_cursor = True
 
 
 def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5) -> list[TicketSummary]:

@@ -44,6 +44,9 @@ RULES = {
     "desk.update": "desk",
     "desk.save_draft": "desk",
     "desk.presence": "desk",
+    "reports.home": "desk",
+    "reports.export_report": "desk",
+    "reports.export_tickets": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
     "admin.teams": "admin",
@@ -66,6 +69,9 @@ RULES = {
     "api.add_comment": "api_ticket",
     "api.list_events": "api_ticket",
     "api.list_teams": "api_desk",
+    "api.reports": "api_desk",
+    "api.export_report": "api_desk",
+    "api.export_tickets": "api_desk",
     "api.list_users": "api_admin",
     "api.create_user": "api_admin",
     "api.update_user": "api_admin",
@@ -151,6 +157,7 @@ def build(app, rule, desk) -> str:
         "job_id": 999_999,
         "message_id": 999_999,
         "filename": "css/supportdesk.css",
+        "name": "volume",
     }
     with app.test_request_context():
         return url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
