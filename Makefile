@@ -15,7 +15,9 @@ run: install assets migrate seed
 	@echo "SupportDesk is starting on http://$(HOST):$(PORT)"
 	@$(FLASK) seed-demo 2>/dev/null | sed -n '/Demo logins/,$$p'
 	@echo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "The job worker runs beside it (jobs queue in instance/jobs.sqlite3); sent mail: /admin/jobs and /admin/mail"
+	@$(FLASK) run-worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev assets browser nginx mail-servers
 	@mkdir -p reports

@@ -20,15 +20,18 @@ from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
 from supportdesk.core.ratelimit import limiter
+from supportdesk.jobs import admin as jobs_admin
+from supportdesk.jobs import engine as jobs_engine
+from supportdesk.jobs import tasks as jobs_tasks
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
 from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
-# These register their routes when imported: API operations (and so the OpenAPI document), and the
-# domains' pages in the shared admin area.
-ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin)
+# These register their routes when imported: API operations (and so the OpenAPI document), the
+# domains' pages in the shared admin area, and the background jobs with the job engine.
+ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, jobs_admin, jobs_tasks)
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -88,4 +91,5 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_error_handler(apikit.ApiError, apikit.api_error_response)
     app.add_url_rule("/preview", "preview", preview.markdown_preview, methods=["POST"])
     cli.init_app(app)
+    jobs_engine.configure(app)
     return app

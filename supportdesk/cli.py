@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask close-resolved`, `flask run-worker`."""
+"""Command-line tasks: `flask create-user`, `flask seed-demo`, `flask close-resolved`, `flask run-worker`
+(the job engine's consumer and scheduler)."""
 
 from __future__ import annotations
 
@@ -51,27 +52,29 @@ def seed_demo_command(force: bool) -> None:
 @click.command("close-resolved")
 @with_appcontext
 def close_resolved_command() -> None:
-    """Close tickets resolved longer ago than AUTO_CLOSE_DAYS (run daily from cron or a timer)."""
-    from supportdesk import worker
+    """Close tickets resolved longer ago than AUTO_CLOSE_DAYS now (the worker does it every 5 minutes)."""
+    from supportdesk.jobs import tasks
 
     days = current_app.config["SUPPORTDESK"].auto_close_days
-    closed = worker.close_resolved(days)
+    closed = tasks.close_resolved(days)
     click.echo(f"Closed {closed} ticket(s) resolved more than {days} days ago.")
 
 
 @click.command("run-worker")
 @with_appcontext
-@click.option("--once", is_flag=True, help="Run one round of jobs and exit.")
+@click.option("--once", is_flag=True, help="Run every periodic job and everything queued once, then exit.")
 def run_worker_command(once: bool) -> None:
-    """Run the background jobs every WORKER_INTERVAL_SECONDS until stopped (SIGTERM)."""
-    from supportdesk import worker
+    """Run the job engine's consumer (Huey): queued jobs on WORKER_THREADS threads, and the scheduler,
+    until stopped (SIGTERM waits for running jobs; SIGINT too)."""
+    from supportdesk.jobs import engine
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
-        closed = worker.run_round(app)
-        click.echo("Another worker holds this round." if closed is None else f"Closed {closed} ticket(s).")
+        for name in engine.run_periodic(app):
+            click.echo(f"Ran {name}.")
+        click.echo(f"Ran {engine.run_queued(app)} queued job(s).")
         return
-    worker.run_forever(app)
+    engine.run_consumer(app)
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,11 @@ from supportdesk.app import create_app
 from supportdesk.core import caching
 from supportdesk.core.config import Config
 from supportdesk.core.db import Base, db
+from supportdesk.jobs import engine as jobs_engine
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
+
+# The real mail servers (Dovecot, the aiosmtpd relay) for any test that asks for them.
+pytest_plugins = ("tests.mail.fixtures",)
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -30,6 +34,8 @@ def make_config(database_url: str, instance: Path, **overrides: object) -> Confi
             "SUPPORTDESK_INSTANCE": str(instance),
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key-that-is-long-enough-for-anything",
+            # Jobs wait in memory until a test runs them (`jobs.engine.run_queued`).
+            "JOBS_BACKEND": "memory",
             # The suite signs in thousands of times from one address; throttling has its own tests.
             "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
             "LOGIN_LIMIT_PER_ADDRESS": "10000 per minute",
@@ -64,6 +70,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def _wipe(application: Flask) -> None:
     caching.forget_all()
+    jobs_engine.huey.flush()  # jobs a test queued and did not run
     engine = application.extensions["supportdesk.engine"]
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:

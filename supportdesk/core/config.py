@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app
 
 ENVIRONMENTS = ("development", "test", "production")
+JOBS_BACKENDS = ("redis", "sqlite", "memory")
+# starttls: a plain connection upgraded before AUTH (port 587); tls: TLS from the start (465); none:
+# a relay on the same host or network that needs neither (port 25).
+SMTP_SECURITY = ("starttls", "tls", "none")
+_PLAIN_ADDRESS = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 # The Alembic migrations, shipped beside the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -39,7 +45,21 @@ class Config:
     trusted_proxies: int = 0
     metrics_token: str | None = None
     log_json: bool = False
-    worker_interval_seconds: int = 300
+    # Background jobs (Huey): "redis" (production: shared by every worker on every machine), "sqlite"
+    # (a file in the instance folder: `make run` with no Redis), "memory" (tests run them by hand).
+    jobs_backend: str = "sqlite"
+    worker_threads: int = 4
+    # Outgoing mail. No SMTP_HOST: nothing leaves the machine, and the admins' mail page shows what would
+    # have been sent (the mail catcher of `make run`).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_ca_file: str | None = None
+    smtp_timeout_seconds: int = 30
+    mail_from: str = "support@supportdesk.localhost"
+    mail_from_name: str = "SupportDesk"
     # The desk's calendar: where its days start and end (reports count per local day and week).
     desk_timezone: str = "UTC"
 
@@ -54,6 +74,9 @@ class Config:
         if env not in ENVIRONMENTS:
             raise ConfigError(f"SUPPORTDESK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
         instance_path = Path(environ.get("SUPPORTDESK_INSTANCE", Path.cwd() / "instance")).resolve()
+        security = environ.get("SMTP_SECURITY", "starttls")
+        if security not in SMTP_SECURITY:
+            raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
         return cls(
             env=env,
             database_url=normalise_database_url(
@@ -78,9 +101,35 @@ class Config:
             trusted_proxies=_non_negative_int(environ, "TRUSTED_PROXIES", 0),
             metrics_token=environ.get("METRICS_TOKEN") or None,
             log_json=environ.get("LOG_FORMAT", "json" if env == "production" else "console") == "json",
-            worker_interval_seconds=_positive_int(environ, "WORKER_INTERVAL_SECONDS", 300),
+            jobs_backend=_jobs_backend(environ),
+            worker_threads=_positive_int(environ, "WORKER_THREADS", 4),
+            smtp_host=environ.get("SMTP_HOST") or None,
+            smtp_port=_positive_int(environ, "SMTP_PORT", 465 if security == "tls" else 587),
+            smtp_security=security,
+            smtp_username=environ.get("SMTP_USERNAME") or None,
+            smtp_password=environ.get("SMTP_PASSWORD") or None,
+            smtp_ca_file=environ.get("SMTP_CA_FILE") or None,
+            smtp_timeout_seconds=_positive_int(environ, "SMTP_TIMEOUT_SECONDS", 30),
+            mail_from=_mail_from(environ),
+            mail_from_name=environ.get("MAIL_FROM_NAME", "SupportDesk"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
         )
+
+
+def _jobs_backend(environ: Mapping[str, str]) -> str:
+    backend = environ.get("JOBS_BACKEND") or ("redis" if environ.get("REDIS_URL") else "sqlite")
+    if backend not in JOBS_BACKENDS:
+        raise ConfigError(f"JOBS_BACKEND must be one of {', '.join(JOBS_BACKENDS)}, not {backend!r}")
+    if backend == "redis" and not environ.get("REDIS_URL"):
+        raise ConfigError("JOBS_BACKEND=redis needs REDIS_URL")
+    return backend
+
+
+def _mail_from(environ: Mapping[str, str]) -> str:
+    address = environ.get("MAIL_FROM", "support@supportdesk.localhost").strip().lower()
+    if not _PLAIN_ADDRESS.fullmatch(address):
+        raise ConfigError(f"MAIL_FROM must be a plain address such as support@example.com, not {address!r}")
+    return address
 
 
 def current_config() -> Config:

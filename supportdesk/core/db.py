@@ -169,8 +169,11 @@ def unit_of_work(session: Session) -> Iterator[Session]:
 
 def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the session's transaction has committed (never when it rolls back): for what
-    must only follow a change that happened, such as counting it. It must not use the session."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    must only follow a change that happened, such as counting it. It must not use the session. The
+    same callback given twice runs once."""
+    callbacks = session.info.setdefault(_AFTER_COMMIT, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 @event.listens_for(Session, "after_commit")

@@ -58,6 +58,10 @@ def test_production_cookies_are_secure_and_debug_is_off(tmp_path):
         ("SUPPORTDESK_ENV", "staging", "must be one of"),
         ("AUTO_CLOSE_DAYS", "soon", "whole number"),
         ("REOPEN_WINDOW_DAYS", "0", "at least 1"),
+        ("JOBS_BACKEND", "celery", "JOBS_BACKEND must be one of"),
+        ("JOBS_BACKEND", "redis", "JOBS_BACKEND=redis needs REDIS_URL"),
+        ("SMTP_SECURITY", "ssl3", "SMTP_SECURITY must be one of"),
+        ("MAIL_FROM", "Support <support@example.com>", "MAIL_FROM must be a plain address"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, name, value, message):
@@ -79,14 +83,41 @@ def test_operations_settings(tmp_path):
             "REDIS_URL": "redis://cache:6379/0",
             "TRUSTED_PROXIES": "1",
             "METRICS_TOKEN": "scrape",
-            "WORKER_INTERVAL_SECONDS": "60",
+            "WORKER_THREADS": "8",
         }
     )
     assert config.redis_url == "redis://cache:6379/0"
     assert (config.trusted_proxies, config.metrics_token) == (1, "scrape")
-    assert config.log_json and config.worker_interval_seconds == 60
+    assert config.log_json and config.worker_threads == 8
     plain = Config.from_env({"SUPPORTDESK_INSTANCE": str(tmp_path), "LOG_FORMAT": "console"})
     assert (plain.redis_url, plain.trusted_proxies, plain.metrics_token) == (None, 0, None)
     assert not plain.log_json
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES must be at least 0"):
         Config.from_env({"SUPPORTDESK_INSTANCE": str(tmp_path), "TRUSTED_PROXIES": "-1"})
+
+
+def test_jobs_and_mail_settings(tmp_path):
+    embedded = Config.from_env({"SUPPORTDESK_INSTANCE": str(tmp_path)})
+    assert (embedded.jobs_backend, embedded.smtp_host, embedded.mail_from) == (
+        "sqlite",
+        None,
+        "support@supportdesk.localhost",
+    )
+    relayed = Config.from_env(
+        {
+            "SUPPORTDESK_INSTANCE": str(tmp_path),
+            "REDIS_URL": "redis://cache:6379/0",
+            "SMTP_HOST": "smtp.example.com",
+            "SMTP_SECURITY": "tls",
+            "SMTP_USERNAME": "desk",
+            "SMTP_PASSWORD": "secret",
+            "MAIL_FROM": "Help@Example.com",
+        }
+    )
+    assert relayed.jobs_backend == "redis"
+    assert (relayed.smtp_host, relayed.smtp_port, relayed.smtp_security) == ("smtp.example.com", 465, "tls")
+    assert (relayed.smtp_username, relayed.smtp_password, relayed.mail_from) == (
+        "desk",
+        "secret",
+        "help@example.com",
+    )

@@ -6,8 +6,8 @@
 - `SmtpSink`: aiosmtpd as the outgoing relay: STARTTLS required, then AUTH LOGIN or PLAIN; it records
   every message it accepts, and can refuse for a while (4xx replies) or go away (closed port).
 
-`tests/mail/conftest.py` starts one of each per test session and hands each test a fresh mailbox
-and an emptied sink (see the fixtures there).
+`tests/mail/fixtures.py` (a plugin of the root conftest) starts one of each per test session and hands
+each test a fresh mailbox and an emptied sink (see the fixtures there).
 """
 
 from __future__ import annotations

@@ -206,6 +206,13 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"default_team": "999999", "active": "0"},
         (302,),
     ),
+    "admin.retry_failed_job": Refusal(
+        "admin", "POST", lambda d: "/admin/jobs/failed/999999/retry", lambda d: {}, (404,)
+    ),
+    "admin.dismiss_failed_job": Refusal(
+        "admin", "POST", lambda d: "/admin/jobs/failed/999999/dismiss", lambda d: {}, (404,)
+    ),
+    "admin.retry_mail": Refusal("admin", "POST", lambda d: "/admin/mail/999999/retry", lambda d: {}, (404,)),
 }
 
 

@@ -47,6 +47,10 @@ RULES = {
     "admin.team_members": "admin",
     "admin.categories_page": "admin",
     "admin.update_category": "admin",
+    "admin.jobs_page": "admin",
+    "admin.retry_failed_job": "admin",
+    "admin.dismiss_failed_job": "admin",
+    "admin.retry_mail": "admin",
     "api.me": "api_signed_in",
     "api.list_tickets": "api_signed_in",
     "api.create_ticket": "api_signed_in",
@@ -120,6 +124,8 @@ def build(app, rule, desk) -> str:
         "team_id": desk["team"].id,
         "category_id": desk["category"].id,
         "action": "close",
+        "job_id": 999_999,
+        "message_id": 999_999,
         "filename": "css/supportdesk.css",
     }
     with app.test_request_context():

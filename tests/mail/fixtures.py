@@ -1,5 +1,6 @@
-"""Mail server fixtures: one Dovecot and one SMTP sink per test session, a fresh mailbox and an emptied
-sink per test. Skipped with the reason when a tool is missing; under CI=true that is a failure."""
+"""Mail server fixtures (a plugin of the root conftest, so every test folder can use them): one Dovecot
+and one SMTP sink per test session, a fresh mailbox and an emptied sink per test. Skipped with the
+reason when a tool is missing; under CI=true that is a failure."""
 
 from __future__ import annotations
 

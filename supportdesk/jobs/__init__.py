@@ -1,0 +1,1 @@
+"""Background jobs: the engine (Huey), the desk's jobs and schedule, and the failed jobs admins retry."""

@@ -1,0 +1,48 @@
+"""The desk's jobs and its schedule. Importing this module registers them with the engine (the app
+does at start, so the web processes can enqueue and the workers can run them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from huey import crontab
+
+from supportdesk.core.clock import now
+from supportdesk.core.config import current_config
+from supportdesk.core.db import db
+from supportdesk.jobs.engine import job, periodic_job
+from supportdesk.notifications import delivery
+from supportdesk.tickets import service as tickets
+
+CLOSE_BATCH = 500
+
+
+@job(retries=5, retry_delay=30, retry_backoff=2)
+def deliver_outbox() -> int:
+    """Send what is due in the outbox; asked for after every commit that wrote to it."""
+    return delivery.deliver_due().sent
+
+
+@periodic_job(crontab(minute="*"))
+def deliver_outbox_sweep() -> int:
+    """Every minute: messages whose retry has come, and those a dead worker had claimed."""
+    return delivery.deliver_due().sent
+
+
+@periodic_job(crontab(minute="*/5"))
+def close_resolved_tickets() -> int:
+    """Close tickets resolved longer ago than AUTO_CLOSE_DAYS, a batch per unit of work."""
+    return close_resolved(current_config().auto_close_days)
+
+
+def close_resolved(auto_close_days: int) -> int:
+    """How many tickets were closed (in an app context)."""
+    closed = 0
+    while True:
+        with db.transaction() as session:
+            done = tickets.close_resolved_tickets(
+                session, now(), timedelta(days=auto_close_days), CLOSE_BATCH
+            )
+        closed += done
+        if done < CLOSE_BATCH:
+            return closed
