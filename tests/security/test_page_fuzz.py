@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from supportdesk.accounts import passwords
 from supportdesk.accounts.models import User
@@ -171,6 +171,14 @@ def _path_values(desk: dict) -> dict[str, object]:
     }
 
 
+def _arguments(rule: Rule, values: dict[str, object]) -> dict[str, object]:
+    """The rule's path arguments: the seeded desk's objects, or 1 (or "x") for a route added since."""
+    return {
+        name: values.get(name, 1 if isinstance(converter, IntegerConverter) else "x")
+        for name, converter in rule._converters.items()
+    }
+
+
 def _targets(app: Flask, clients: list[FlaskClient], desk: dict) -> list[Target]:
     """Every HTML route and method, with the parameters and values the rendered pages send it."""
     values = _path_values(desk)
@@ -179,7 +187,7 @@ def _targets(app: Flask, clients: list[FlaskClient], desk: dict) -> list[Target]
         if rule.endpoint.startswith("api.") or rule.endpoint in SKIPPED:
             continue
         with app.test_request_context():
-            path = url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
+            path = url_for(rule.endpoint, **_arguments(rule, values))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             targets[(rule.endpoint, method)] = Target(rule, method, path)
     seeds = {"email": desk["admin"].email, "password": PASSWORD, "current_password": PASSWORD}
