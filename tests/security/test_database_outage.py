@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sqlite3
 import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from supportdesk.accounts import tokens
 from supportdesk.app import create_app
-from tests.conftest import make_config
+from supportdesk.core import db as db_module
+from tests.conftest import csrf_token, login, make_config
+from tests.security.test_route_matrix import build, routes, send
 
 
 class TcpProxy:
@@ -102,3 +106,120 @@ def test_an_outage_is_reported_and_recovered_from_without_a_restart(proxied_app)
     proxy.start()
     assert client.get("/readyz").get_json()["database"] == "ok"
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer sd_whatever"}).status_code == 401
+
+
+# Routes that need no database: liveness, the API's document and its page, static files.
+NO_DATABASE = {"health.healthz", "apidocs.docs", "apidocs.openapi", "static"}
+
+
+def _every_route(application, desk, page, api_token, csrf):
+    """(endpoint, method, response) for every route in the URL map, as a signed-in admin (pages) or
+    with the admin's bearer token (API)."""
+    for rule, method in routes(application):
+        path = build(application, rule, desk)
+        if rule.endpoint.startswith("api."):
+            headers = {"Authorization": f"Bearer {api_token}"}
+            yield rule.endpoint, method, send(page, method, path, rule.endpoint, headers=headers)
+        else:
+            yield rule.endpoint, method, send(page, method, path, rule.endpoint, csrf)
+
+
+def _assert_unavailable(endpoint, method, response, every_route=True):
+    """Never a 500; a 503 says when to try again; with `every_route`, every route that needs the
+    database answers 503."""
+    assert response.status_code != 500, (endpoint, method)
+    if response.status_code == 503:
+        assert int(response.headers.get("Retry-After", "0")) > 0, (endpoint, method, "no Retry-After")
+        if endpoint.startswith("api."):
+            assert response.mimetype == "application/problem+json"
+    elif every_route and endpoint not in NO_DATABASE:
+        raise AssertionError((endpoint, method, response.status_code, "should be 503"))
+
+
+def _admin_token(session, desk) -> str:
+    _, secret = tokens.issue_token_for(session, desk["admin"], "outage")
+    session.commit()
+    return secret
+
+
+def test_every_route_answers_503_with_retry_after_while_postgresql_is_unreachable(proxied_app, desk, session):
+    application, proxy = proxied_app
+    page = application.test_client()
+    login(page, desk["admin"].email)
+    csrf = csrf_token(page, "/portal/new")
+    api_token = _admin_token(session, desk)
+    proxy.cut()
+    checked = 0
+    for endpoint, method, response in _every_route(application, desk, page, api_token, csrf):
+        if endpoint == "monitoring.scrape":
+            continue
+        _assert_unavailable(endpoint, method, response)
+        checked += 1
+    assert checked >= 40
+    proxy.start()
+    # Back by itself: no restart, the same signed-in browser and token.
+    assert page.get("/desk/").status_code == 200
+    assert page.get(f"/desk/tickets/{desk['number']}").status_code == 200
+    assert (
+        page.post(
+            f"/desk/tickets/{desk['number']}/reply",
+            data={"body": "back", "visibility": "public", "csrf_token": csrf},
+        ).status_code
+        == 302
+    )
+    api = {"Authorization": f"Bearer {api_token}"}
+    assert page.get("/api/v1/me", headers=api).status_code == 200
+    assert page.post("/api/v1/tickets", json={"subject": "After the outage"}, headers=api).status_code == 201
+
+
+@pytest.fixture
+def sqlite_app(backend, database_url, tmp_path, monkeypatch):
+    """A second app on the test's SQLite file that waits only half a second for the write lock."""
+    if backend != "sqlite":
+        pytest.skip("a held SQLite write lock")
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.5)
+    application = create_app(make_config(database_url, tmp_path))
+    application.config["PROPAGATE_EXCEPTIONS"] = False
+    yield application
+    application.extensions["supportdesk.engine"].dispose()
+
+
+@contextlib.contextmanager
+def write_lock_held(database_url: str) -> Iterator[None]:
+    """Another process's long write transaction: SQLite's one write lock, held."""
+    connection = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def test_writes_answer_503_with_retry_after_while_the_sqlite_lock_is_held(
+    sqlite_app, desk, session, database_url
+):
+    page = sqlite_app.test_client()
+    login(page, desk["admin"].email)
+    csrf = csrf_token(page, "/portal/new")
+    api_token = _admin_token(session, desk)
+    api = {"Authorization": f"Bearer {api_token}"}
+    number = desk["number"]
+    with write_lock_held(database_url):
+        for endpoint, method, response in _every_route(sqlite_app, desk, page, api_token, csrf):
+            _assert_unavailable(endpoint, method, response, every_route=False)
+        # Reads go on (WAL); the writes people make most say "try again in a moment", pages and API.
+        assert page.get(f"/desk/tickets/{number}").status_code == 200
+        reply = page.post(
+            f"/desk/tickets/{number}/reply", data={"body": "x", "visibility": "public", "csrf_token": csrf}
+        )
+        assert reply.status_code == 503 and int(reply.headers["Retry-After"]) > 0
+        for path, body in (
+            ("/api/v1/tickets", {"subject": "Locked"}),
+            (f"/api/v1/tickets/{number}/comments", {"body": "x"}),
+        ):
+            response = page.post(path, json=body, headers=api)
+            assert response.status_code == 503 and response.mimetype == "application/problem+json", path
+            assert int(response.headers["Retry-After"]) > 0
+    assert page.post("/api/v1/tickets", json={"subject": "Unlocked"}, headers=api).status_code == 201
+    assert page.post(f"/api/v1/tickets/{number}/comments", json={"body": "y"}, headers=api).status_code == 201
