@@ -16,6 +16,7 @@ from supportdesk.accounts import tokens
 from supportdesk.app import create_app
 from supportdesk.core import db as db_module
 from tests.conftest import csrf_token, login, make_config
+from tests.factories import PASSWORD
 from tests.security.test_route_matrix import build, routes, send
 
 
@@ -117,7 +118,10 @@ def _every_route(application, desk, page, api_token, csrf):
     with the admin's bearer token (API)."""
     for rule, method in routes(application):
         path = build(application, rule, desk)
-        if rule.endpoint.startswith("api."):
+        if rule.endpoint == "api.create_token":  # valid credentials: refused input needs no database
+            body = {"email": desk["admin"].email, "password": PASSWORD, "name": "outage"}
+            yield rule.endpoint, method, page.post(path, json=body)
+        elif rule.endpoint.startswith("api."):
             headers = {"Authorization": f"Bearer {api_token}"}
             yield rule.endpoint, method, send(page, method, path, rule.endpoint, headers=headers)
         else:
