@@ -7,10 +7,12 @@ import contextlib
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from sqlalchemy import text
 
 from supportdesk.accounts import tokens
 from supportdesk.app import create_app
@@ -227,3 +229,47 @@ def test_writes_answer_503_with_retry_after_while_the_sqlite_lock_is_held(
             assert int(response.headers["Retry-After"]) > 0
     assert page.post("/api/v1/tickets", json={"subject": "Unlocked"}, headers=api).status_code == 201
     assert page.post(f"/api/v1/tickets/{number}/comments", json={"body": "y"}, headers=api).status_code == 201
+
+
+def test_a_backend_killed_mid_transaction_is_a_503_and_the_next_request_succeeds(app, backend, desk, session):
+    """A reply's transaction waits on the ticket's row lock (held by another session), and its
+    PostgreSQL backend is terminated mid-way, as a crash or an administrator's kill would: the answer
+    is a 503 with Retry-After, nothing of the reply is kept, and the same browser's next try works."""
+    if backend != "postgresql":
+        pytest.skip("terminating a PostgreSQL backend")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    page = app.test_client()
+    login(page, desk["tech"].email)
+    number = desk["number"]
+    reply = {"body": "cut off", "visibility": "public", "csrf_token": csrf_token(page, "/portal/new")}
+    engine = app.extensions["supportdesk.engine"]
+    answers = []
+    with (
+        engine.connect() as holder,
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher,
+    ):
+        holder.execute(text("SELECT id FROM tickets WHERE number = :n FOR UPDATE"), {"n": number})
+        thread = threading.Thread(
+            target=lambda: answers.append(page.post(f"/desk/tickets/{number}/reply", data=reply)), daemon=True
+        )
+        thread.start()
+        waiting = text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        pids: list[int] = []
+        for _ in range(200):
+            pids = list(watcher.scalars(waiting))
+            if pids:
+                break
+            time.sleep(0.05)
+        assert pids, "the reply never waited on the row lock"
+        watcher.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+        thread.join(timeout=30)
+        holder.rollback()
+    (answer,) = answers
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
+    count = text("SELECT count(*) FROM comments WHERE body = 'cut off'")
+    assert session.scalar(count) == 0
+    session.rollback()
+    assert page.post(f"/desk/tickets/{number}/reply", data=reply).status_code == 302
+    assert session.scalar(count) == 1
