@@ -23,6 +23,12 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.reports import api as reports_api
+from supportdesk.reports import exports as report_exports
+from supportdesk.reports import web as report_pages
+from supportdesk.sla import admin as sla_admin
+from supportdesk.sla import api as sla_api
+from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
@@ -31,7 +37,18 @@ from supportdesk.tickets import web as ticket_web
 
 # These register their routes when imported: API operations (and so the OpenAPI document), the
 # domains' pages in the shared admin area, and the background jobs with the job engine.
-ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, jobs_admin, jobs_tasks)
+ROUTE_MODULES = (
+    accounts_api,
+    tickets_api,
+    ticket_admin,
+    jobs_admin,
+    jobs_tasks,
+    reports_api,
+    report_exports,
+    sla_api,
+    sla_admin,
+    sla_desk,
+)
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -83,6 +100,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(report_pages.bp)
     app.register_blueprint(attachment_views.bp)
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)

@@ -32,6 +32,7 @@ from supportdesk.core.errors import (
     ValidationError,
 )
 from supportdesk.search import service as search
+from supportdesk.sla import service as service_levels
 from supportdesk.tickets import lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
@@ -172,6 +173,7 @@ def create_ticket(
         number=_next_ticket_number(session),
     )
     record_event(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    service_levels.keep_due_times(session, ticket, now)
     session.add(ticket)
     session.flush()
     if creation_key is not None:
@@ -254,6 +256,7 @@ def _change_fields(
     if planned:
         apply_changes(session, ticket, actor, planned, now)
         ticket.updated_at = now
+        service_levels.keep_due_times(session, ticket, now)
         _flush_or_conflict(session, ticket)
     return [change.attribute for change in planned]
 
@@ -308,12 +311,15 @@ def add_comment(
     if actor.is_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     new_status = lifecycle.status_after_reply(ticket.status, actor.role, internal)
-    if new_status is not ticket.status:
+    status_moved = new_status is not ticket.status
+    if status_moved:
         set_status(ticket, actor, new_status, now)
     if not internal:
         # An internal note leaves the ticket row alone: its version (the requester's ETag) and update
         # time are what the requester sees, and must not tell them when the desk talks about them.
         ticket.updated_at = now
+    if not internal or status_moved:
+        service_levels.keep_due_times(session, ticket, now)
     _flush_or_conflict(session, ticket)
     return comment
 
