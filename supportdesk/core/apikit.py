@@ -134,6 +134,9 @@ class Registry:
             def view(**path_args: Any) -> Any:
                 if authenticated:
                     g.api_actor = _authenticate()
+                    # Read now: after a failed write the object is expired, and reading it again
+                    # for the request's log line would need the database that just failed.
+                    g.api_actor_id = g.api_actor.id
                 if query is not None:
                     path_args["query"] = parse_query(query, request.args)
                 if body is not None:

@@ -78,7 +78,10 @@ class AlreadyCreated(DomainError):
 
 
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
-    """The ticket to change, freshly read; NotFound when it does not exist or `actor` may not see it."""
+    """The ticket to change, freshly read and locked until the unit of work ends; NotFound when it does
+    not exist or `actor` may not see it. The lock (PostgreSQL; SQLite's writers already take turns) makes
+    writers to one ticket queue instead of failing: a reply appended while another is being written
+    waits a moment rather than answering "conflict", and a version check is true until the commit."""
     require_ticket_number(number)
     ticket = session.scalars(
         policy.visible_tickets(actor)
@@ -89,6 +92,7 @@ def get_ticket(session: Session, actor: User, number: int) -> Ticket:
             joinedload(Ticket.team),
             joinedload(Ticket.category),
         )
+        .with_for_update(of=Ticket)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if ticket is None:
@@ -306,10 +310,15 @@ def add_comment(
     if actor.is_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     new_status = lifecycle.status_after_reply(ticket.status, actor.role, internal)
-    if new_status is not ticket.status:
+    status_moved = new_status is not ticket.status
+    if status_moved:
         set_status(ticket, actor, new_status, now)
-    ticket.updated_at = now
-    service_levels.keep_due_times(session, ticket, now)
+    if not internal:
+        # An internal note leaves the ticket row alone: its version (the requester's ETag) and update
+        # time are what the requester sees, and must not tell them when the desk talks about them.
+        ticket.updated_at = now
+    if not internal or status_moved:
+        service_levels.keep_due_times(session, ticket, now)
     _flush_or_conflict(session, ticket)
     return comment
 
@@ -336,7 +345,8 @@ def bulk_update(
     if not changes.given():
         raise ValidationError.single("action", "choose what to change")
     result = BulkResult([], {})
-    for number in dict.fromkeys(numbers):
+    # In number order, so two bulk changes over the same tickets lock them in the same order.
+    for number in sorted(set(numbers)):
         try:
             with session.begin_nested():
                 update_ticket(session, actor, number, changes, rules=rules)
