@@ -161,7 +161,8 @@
       box.addEventListener("input", function () {
         var first = Date.now() - typedAt > every;
         typedAt = Date.now();
-        if (first && Date.now() - lastBeat > 1000) { beat(); }
+        // Say so at once (or a moment after a beat that has just gone, which said "viewing").
+        if (first) { setTimeout(beat, Math.max(0, 1000 - (Date.now() - lastBeat))); }
       });
     }
     beat();
