@@ -23,6 +23,10 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.notifications import admin as mail_admin
+from supportdesk.notifications import desk as watcher_pages
+from supportdesk.notifications import hooks as notification_hooks
+from supportdesk.notifications import views as notification_views
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
@@ -30,8 +34,17 @@ from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
 # These register their routes when imported: API operations (and so the OpenAPI document), the
-# domains' pages in the shared admin area, and the background jobs with the job engine.
-ROUTE_MODULES = (accounts_api, tickets_api, ticket_admin, jobs_admin, jobs_tasks)
+# domains' pages in the shared admin area, the background jobs with the job engine, and the
+# notifications' session hooks.
+ROUTE_MODULES = (
+    accounts_api,
+    tickets_api,
+    ticket_admin,
+    jobs_admin,
+    mail_admin,
+    jobs_tasks,
+    notification_hooks,
+)
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -84,6 +97,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(attachment_views.bp)
+    app.register_blueprint(notification_views.bp)
+    app.register_blueprint(watcher_pages.bp)
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
     app.register_blueprint(apidocs.bp)

@@ -15,9 +15,9 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_team, make_technician
 from tests.security.conftest import snapshot
 
-# Write routes that cannot be refused for their input: signing in and out, and the live preview, which
-# writes nothing at all.
-NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview"}
+# Write routes that cannot be refused for their input: signing in and out, the live preview, which
+# writes nothing at all, and marking one's own notifications read, which takes no input.
+NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview", "notifications.mark_all_read"}
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,26 @@ REFUSALS: dict[str, Refusal] = {
         "admin", "POST", lambda d: "/admin/jobs/failed/999999/dismiss", lambda d: {}, (404,)
     ),
     "admin.retry_mail": Refusal("admin", "POST", lambda d: "/admin/mail/999999/retry", lambda d: {}, (404,)),
+    "notifications.mark_all_read": Refusal(
+        "alice", "POST", lambda d: "/notifications/read", lambda d: {"csrf_token": ""}, (302, 400)
+    ),
+    "notifications.settings": Refusal(
+        "alice", "POST", lambda d: "/notifications/settings", lambda d: {"csrf_token": ""}, (302, 400)
+    ),
+    "watchers.add_watcher": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/watchers",
+        lambda d: {"email": "nobody@example.com"},
+        (302,),
+    ),
+    "watchers.remove_watcher": Refusal(
+        "alice",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/watchers/{d['tech'].id}/remove",
+        lambda d: {},
+        (404,),
+    ),
 }
 
 
