@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -14,7 +12,7 @@ from supportdesk.accounts import service, tokens
 from supportdesk.core import ratelimit
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
-from supportdesk.core.web import form_errors
+from supportdesk.core.web import form_errors, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -44,7 +42,7 @@ def login() -> Response | str | tuple[str, int]:
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]
+            return redirect(safe_next(request.args.get("next"), url_for("landing")))  # type: ignore[return-value]
         flash("That email and password do not match an active account.", "danger")
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
@@ -130,18 +128,3 @@ def logout() -> Response:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))  # type: ignore[return-value]
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the sign-in page cannot bounce users to another site."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for("landing")

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
@@ -143,6 +143,24 @@ class IdConverter(IntegerConverter):
 def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """Select options from (value, label) pairs; None becomes the empty "no value" option."""
     return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]
+
+
+def safe_next(target: str | None, default: str, within: str = "/") -> str:
+    """Where to go after a form: `target` when it is a plain path of this site under `within`, else
+    `default`. No scheme or host, no `//` or backslash (browsers read both as another host), and no
+    control character: a CR or LF cannot go in a header, and browsers drop tabs and newlines from URLs,
+    so `/<tab>/evil.example` would become `//evil.example`."""
+    if (
+        target
+        and target.startswith(within)
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default
 
 
 def parse_id(text: str) -> int:

@@ -11,7 +11,7 @@ from supportdesk.attachments.web import file_store, uploads_from
 from supportdesk.core.apikit import parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
-from supportdesk.core.web import form_errors, options, parse_id
+from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.tickets import lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, optional_id
@@ -62,7 +62,7 @@ def home() -> str:
 @bp.post("/bulk")
 def bulk() -> Response:
     form = BulkForm()
-    back = form.next.data if (form.next.data or "").startswith("/desk/") else url_for("desk.home")
+    back = safe_next(form.next.data, url_for("desk.home"), within="/desk/")
     if not form.validate_on_submit():
         flash("Choose tickets and what to change.", "warning")
         return redirect(back)

@@ -125,9 +125,10 @@ def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
             value = datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError
+            value = value.astimezone(UTC)  # OverflowError for a moment no UTC datetime holds
         elif not isinstance(value, int) or abs(value) > ID_MAX:
             raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValidationError.single("cursor", "is not a cursor from this listing") from None
     return value, last_id
 

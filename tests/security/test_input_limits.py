@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,8 +15,8 @@ from supportdesk.core.db import unit_of_work
 from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.tickets import service
 from supportdesk.tickets.models import Ticket
-from tests.conftest import form_token, login, page_text
-from tests.factories import make_requester, make_technician, make_ticket
+from tests.conftest import csrf_token, form_token, login, page_text
+from tests.factories import PASSWORD, make_requester, make_technician, make_ticket
 
 
 @pytest.mark.parametrize(
@@ -171,3 +174,59 @@ def test_deeply_nested_json_is_a_problem_document_everywhere(client, api_as, ses
         response = client.open(path, method=method, data=body, headers=headers)
         assert response.status_code in (400, 404, 422), (path, response.status_code)
         assert response.mimetype == "application/problem+json", path
+
+
+def _raw_cursor(document: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+HOSTILE_CURSORS = {
+    "huge-id": _raw_cursor(["updated_at", "2026-11-29T09:00:00+00:00", 10**30]),
+    "huge-value": _raw_cursor(["number", 10**40, 1]),
+    "naive-datetime": _raw_cursor(["updated_at", "2026-11-29T09:00:00", 5]),
+    # A valid ISO moment with an offset, which no UTC datetime can hold.
+    "beyond-utc": _raw_cursor(["updated_at", "9999-12-31T23:59:59-14:00", 5]),
+    "before-utc": _raw_cursor(["updated_at", "0001-01-01T00:00:00+14:00", 5]),
+    "nested": _raw_cursor([[[[[["updated_at"]]]]]]),
+    "deep": base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode(),
+}
+
+
+@pytest.mark.parametrize("cursor", HOSTILE_CURSORS.values(), ids=HOSTILE_CURSORS.keys())
+def test_hostile_cursors_are_4xx_on_every_listing(client, api_as, session, cursor):
+    tech, requester = make_technician(session), make_requester(session)
+    make_ticket(session, requester)
+    api = api_as(tech)
+    response = api.get("/api/v1/tickets", query_string={"cursor": cursor})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    for user, path in ((tech, "/desk/"), (requester, "/portal/")):
+        client.delete_cookie("session")
+        login(client, user.email)
+        response = client.get(path, query_string={"cursor": cursor})
+        assert response.status_code == 422, (path, response.status_code)
+        assert "cursor" in page_text(response)
+
+
+@pytest.mark.parametrize("target", ["/desk/\r\nX-Injected: 1", "/desk/\nx", "/desk/\rx", "/desk/\tx"])
+def test_control_characters_in_next_never_break_the_redirect(client, session, target):
+    """Sign-in and bulk actions follow `next` only when it is a plain path of this site: a CR or LF
+    (which no header may hold) sends the user to their landing page instead of an error page."""
+    tech = make_technician(session)
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": tech.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    ticket = make_ticket(session, make_requester(session))
+    data = {
+        **form_token(client, "/desk/"),
+        "change": "priority:high",
+        "tickets": [ticket.number],
+        "next": target,
+    }
+    response = client.post("/desk/bulk", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+    session.expire_all()
+    assert session.get(Ticket, ticket.id).priority.value == "high"
