@@ -19,6 +19,9 @@ RULES = {
     "health.readyz": "public",
     "monitoring.scrape": "machine",
     "accounts.login": "public",
+    "recovery.forgot_password": "public",
+    "recovery.reset_password": "public",
+    "recovery.confirm_email": "public",
     "apidocs.docs": "public",
     "apidocs.openapi": "public",
     "api.create_token": "api_public",
@@ -54,6 +57,7 @@ RULES = {
     "admin.mail_page": "admin",
     "admin.mail_message": "admin",
     "admin.mail_html": "admin",
+    "recovery.change_email": "signed_in",
     "notifications.home": "signed_in",
     "notifications.badge": "signed_in",
     "notifications.open_one": "signed_in",
@@ -138,6 +142,7 @@ def build(app, rule, desk) -> str:
         "job_id": 999_999,
         "message_id": 999_999,
         "notification_id": 999_999,
+        "token": "not-a-token",
         "filename": "css/supportdesk.css",
     }
     with app.test_request_context():
