@@ -60,6 +60,8 @@ class Config:
     smtp_timeout_seconds: int = 30
     mail_from: str = "support@supportdesk.localhost"
     mail_from_name: str = "SupportDesk"
+    reset_limit_per_account: str = "3 per 15 minutes"
+    reset_limit_per_address: str = "20 per hour"
     # Where people reach the desk: links in mail are built on it.
     public_url: str = "http://127.0.0.1:5000"
     # The desk's calendar: where its days start and end (reports count per local day and week).
@@ -115,6 +117,8 @@ class Config:
             mail_from=_mail_from(environ),
             mail_from_name=environ.get("MAIL_FROM_NAME", "SupportDesk"),
             public_url=_public_url(environ),
+            reset_limit_per_account=environ.get("RESET_LIMIT_PER_ACCOUNT", "3 per 15 minutes"),
+            reset_limit_per_address=environ.get("RESET_LIMIT_PER_ADDRESS", "20 per hour"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
         )
 

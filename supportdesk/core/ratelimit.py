@@ -12,7 +12,7 @@ from supportdesk.core.apikit import ApiError, parse_json
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
-def _submitted_email() -> str:
+def submitted_email() -> str:
     if request.is_json:
         try:
             body = parse_json(request.get_data(cache=True))
@@ -35,5 +35,5 @@ def _per_address() -> str:
 
 
 # Both limits apply to every password check (sign-in page and token issuing), and only to POSTs.
-per_account = limiter.limit(_per_account, key_func=_submitted_email, methods=["POST"], scope="login-account")
+per_account = limiter.limit(_per_account, key_func=submitted_email, methods=["POST"], scope="login-account")
 per_address = limiter.limit(_per_address, methods=["POST"], scope="login-address")
