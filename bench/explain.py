@@ -14,6 +14,11 @@ QUERIES = {
     "queue counts (all six views, one statement)": ("tech1@bench.example", "/desk/?view=unassigned", "sum("),
     "full-text search": ("tech1@bench.example", "/desk/?view=open&status=closed&q=zebracorn", "LIMIT"),
     "my tickets (requester)": ("user1@bench.example", "/portal/", "LIMIT"),
+    "global search (every status, words and requesters)": (
+        "tech1@bench.example",
+        "/desk/search?q=zebracorn",
+        "LIMIT",
+    ),
 }
 
 
@@ -31,10 +36,10 @@ def main(url: str) -> None:
 
     app = create_app()
     engine = app.extensions["supportdesk.engine"]
-    from supportdesk.tickets import queues
+    from supportdesk.core import caching
 
     for title, (email, path, marker) in QUERIES.items():
-        queues.forget_counts()
+        caching.forget_all()
         captured: list[tuple[str, object]] = []
 
         def listener(_conn, _cursor, statement, params, *_rest, captured=captured):  # type: ignore[no-untyped-def]

@@ -36,6 +36,8 @@ RATIO_BUDGETS = {
     "queue: all open": 0.5,
     "ticket detail": 0.4,
     "API list": 0.5,
+    # Issue 15: the top bar's search keeps at least 30 % of the ceiling under 16 connections.
+    "global search": 0.3,
 }
 # 300 tickets/s, stated against the ceiling: a third of the 900 req/s its /page served on the quiet
 # days the budget was set (an absolute rate moves with everything else the machine runs).
@@ -50,6 +52,8 @@ SQL_BUDGETS = {
     "queue: all open": 4,
     "search (1% of tickets)": 4,
     "search, one user at a time": 4,
+    "global search": 2,
+    "global search, one user at a time": 2,
     "ticket detail": 6,
     "API list": 6,
 }
@@ -95,12 +99,15 @@ def budgets(result: Result) -> list[Budget]:
             )
             for name in ("API create", "form create")
         ),
-        Budget(
-            "search, one user at a time",
-            "cpu_p99_ms",
-            SEARCH_P99_BUDGET_MS,
-            False,
-            f"search, one user: p99 <= {SEARCH_P99_BUDGET_MS:.0f} ms",
+        *(
+            Budget(
+                f"{name}, one user at a time",
+                "cpu_p99_ms",
+                SEARCH_P99_BUDGET_MS,
+                False,
+                f"{name}, one user: p99 <= {SEARCH_P99_BUDGET_MS:.0f} ms",
+            )
+            for name in ("search", "global search")
         ),
     ]
 

@@ -327,6 +327,9 @@ def api_token(email: str) -> str:
     return str(json.loads(urllib.request.urlopen(request).read())["token"])
 
 
+GLOBAL_SEARCH = "/desk/search?q=zebracorn"
+
+
 def endpoints(app: Server, ceiling: Server, n: int) -> tuple[list[Endpoint], list[Endpoint], Endpoint]:
     """(the reads, the creations, the ceiling's /page every run is paired with)."""
     requester_cookie, requester_csrf = session_cookie("user1@bench.example")
@@ -351,6 +354,13 @@ def endpoints(app: Server, ceiling: Server, n: int) -> tuple[list[Endpoint], lis
             "search, one user at a time",
             app,
             {"SD_PATH": search, "SD_COOKIE": tech_cookie, "SD_CONNECTIONS": "1"},
+        ),
+        # The top bar's search (issue 15): every status, words and requesters' names at once.
+        Endpoint("global search", app, {"SD_PATH": GLOBAL_SEARCH, "SD_COOKIE": tech_cookie}),
+        Endpoint(
+            "global search, one user at a time",
+            app,
+            {"SD_PATH": GLOBAL_SEARCH, "SD_COOKIE": tech_cookie, "SD_CONNECTIONS": "1"},
         ),
         Endpoint("API list", app, {"SD_PATH": "/api/v1/tickets?status=open", "SD_AUTH": tech_auth}),
         Endpoint("API detail", app, {"SD_PATH": "/api/v1/tickets/{n}", "SD_AUTH": tech_auth, **tickets}),

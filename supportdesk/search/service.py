@@ -4,8 +4,9 @@ may read. Every ticket listing with a text box goes through `matching_tickets`."
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts.models import User
@@ -13,6 +14,9 @@ from supportdesk.search.models import TicketSearchText
 from supportdesk.tickets.models import Ticket
 
 MAX_TERMS = 8
+# A name or an address names a few people; a query naming more is not about a person.
+MAX_PEOPLE = 50
+SEARCH_ADDRESS_MAX = 254
 # A search looks at the most recently raised matches only (as Zendesk caps results at 1,000): a word
 # found in every ticket then costs what a rare one does, and nobody pages past a thousand hits.
 MAX_MATCHES = 1000
@@ -107,11 +111,43 @@ def matching_tickets(
     """A WHERE clause on Ticket: the ticket's text matches every word (the last as a prefix, so it
     works while typing), or with `any_word` any of its meaningful words. Requesters match only text
     they can read."""
+    ids = matching_ids(session, actor, query, any_word=any_word)
+    if ids is None:
+        return Ticket.id.is_(None)  # nothing to search for matches nothing
+    return Ticket.id.in_(ids)
+
+
+def matching_people(query: str) -> Select[Any] | None:
+    """The ids of (at most MAX_PEOPLE) users a query names: an address (or its beginning) when it holds
+    an @, else users whose name has a word starting with each word of the query, or whose address
+    starts with it. None when the query has no words."""
+    text = query.strip().lower()
+    if "@" in text:
+        address = _like_escape(text[:SEARCH_ADDRESS_MAX])
+        return select(User.id).where(User.email.like(f"{address}%", escape="\\")).limit(MAX_PEOPLE)
+    words = terms(text)
+    if not words:
+        return None
+    name = func.lower(User.full_name)
+    clauses = [
+        or_(
+            name.like(f"{_like_escape(w)}%", escape="\\"),
+            name.like(f"% {_like_escape(w)}%", escape="\\"),
+            User.email.like(f"{_like_escape(w)}%", escape="\\"),
+        )
+        for w in words
+    ]
+    return select(User.id).where(*clauses).limit(MAX_PEOPLE)
+
+
+def matching_ids(session: Session, actor: User, query: str, *, any_word: bool = False) -> Select[Any] | None:
+    """The ids of the (at most MAX_MATCHES) most recently raised tickets whose text matches (see
+    `matching_tickets`); None when the query has no words to look for."""
     words = terms(query)
     if any_word:
         words = [w for w in words if w not in STOPWORDS and len(w) > 2]
     if not words:
-        return Ticket.id.is_(None)  # nothing to search for matches nothing
+        return None
     if session.get_bind().dialect.name == "postgresql":
         # Requesters ask for weight A only: a word that appears only in internal notes never matches.
         weight = "" if actor.is_staff else "A"
@@ -127,14 +163,19 @@ def matching_tickets(
             .cte("text_matches")
             .prefix_with("MATERIALIZED")
         )
-        newest = select(matches.c.ticket_id).order_by(matches.c.ticket_id.desc()).limit(MAX_MATCHES)
-        return Ticket.id.in_(newest)
+        return select(matches.c.ticket_id).order_by(matches.c.ticket_id.desc()).limit(MAX_MATCHES)
     phrase = (" OR " if any_word else " ").join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
     match = phrase if actor.is_staff else f"{{public_text}} : ({phrase})"
     fts_ids = text(
-        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH :match ORDER BY rowid DESC LIMIT :most"
+        "SELECT rowid AS ticket_id FROM ticket_fts WHERE ticket_fts MATCH :match "
+        "ORDER BY rowid DESC LIMIT :most"
     ).bindparams(match=match, most=MAX_MATCHES)
-    return Ticket.id.in_(fts_ids.columns(literal_column("rowid")))
+    fts_matches = fts_ids.columns(literal_column("ticket_id")).subquery("text_matches")
+    return select(fts_matches.c.ticket_id)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _ticket_text(ticket: Ticket) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from pydantic import ConfigDict
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments.web import file_store, uploads_from
-from supportdesk.core.apikit import parse_query
+from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
@@ -16,8 +18,9 @@ from supportdesk.tickets import lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, optional_id
 from supportdesk.tickets.lifecycle import Priority, Status
-from supportdesk.tickets.paging import TicketQuery
+from supportdesk.tickets.paging import Cursor, PageRequest, SearchText, Sort, TicketFilters, TicketQuery
 from supportdesk.tickets.service import TicketChanges
+from supportdesk.tickets.summaries import TicketPage
 from supportdesk.tickets.web import desk_rules
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -53,9 +56,47 @@ def home() -> str:
         counts=queues.queue_counts(session, current_user),
         sort=str(query.sort),
         choices=field_choices(session),
+        search_text=query.q or "",
+        search_view=query.view,
         # A plain dict: the template asks for missing keys dozens of times, and each miss on werkzeug's
         # MultiDict builds (and swallows) an HTTP exception.
         args=request.args.to_dict(),
+    )
+
+
+class SearchQuery(Schema):
+    """The top bar's search: words, a ticket number, a requester's name or address; optionally only
+    within the queue view it was typed in."""
+
+    model_config = ConfigDict(extra="ignore")
+    q: SearchText = None
+    view: queues.QueueView | None = None
+    cursor: Cursor = None
+
+
+@bp.get("/search")
+def search() -> Response | str:
+    session = db.session()
+    query = parse_query(SearchQuery, request.args)
+    text = query.q or ""
+    number = reads.ticket_number_in(text)
+    if number is not None and query.cursor is None:
+        try:
+            reads.read_ticket(session, current_user, number)
+        except NotFound:
+            pass  # not a ticket this user may open: the words may still be in some ticket's text
+        else:
+            return redirect(url_for("desk.ticket", number=number))
+    base = queues.view_filters(query.view) if query.view else TicketFilters()
+    page = (
+        reads.list_tickets(
+            session, current_user, replace(base, text=text), Sort(), PageRequest(cursor=query.cursor)
+        )
+        if text
+        else TicketPage([])
+    )
+    return render_template(
+        "desk/search.html", page=page, text=text, view=query.view, search_text=text, search_view=query.view
     )
 
 

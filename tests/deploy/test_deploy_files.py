@@ -170,3 +170,10 @@ def test_ansible_cfg_names_no_default_inventory():
     config = configparser.ConfigParser()
     config.read(DEPLOY / "ansible" / "ansible.cfg")
     assert "inventory" not in config["defaults"]
+
+
+def test_an_instance_being_restarted_gets_no_new_requests():
+    site = render(upstreams=["127.0.0.1:8001", "127.0.0.1:8002"], drained_upstreams=["127.0.0.1:8001"])
+    assert "server 127.0.0.1:8001 max_fails=3 fail_timeout=10s down;" in site
+    assert "server 127.0.0.1:8002 max_fails=3 fail_timeout=10s;" in site
+    assert " down;" not in render(upstreams=["127.0.0.1:8001", "127.0.0.1:8002"])

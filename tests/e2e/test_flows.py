@@ -24,6 +24,15 @@ def sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None
     page.get_by_role("button", name="Sign in").click()
 
 
+def shortcut(page: Page, key: str) -> None:
+    """Press a keyboard shortcut as a user would once the page has finished loading its script.
+
+    A key pressed before the deferred script runs does nothing, and the letters typed after it would
+    land in the page instead of the composer."""
+    page.locator("html[data-sd-ready]").wait_for(state="attached")
+    page.locator("body").press(key)
+
+
 def sign_out(page: Page) -> None:
     toggler = page.get_by_role("button", name="Toggle navigation")
     if toggler.is_visible():  # phone width: open the collapsed menu and let it finish opening
@@ -68,22 +77,24 @@ def test_a_ticket_from_raised_to_reopened(browser, live_server, people, session,
     sign_in(page, live_server, "sam@example.com")
     page.goto(f"{live_server}/desk/?view=unassigned")
     expect(page.get_by_role("link", name="Outlook keeps asking for my password")).to_be_visible()
-    page.locator("body").press("j")
+    shortcut(page, "j")
     page.keyboard.press("a")
     expect(page.get_by_text("Updated 1 ticket(s).")).to_be_visible()
     page.goto(f"{live_server}/desk/?view=mine")
-    page.locator("body").press("j")
+    shortcut(page, "j")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/desk/tickets/{number}$"))
     expect(page.get_by_role("button", name="Assigned to you")).to_be_visible()
 
     # Replies publicly, then adds an internal note, both from the keyboard.
-    page.locator("body").press("r")
+    shortcut(page, "r")
+    expect(page.locator("[data-sd-reply]")).to_be_focused()
     page.keyboard.type("Please sign out of Office and back in; that refreshes the token.")
     expect(page.locator("[data-sd-send]")).to_have_text("Send reply to requester")
     page.locator("[data-sd-send]").click()
     expect(page.get_by_text("Reply sent to the requester.")).to_be_visible()
-    page.locator("body").press("n")
+    shortcut(page, "n")
+    expect(page.locator("[data-sd-reply]")).to_be_focused()
     page.keyboard.type("Token cache corrupted; known issue with build 2411.")
     expect(page.locator("[data-sd-send]")).to_have_text("Add internal note")
     page.locator("[data-sd-send]").click()

@@ -81,3 +81,85 @@ def test_the_sidebar_saves_only_the_field_that_changed(browser, live_server, day
     assert current(session, number).version == version
     expect(page).to_have_url(re.compile(rf"/desk/tickets/{number}$"))
     page.context.close()
+
+
+def search_box(page: Page):
+    return page.get_by_role("searchbox", name="Search tickets")
+
+
+def search_for(page: Page, words: str) -> None:
+    box = search_box(page)
+    box.fill(words)
+    box.press("Enter")
+
+
+def found(page: Page) -> list[str]:
+    page.wait_for_load_state()
+    return sorted(page.locator(".sd-row-link").all_inner_texts())
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_one_search_from_the_top_bar_finds_any_ticket(browser, live_server, day, session, device):
+    bob = make_requester(session, email="bob@example.com", full_name="Bob Builder")
+    old = make_ticket(session, day["erin"], subject="Laptop battery", description="Also the printer driver.")
+    service.transition(session, day["tech"], old.number, Status.RESOLVED)
+    session.commit()
+    monitor = make_ticket(session, bob, subject="Monitor flickers", description="Since Monday.")
+    service.add_comment(session, day["tech"], monitor.number, "Please try another cable.")
+    session.commit()
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+
+    # From the Unassigned view, words search that view first; the view is a filter the user drops.
+    page.goto(f"{live_server}/desk/?view=unassigned")
+    search_for(page, "printer")
+    assert found(page) == ["Printer on floor 3 jams"]
+    filter_chip = page.get_by_role("link", name="Remove filter: Unassigned")
+    expect(filter_chip).to_be_visible()
+    filter_chip.click()
+    assert found(page) == ["Laptop battery", "Printer on floor 3 jams"]
+    expect(page.get_by_role("heading", name=re.compile("Search"))).to_contain_text("printer")
+
+    # The requester's name or email, words in a reply: every status.
+    search_for(page, "erin")
+    assert found(page) == ["Laptop battery", "Printer on floor 3 jams"]
+    search_for(page, "bob@example.com")
+    assert found(page) == ["Monitor flickers"]
+    search_for(page, "cable")
+    assert found(page) == ["Monitor flickers"]
+    search_for(page, "nothing-like-this")
+    expect(page.get_by_text("No tickets match")).to_be_visible()
+
+    # A ticket number jumps to the ticket, with or without #; `/` puts the cursor in the box.
+    search_for(page, f"#{old.number}")
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{old.number}$"))
+    page.locator("body").press("/")
+    expect(search_box(page)).to_be_focused()
+    page.keyboard.type(str(day["number"]))
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/desk/tickets/{day['number']}$"))
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("device", "scheme"), [("desktop", "light"), ("desktop", "dark"), ("phone", "light"), ("phone", "dark")]
+)
+def test_screenshots_of_the_technicians_pages(browser, live_server, day, screenshot_dir, device, scheme):
+    """The pages this issue changes, both widths and themes: saved for review, none scrolls sideways."""
+    page = open_page(browser, device, scheme)
+    sign_in(page, live_server, "sam@example.com")
+    pages = {
+        "desk-search": "/desk/search?q=printer&view=unassigned",
+        "desk-search-empty": "/desk/search?q=nothing-matches-this",
+        "desk-ticket-sidebar": f"/desk/tickets/{day['number']}",
+    }
+    for name, path in pages.items():
+        page.goto(f"{live_server}{path}")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} scrolls sideways on a {device}"
+        page.screenshot(path=str(screenshot_dir / f"{name}-{device}-{scheme}.png"), full_page=True)
+    page.context.close()

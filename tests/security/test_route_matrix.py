@@ -39,6 +39,7 @@ RULES = {
     "portal.reply": "ticket",
     "attachments.download": "ticket",
     "desk.home": "desk",
+    "desk.search": "desk",
     "desk.bulk": "desk",
     "desk.ticket": "desk",
     "desk.assign_to_me": "desk",

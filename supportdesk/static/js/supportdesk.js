@@ -107,5 +107,7 @@
     rows().forEach(function (row, index) {
       row.addEventListener("focusin", function () { current = index; });
     });
+    // Says the shortcuts are live: a key pressed earlier would be lost, so browser tests wait for this.
+    document.documentElement.dataset.sdReady = "true";
   });
 })();
