@@ -19,11 +19,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -187,12 +188,14 @@ def measure_size(
         )
         runs += created
         rss = worker_rss_mb(app.pid)
+        print(f"[{label}] the CSV export of every ticket", flush=True)
+        export = measure_export(app, _export_auth())
     finally:
         for server in (app, ceiling):
             stop(server.pid)
         if sampler:
             sampler.stop()
-    return {"worker_rss_mb": rss, "queries": queries, "runs": runs}
+    return {"worker_rss_mb": rss, "queries": queries, "runs": runs, "export": export}
 
 
 def more_rounds(
@@ -317,6 +320,10 @@ def session_cookie(email: str) -> tuple[str, str]:
     return "; ".join(f"{c.name}={c.value}" for c in jar), csrf
 
 
+def _export_auth() -> str:
+    return f"Bearer {api_token('tech1@bench.example')}"
+
+
 def api_token(email: str) -> str:
     request = urllib.request.Request(
         f"http://127.0.0.1:{APP_PORT}/api/v1/tokens",
@@ -334,6 +341,7 @@ def endpoints(app: Server, ceiling: Server, n: int) -> tuple[list[Endpoint], lis
     """(the reads, the creations, the ceiling's /page every run is paired with)."""
     requester_cookie, requester_csrf = session_cookie("user1@bench.example")
     tech_cookie, _ = session_cookie("tech1@bench.example")
+    admin_cookie, _ = session_cookie("admin@bench.example")
     tech_auth = f"Bearer {api_token('tech1@bench.example')}"
     tickets = {"SD_FIRST": "1001", "SD_LAST": str(1000 + n)}
     search = "/desk/?view=open&status=closed&q=zebracorn"
@@ -363,6 +371,13 @@ def endpoints(app: Server, ceiling: Server, n: int) -> tuple[list[Endpoint], lis
             {"SD_PATH": GLOBAL_SEARCH, "SD_COOKIE": tech_cookie, "SD_CONNECTIONS": "1"},
         ),
         Endpoint("API list", app, {"SD_PATH": "/api/v1/tickets?status=open", "SD_AUTH": tech_auth}),
+        # The desk lead's Monday page (issue 22): the default range, four weeks, for the whole desk.
+        Endpoint("reports: four weeks", app, {"SD_PATH": REPORTS_PATH, "SD_COOKIE": admin_cookie}),
+        Endpoint(
+            "reports, one user at a time",
+            app,
+            {"SD_PATH": REPORTS_PATH, "SD_COOKIE": admin_cookie, "SD_CONNECTIONS": "1"},
+        ),
         Endpoint("API detail", app, {"SD_PATH": "/api/v1/tickets/{n}", "SD_AUTH": tech_auth, **tickets}),
     ]
     creations = [
@@ -390,6 +405,49 @@ def endpoints(app: Server, ceiling: Server, n: int) -> tuple[list[Endpoint], lis
         ),
     ]
     return reads, creations, Endpoint("ceiling /page", ceiling, {"SD_PATH": "/page"})
+
+
+def reports_path() -> str:
+    """The reports page's default range (the four weeks to the last day) at the seeded desk's "now"
+    (the seed's tickets end there; the machine's today would show the weeks after it, empty)."""
+    from bench.seed import NOW
+
+    last = (NOW - timedelta(days=1)).date()
+    return f"/reports/?from={last - timedelta(days=27)}&to={last}"
+
+
+REPORTS_PATH = reports_path()
+
+
+def measure_export(app: Server, auth: str) -> dict[str, float]:
+    """One streamed CSV export of every ticket (GET /api/v1/tickets/export), timed from the request to
+    its last byte, with the largest worker's RSS sampled every 100 ms while it streams."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{APP_PORT}/api/v1/tickets/export",
+        headers={"Authorization": auth, "User-Agent": USER_AGENT},
+    )
+    largest = [worker_rss_mb(app.pid)]
+    streaming = threading.Event()
+    streaming.set()
+
+    def sample() -> None:
+        while streaming.is_set():
+            largest.append(worker_rss_mb(app.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    lines = 0
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            while chunk := response.read(1 << 16):
+                lines += chunk.count(b"\n")
+    finally:
+        streaming.clear()
+        sampler.join()
+    seconds = time.monotonic() - started
+    return {"rows": lines - 1, "seconds": round(seconds, 2), "worker_rss_mb_max": max(largest)}
 
 
 def count_queries(env: dict[str, str], settings: dict[str, str]) -> int:

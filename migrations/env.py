@@ -15,6 +15,7 @@ from supportdesk.core.db import Base, db
 from supportdesk.core.migrating import is_described_by_models, record_lineage
 from supportdesk.jobs import models as _jobs  # noqa: F401
 from supportdesk.notifications import models as _notifications  # noqa: F401
+from supportdesk.sla import models as _sla  # noqa: F401
 from supportdesk.tickets import models as _tickets  # noqa: F401
 
 config = context.config

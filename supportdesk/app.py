@@ -27,6 +27,12 @@ from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
 from supportdesk.notifications import views as notification_views
+from supportdesk.reports import api as reports_api
+from supportdesk.reports import exports as report_exports
+from supportdesk.reports import web as report_pages
+from supportdesk.sla import admin as sla_admin
+from supportdesk.sla import api as sla_api
+from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
 from supportdesk.tickets import desk, portal, preview
@@ -44,6 +50,11 @@ ROUTE_MODULES = (
     mail_admin,
     jobs_tasks,
     notification_hooks,
+    reports_api,
+    report_exports,
+    sla_api,
+    sla_admin,
+    sla_desk,
 )
 
 csrf = CSRFProtect()
@@ -97,6 +108,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(report_pages.bp)
     app.register_blueprint(attachment_views.bp)
     app.register_blueprint(notification_views.bp)
     app.register_blueprint(watcher_pages.bp)

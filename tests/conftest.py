@@ -157,6 +157,9 @@ class ApiClient:
     def patch(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
         return self.request("PATCH", path, **kwargs)
 
+    def put(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("PUT", path, **kwargs)
+
     def delete(self, path: str, **kwargs):  # type: ignore[no-untyped-def]
         return self.request("DELETE", path, **kwargs)
 

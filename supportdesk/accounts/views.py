@@ -54,7 +54,7 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
-def api_tokens() -> str | tuple[str, int]:
+def api_tokens() -> tuple[str, int, dict[str, str]]:
     """Create and revoke personal API tokens; a new token's secret is shown once, on this response."""
     form = TokenForm()
     secret = None
@@ -73,7 +73,8 @@ def api_tokens() -> str | tuple[str, int]:
         secret=secret,
         tokens=tokens.list_tokens(db.session(), current_user),
     )
-    return response_body, status
+    # The page may hold a new secret: no browser or proxy cache may keep it (nor the back button show it).
+    return response_body, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/account/tokens/<id:token_id>/revoke")
@@ -94,6 +95,8 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@ratelimit.per_account
+@ratelimit.per_address
 def change_password() -> Response | str | tuple[str, int]:
     form = PasswordForm()
     if form.validate_on_submit():

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import IO
 
 from sqlalchemy import Select, bindparam, func, select
@@ -14,13 +15,32 @@ from sqlalchemy.orm import Session
 
 from supportdesk.accounts.models import User
 from supportdesk.attachments.models import INLINE_IMAGE_TYPES, Attachment
-from supportdesk.attachments.storage import LocalStorage, TooLarge
+from supportdesk.attachments.storage import LocalStorage, StorageFailed, TooLarge
 from supportdesk.core.errors import FieldError, NotFound, ValidationError
 from supportdesk.tickets import policy
 from supportdesk.tickets.models import Comment, Ticket
 
 MAX_FILES_PER_UPLOAD = 10
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*;]')
+
+
+class StorageFull(ValidationError):
+    """The server could not keep a file (its disk is full): the whole change is refused, like any
+    refusal, so the form keeps what was typed; 507 for API clients, which did nothing wrong."""
+
+    status = HTTPStatus.INSUFFICIENT_STORAGE
+    title = "Insufficient storage"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            [
+                FieldError(
+                    "attachments",
+                    f"{name} could not be stored: the desk's disk is full. Nothing was sent; try again "
+                    "later, or send it without the file.",
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,8 @@ def store_uploads(
                 key, size, head = storage.save(upload.stream, min(limits.per_file, remaining))
             except TooLarge:
                 raise _too_large(name, limits, remaining) from None
+            except StorageFailed:
+                raise StorageFull(name) from None
             saved.append((key, size, head, name))
             if size == 0:
                 raise ValidationError.single("attachments", f"{name} is empty")

@@ -14,6 +14,10 @@ class TooLarge(Exception):
     """The stream was longer than the limit; nothing was kept."""
 
 
+class StorageFailed(Exception):
+    """The file system refused the file (full, read-only, gone); nothing was kept."""
+
+
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -27,22 +31,31 @@ class LocalStorage:
         """Write the stream under a new random key. Returns (key, size, first bytes for sniffing)."""
         key = secrets.token_hex(16)
         path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return key, *self._write(path, stream, limit)
+        except TooLarge:
+            path.unlink(missing_ok=True)
+            raise
+        except OSError as error:  # a full disk (ENOSPC), a quota, a read-only or vanished volume
+            path.unlink(missing_ok=True)
+            raise StorageFailed(error.strerror or str(error)) from error
+
+    @staticmethod
+    def _write(path: Path, stream: IO[bytes], limit: int) -> tuple[int, bytes]:
         size = 0
         head = b""
         with open(path, "xb") as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    out.close()
-                    path.unlink()
                     raise TooLarge
                 if len(head) < 64:
                     head += chunk[: 64 - len(head)]
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        return key, size, head
+        return size, head
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)

@@ -97,6 +97,8 @@ class Operation:
     responses: dict[int, type[BaseModel] | None]
     authenticated: bool
     headers: dict[str, str] = field(default_factory=dict)
+    # What a successful response carries when it is not JSON (text/csv exports): a string body.
+    produces: str | None = None
 
 
 @dataclass
@@ -116,12 +118,15 @@ class Registry:
         body: type[BaseModel] | None = None,
         authenticated: bool = True,
         headers: dict[str, str] | None = None,
+        produces: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler: authenticate, parse query and body into their models, and call it with
         `query=` / `body=` keyword arguments besides the path's."""
         path = (bp.url_prefix or "") + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
         self.operations.append(
-            Operation(method, path, summary, tag, query, body, responses, authenticated, headers or {})
+            Operation(
+                method, path, summary, tag, query, body, responses, authenticated, headers or {}, produces
+            )
         )
 
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -129,6 +134,9 @@ class Registry:
             def view(**path_args: Any) -> Any:
                 if authenticated:
                     g.api_actor = _authenticate()
+                    # Read now: after a failed write the object is expired, and reading it again
+                    # for the request's log line would need the database that just failed.
+                    g.api_actor_id = g.api_actor.id
                 if query is not None:
                     path_args["query"] = parse_query(query, request.args)
                 if body is not None:
@@ -223,6 +231,8 @@ def _operation_spec(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             entry["content"] = {
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
             }
+        elif op.produces is not None and status < 300:
+            entry["content"] = {op.produces: {"schema": {"type": "string"}}}
         spec["responses"][str(status)] = entry
     spec["responses"]["default"] = {
         "description": "A problem document",

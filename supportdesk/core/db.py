@@ -201,9 +201,13 @@ def _refuse_changes_outside_a_unit_of_work(session: Session, _context: Any, _ins
         )
 
 
+# How long a SQLite writer waits for the one write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+
+
 def build_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite_unit_of_work)
     else:
@@ -260,7 +264,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 

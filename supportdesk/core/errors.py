@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_login import AnonymousUserMixin
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -91,6 +91,18 @@ def _render_error(status: int, title: str, detail: str) -> tuple[Response | str,
     return render_template("errors/error.html", status=status, title=title, detail=detail), status
 
 
+# How long a client should wait before trying again while the database is away: long enough not to
+# hammer it while it restarts, short enough that a person retrying by hand finds it back.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(response: Response | str) -> Response:
+    """A 503's response, saying when to try again (`Retry-After`)."""
+    answer = response if isinstance(response, Response) else make_response(response)
+    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> tuple[Response | str, int]:
@@ -108,15 +120,16 @@ def register_error_handlers(app: Flask) -> None:
         return _render_error(error.code, error.name, error.description or error.name)
 
     @app.errorhandler(OperationalError)
-    def _database_down(_error: OperationalError) -> tuple[Response | str, int]:
+    def _database_down(_error: OperationalError) -> tuple[Response, int]:
         app.logger.warning("database unavailable", exc_info=True)
         # The page layout asks who is signed in; without a database it must not ask it again.
         g._login_user = AnonymousUserMixin()
-        return _render_error(
+        response, status = _render_error(
             HTTPStatus.SERVICE_UNAVAILABLE,
             "Service unavailable",
             "The database is not answering. Please try again in a moment.",
         )
+        return unavailable(response), status
 
     @app.errorhandler(Exception)
     def _unexpected(_error: Exception) -> tuple[Response | str, int]:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportdesk.core.config import MIGRATIONS_DIR
 from supportdesk.core.db import db
+from supportdesk.core.errors import unavailable
 from supportdesk.core.migrating import recorded_lineage
 
 bp = Blueprint("health", __name__)
@@ -32,7 +33,8 @@ def healthz() -> tuple[Response, int]:
 def readyz() -> tuple[Response, int]:
     checks = {"database": _database(), "redis": _redis(), "migrations": _migrations()}
     ready = all(value in ("ok", "ahead", "not configured") for value in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", **checks), 200 if ready else 503
+    answer = jsonify(status="ok" if ready else "unavailable", **checks)
+    return (answer, 200) if ready else (unavailable(answer), 503)
 
 
 def _database() -> str:

@@ -11,7 +11,7 @@ import uuid
 
 import structlog
 from flask import Flask, Response, g, request
-from flask_login import current_user
+from sqlalchemy import inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A proxy's id is kept only when it is short and plain, so it cannot forge log lines or headers.
@@ -70,6 +70,18 @@ def request_id() -> str:
     return str(g.get("request_id", ""))
 
 
+def _signed_in_user_id() -> str | None:
+    """The page user's id for the log line, without asking the database: after a failed write the user
+    object is expired, and during an outage reading it again would turn a 503 into a 500."""
+    user = g.get("_login_user")  # Flask-Login's user for this request, when it loaded one
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    identity = inspect(user, raiseerr=False)
+    if identity is not None and identity.identity is not None:
+        return str(identity.identity[0])
+    return str(user.get_id()).split(".")[0]  # "id.session_epoch"
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
@@ -84,13 +96,11 @@ def init_app(app: Flask) -> None:
         response.headers[REQUEST_ID_HEADER] = request_id()
         if request.endpoint in ("health.healthz", "health.readyz", "monitoring.scrape", "static"):
             return response  # probes and scrapes every few seconds would drown the log
-        api_actor = g.get("api_actor")  # set by the API's bearer-token sign-in
-        if api_actor is not None:
-            user: str | None = str(api_actor.id)
-        elif current_user and current_user.is_authenticated:
-            user = str(current_user.get_id()).split(".")[0]  # "id.session_epoch"
+        api_actor_id = g.get("api_actor_id")  # set by the API's bearer-token sign-in
+        if api_actor_id is not None:
+            user: str | None = str(api_actor_id)
         else:
-            user = None
+            user = _signed_in_user_id()
         elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
         log.info(
             "request",

@@ -30,6 +30,11 @@ LATENCY = Histogram(
 )
 
 
+# Every label value comes from a closed set: a client inventing HTTP methods would otherwise add a series
+# per method to every worker, never freed. (Endpoints are the URL map's; status codes are three digits.)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def scrape(app: Flask) -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
@@ -60,8 +65,9 @@ def init_app(app: Flask) -> None:
     def _count(response: Response) -> Response:
         # The endpoint name, never the raw path: ids in paths would make a series per ticket.
         endpoint = request.endpoint or "unmatched"
-        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        REQUESTS.labels(method, endpoint, str(response.status_code)).inc()
         started = g.get("metrics_started")
         if started is not None:
-            LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - started)
+            LATENCY.labels(method, endpoint).observe(time.perf_counter() - started)
         return response

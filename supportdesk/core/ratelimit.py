@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from supportdesk.core.apikit import ApiError, parse_json
 
@@ -21,6 +22,8 @@ def submitted_email() -> str:
         email = body.get("email") if isinstance(body, dict) else None
     else:
         email = request.form.get("email")
+    if not email and current_user and current_user.is_authenticated:
+        email = current_user.email  # a password check while signed in: the change-password form
     return f"account:{str(email or '').strip().lower()[:254]}"
 
 
@@ -34,6 +37,10 @@ def _per_address() -> str:
     return limit
 
 
-# Both limits apply to every password check (sign-in page and token issuing), and only to POSTs.
-per_account = limiter.limit(_per_account, key_func=submitted_email, methods=["POST"], scope="login-account")
-per_address = limiter.limit(_per_address, methods=["POST"], scope="login-address")
+# Both limits apply to every password check (the sign-in page, token issuing, the change-password form),
+# and only to POSTs. Shared limits: one budget per account and one per address across all of them,
+# rather than one per route (which multiplied the stated rate by the number of ways in).
+per_account = limiter.shared_limit(
+    _per_account, scope="login-account", key_func=submitted_email, methods=["POST"]
+)
+per_address = limiter.shared_limit(_per_address, scope="login-address", methods=["POST"])

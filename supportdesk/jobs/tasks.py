@@ -12,6 +12,8 @@ from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
+from supportdesk.sla import recompute
+from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
 
 CLOSE_BATCH = 500
@@ -46,3 +48,31 @@ def close_resolved(auto_close_days: int) -> int:
         closed += done
         if done < CLOSE_BATCH:
             return closed
+
+
+SLA_BATCH = 500
+
+
+@periodic_job(crontab(minute="*"))
+def recompute_due_times() -> int:
+    """After admins changed calendars or policies: the open tickets' due times again, a batch per unit
+    of work (an interrupted pass resumes at the next run)."""
+    recomputed = 0
+    while True:
+        with db.transaction() as session:
+            done = recompute.recompute_batch(session, now(), SLA_BATCH)
+        if done is None:
+            return recomputed
+        recomputed += done
+
+
+@periodic_job(crontab(minute="*"))
+def mark_breaches() -> int:
+    """Flag the tickets whose service-level target time alone has passed, a batch per unit of work."""
+    marked = 0
+    while True:
+        with db.transaction() as session:
+            done = service_levels.mark_breaches(session, now(), SLA_BATCH)
+        marked += done
+        if done < SLA_BATCH:
+            return marked

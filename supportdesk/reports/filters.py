@@ -16,6 +16,8 @@ from supportdesk.tickets.lifecycle import Priority
 
 DEFAULT_DAYS = 28  # four weeks: what a desk lead looks back over on a Monday
 MAX_DAYS = 366
+# The days a desk can have tickets on (and every calendar computation stays in range).
+EARLIEST, LATEST = date(1970, 1, 2), date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,14 @@ def _date(args: Mapping[str, str], name: str, default: date, errors: list[FieldE
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors.append(FieldError(name, "must be a date such as 2026-11-02"))
         return default
+    if not EARLIEST <= day <= LATEST:
+        errors.append(FieldError(name, f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}"))
+        return default
+    return day
 
 
 E = TypeVar("E", Granularity, Priority)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Executable, and_, func, select
+from sqlalchemy import ColumnElement, Executable, and_, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from supportdesk.accounts.models import User
@@ -112,24 +112,23 @@ def _where(scope: ReportScope, filters: ReportFilters) -> list[ColumnElement[boo
     return terms
 
 
-def _per_period(session: Session, frame: _Frame, statement: Executable) -> list[int]:
-    counts = [0] * len(frame.periods)
-    for slot, count in _rows(session, statement):
-        period = frame.period(int(slot))
-        if period is not None:
-            counts[period] += count
-    return counts
-
-
 def volume(session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo) -> Volume:
     frame = _Frame(filters, zone)
     where = _where(scope, filters)
-    found = []
-    for column in (Ticket.created_at, Ticket.resolved_at):
+    parts = []
+    for kind, column in (("created", Ticket.created_at), ("resolved", Ticket.resolved_at)):
         slot = slot_of(column, frame.origin, frame.slot)
-        statement = select(slot, func.count()).where(frame.within(column), *where).group_by(slot)
-        found.append(_per_period(session, frame, statement))
-    return Volume(frame.periods, found[0], found[1])
+        parts.append(
+            select(literal(kind).label("kind"), slot.label("slot"), func.count().label("n"))
+            .where(frame.within(column), *where)
+            .group_by(slot)
+        )
+    found: dict[str, list[int]] = {"created": [0] * len(frame.periods), "resolved": [0] * len(frame.periods)}
+    for kind, slot_number, count in _rows(session, union_all(*parts)):
+        period = frame.period(int(slot_number))
+        if period is not None:
+            found[kind][period] += count
+    return Volume(frame.periods, found["created"], found["resolved"])
 
 
 def backlog(session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo) -> Backlog:
@@ -231,19 +230,16 @@ def technicians(
     where = _where(scope, filters)
     names: dict[int, str] = {}
     figures: dict[int, list[int]] = {}
-    statements = (
-        select(Ticket.assignee_id, User.full_name, func.count()).where(status_in(ACTIVE_STATUSES)),
-        select(Ticket.assignee_id, User.full_name, func.count()).where(frame.within(Ticket.resolved_at)),
-    )
-    for index, statement in enumerate(statements):
-        grouped = (
-            statement.join(User, User.id == Ticket.assignee_id)
-            .where(*where)
-            .group_by(Ticket.assignee_id, User.full_name)
-        )
-        for user_id, name, count in _rows(session, grouped):
-            names[user_id] = name
-            figures.setdefault(user_id, [0, 0])[index] = count
+    parts = [
+        select(literal(index).label("kind"), Ticket.assignee_id, User.full_name, func.count().label("n"))
+        .join(User, User.id == Ticket.assignee_id)
+        .where(condition, *where)
+        .group_by(Ticket.assignee_id, User.full_name)
+        for index, condition in enumerate((status_in(ACTIVE_STATUSES), frame.within(Ticket.resolved_at)))
+    ]
+    for kind, user_id, name, count in _rows(session, union_all(*parts)):
+        names[user_id] = name
+        figures.setdefault(user_id, [0, 0])[kind] = count
     rows = [
         TechnicianFigures(user_id, names[user_id], load, done) for user_id, (load, done) in figures.items()
     ]

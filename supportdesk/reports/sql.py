@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer
+from sqlalchemy import BigInteger, ColumnElement, Float, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -14,7 +14,7 @@ from sqlalchemy.sql.functions import FunctionElement
 class epoch_seconds(FunctionElement[int]):
     """floor(seconds since 1970-01-01 UTC) of a timestamp."""
 
-    type = Integer()
+    type = BigInteger()
     inherit_cache = True
 
 
@@ -50,4 +50,5 @@ def _between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) 
 
 def slot_of(column: Any, origin: int, slot: int) -> ColumnElement[int]:
     """Which slot (of `slot` seconds, counted from `origin`) a timestamp at or after `origin` lies in."""
-    return (epoch_seconds(column) - origin) // slot
+    # BIGINT: an origin before 1902 or after 2038 does not fit PostgreSQL's INTEGER.
+    return (epoch_seconds(column) - literal(origin, BigInteger)) // literal(slot, BigInteger)

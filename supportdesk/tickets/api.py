@@ -11,7 +11,7 @@ from flask import Response, request
 from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, FieldError
-from supportdesk.tickets import categories, reads, service, summaries
+from supportdesk.tickets import categories, policy, reads, service, summaries
 from supportdesk.tickets.models import Category, Comment, Ticket, TicketEvent
 from supportdesk.tickets.paging import TicketQuery
 from supportdesk.tickets.schemas import (
@@ -25,6 +25,7 @@ from supportdesk.tickets.schemas import (
     EventList,
     EventOut,
     Ref,
+    ServiceLevelOut,
     TicketCreate,
     TicketList,
     TicketOut,
@@ -37,8 +38,9 @@ TAG = "Tickets"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 
-def ticket_out(ticket: Ticket | summaries.TicketSummary) -> TicketOut:
-    """A ticket, or a list's summary of one: both name what they point at the same way."""
+def ticket_out(ticket: Ticket | summaries.TicketSummary, *, for_desk: bool = False) -> TicketOut:
+    """A ticket, or a list's summary of one: both name what they point at the same way. Service
+    levels are the desk's business: requesters never see them."""
     return TicketOut(
         id=ticket.id,
         number=ticket.number,
@@ -59,6 +61,20 @@ def ticket_out(ticket: Ticket | summaries.TicketSummary) -> TicketOut:
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
         version=ticket.version,
+        service_level=_service_level(ticket) if for_desk else None,
+    )
+
+
+def _service_level(ticket: Ticket | summaries.TicketSummary) -> ServiceLevelOut | None:
+    if ticket.sla_policy_id is None:
+        return None
+    return ServiceLevelOut(
+        policy_id=ticket.sla_policy_id,
+        first_response_due_at=ticket.first_response_due_at,
+        first_response_breached=ticket.first_response_breached,
+        resolution_due_at=ticket.resolution_due_at,
+        resolution_breached=ticket.resolution_breached,
+        next_due_at=ticket.next_due_at,
     )
 
 
@@ -92,7 +108,8 @@ def etag(ticket: Ticket | summaries.TicketSummary) -> str:
 def _ticket_response(
     ticket: Ticket | summaries.TicketSummary, status: int = HTTPStatus.OK, **headers: str
 ) -> Response:
-    return json_response(ticket_out(ticket), status, {"ETag": etag(ticket), **headers})
+    body = ticket_out(ticket, for_desk=policy.may_use_desk(current_actor()))
+    return json_response(body, status, {"ETag": etag(ticket), **headers})
 
 
 @registry.route(
@@ -105,8 +122,11 @@ def _ticket_response(
     responses={200: TicketList},
 )
 def list_tickets(query: TicketQuery) -> Response:
-    page = reads.list_tickets(db.session(), current_actor(), query.filters(), query.sort, query.page())
-    return json_response(TicketList(items=[ticket_out(t) for t in page.items], next_cursor=page.next_cursor))
+    actor = current_actor()
+    page = reads.list_tickets(db.session(), actor, query.filters(), query.sort, query.page())
+    for_desk = policy.may_use_desk(actor)
+    items = [ticket_out(t, for_desk=for_desk) for t in page.items]
+    return json_response(TicketList(items=items, next_cursor=page.next_cursor))
 
 
 @registry.route(

@@ -10,10 +10,12 @@ from pydantic import ConfigDict
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments.web import file_store, uploads_from
+from supportdesk.core import clock
 from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
+from supportdesk.sla import reads as service_levels
 from supportdesk.tickets import lifecycle, policy, queues, reads, service
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, optional_id
@@ -52,8 +54,11 @@ def home() -> str:
         "desk/home.html",
         page=page,
         view=query.view,
-        views=list(queues.QueueView),
+        views=queues.views_for(service_levels.in_use(session)),
         counts=queues.queue_counts(session, current_user),
+        due=service_levels.next_due(session, page.items, clock.now())
+        if service_levels.in_use(session)
+        else None,
         sort=str(query.sort),
         choices=field_choices(session),
         search_text=query.q or "",
@@ -268,6 +273,7 @@ def _workspace(
         names=choices.names(),
         reply_form=reply_form or ReplyForm(formdata=None),
         fields_form=form,
+        targets=service_levels.targets(session, ticket, clock.now()),
     )
 
 

@@ -83,6 +83,14 @@ class Ticket(Base):
         # Reports count the tickets raised and resolved in a date range (supportdesk/reports/).
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # "At risk" and "Breached": the few active tickets with a running target. Only those: an index
+        # of every active ticket would compete with the covering one the queue counts read.
+        Index(
+            "ix_tickets_active_next_due_at",
+            "next_due_at",
+            postgresql_where=text(f"{ACTIVE_SQL} AND next_due_at IS NOT NULL"),
+            sqlite_where=text(f"{ACTIVE_SQL} AND next_due_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +109,16 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    # Service levels, kept right by `sla.service` in the same transaction as every change.
+    # No foreign key (SQLite cannot add one in place); deleting a policy recomputes its tickets.
+    sla_policy_id: Mapped[int | None] = mapped_column(Integer)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_breached: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_breached: Mapped[bool | None] = mapped_column(Boolean)
+    sla_worked_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    sla_clock_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # SQLAlchemy adds `WHERE version = <loaded>` to every UPDATE and raises StaleDataError when another
     # transaction got there first: the backstop behind the explicit expected-version checks.

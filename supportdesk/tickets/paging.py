@@ -47,6 +47,13 @@ class AssignedTo:
 AssigneeFilter = Assignee | AssignedTo
 
 
+class DueFilter(enum.StrEnum):
+    """Tickets by their next running service-level target (see `sla`)."""
+
+    AT_RISK = "at_risk"  # falls due within the warning time
+    BREACHED = "breached"  # already past due, and still running
+
+
 @dataclass(frozen=True)
 class TicketFilters:
     statuses: frozenset[Status] = frozenset()
@@ -59,6 +66,7 @@ class TicketFilters:
     category_id: int | None = None
     text: str | None = None
     updated_since: datetime | None = None
+    due: DueFilter | None = None
 
 
 class SortKey(enum.StrEnum):
@@ -66,6 +74,7 @@ class SortKey(enum.StrEnum):
     CREATED_AT = "created_at"
     PRIORITY = "priority"
     NUMBER = "number"
+    DUE = "due"  # the next service-level target; tickets without one last
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
         sort_key, value, last_id = json.loads(raw)
         if sort_key != key.value or not 1 <= last_id <= ID_MAX:
             raise ValueError
-        if key in (SortKey.UPDATED_AT, SortKey.CREATED_AT):
+        if key in (SortKey.UPDATED_AT, SortKey.CREATED_AT, SortKey.DUE):
             value = datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError
@@ -214,6 +223,9 @@ class TicketQuery(Schema):
     updated_since: Annotated[
         AwareDatetime | None, BeforeValidator(_blank_is_absent), AfterValidator(_in_utc)
     ] = None
+    due: Annotated[DueFilter | None, BeforeValidator(_blank_is_absent)] = Field(
+        default=None, description="at_risk: a service-level target falls due soon; breached: one has passed."
+    )
     sort: SortParam = Sort()
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: Cursor = None
@@ -230,6 +242,7 @@ class TicketQuery(Schema):
             "category_id": self.category,
             "text": self.q,
             "updated_since": self.updated_since,
+            "due": self.due,
         }
         return TicketFilters(
             **{name: value or getattr(base, name) for name, value in given.items()}, my_teams=base.my_teams

@@ -9,17 +9,18 @@ from __future__ import annotations
 import enum
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, case, func, select
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts.models import Team, User
 from supportdesk.core import clock
 from supportdesk.core.caching import BriefCache
 from supportdesk.core.errors import NotFound
+from supportdesk.sla.lifecycle import AT_RISK_WITHIN
 from supportdesk.tickets import policy
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
 from supportdesk.tickets.models import Ticket, status_in
-from supportdesk.tickets.paging import Assignee, TicketFilters
+from supportdesk.tickets.paging import Assignee, DueFilter, TicketFilters
 from supportdesk.tickets.reads import teams_of
 
 RECENTLY_RESOLVED = timedelta(days=7)
@@ -33,6 +34,8 @@ class QueueView(enum.StrEnum):
     ALL_OPEN = "open"
     WAITING = "waiting"
     RECENTLY_RESOLVED = "resolved"
+    AT_RISK = "at-risk"
+    BREACHED = "breached"
 
     @property
     def label(self) -> str:
@@ -46,7 +49,17 @@ VIEW_LABELS = {
     QueueView.ALL_OPEN: "All open",
     QueueView.WAITING: "Pending / on hold",
     QueueView.RECENTLY_RESOLVED: "Recently resolved",
+    QueueView.AT_RISK: "At risk",
+    QueueView.BREACHED: "Breached",
 }
+
+
+SERVICE_LEVEL_VIEWS = frozenset({QueueView.AT_RISK, QueueView.BREACHED})
+
+
+def views_for(service_levels_in_use: bool) -> list[QueueView]:
+    """The views a desk shows: those about due times only once it has service levels."""
+    return [v for v in QueueView if service_levels_in_use or v not in SERVICE_LEVEL_VIEWS]
 
 
 def view_filters(view: QueueView) -> TicketFilters:
@@ -61,6 +74,8 @@ def view_filters(view: QueueView) -> TicketFilters:
         QueueView.RECENTLY_RESOLVED: TicketFilters(
             statuses=frozenset({Status.RESOLVED}), updated_since=clock.now() - RECENTLY_RESOLVED
         ),
+        QueueView.AT_RISK: TicketFilters(statuses=active, due=DueFilter.AT_RISK),
+        QueueView.BREACHED: TicketFilters(statuses=active, due=DueFilter.BREACHED),
     }[view]
 
 
@@ -96,6 +111,17 @@ def _count(session: Session, actor: User) -> dict[QueueView, int]:
         )
         .scalar_subquery()
     )
+    now = clock.now()
+
+    def due_count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+        # A short range of the partial index of active tickets by due time.
+        return (
+            select(func.count())
+            .select_from(Ticket)
+            .where(status_in(ACTIVE_STATUSES), *conditions, policy.ticket_scope(actor))
+            .scalar_subquery()
+        )
+
     row = session.execute(
         select(
             tally(Ticket.assignee_id.is_(None)),
@@ -104,6 +130,8 @@ def _count(session: Session, actor: User) -> dict[QueueView, int]:
             func.count(),
             tally(Ticket.status.in_([Status.PENDING, Status.ON_HOLD])),
             recently_resolved,
+            due_count(Ticket.next_due_at >= now, Ticket.next_due_at < now + AT_RISK_WITHIN),
+            due_count(Ticket.next_due_at < now),
         ).where(status_in(ACTIVE_STATUSES), policy.ticket_scope(actor))
     ).one()
     return dict(zip(QueueView, (int(v) for v in row), strict=True))

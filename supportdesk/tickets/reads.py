@@ -10,8 +10,9 @@ running it. One statement serves every user of a kind, so the policy states its 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,8 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
+    func,
+    literal,
     or_,
     select,
     union_all,
@@ -29,9 +32,11 @@ from sqlalchemy.orm import Session, aliased
 
 from supportdesk.accounts.models import STAFF_ROLES, Team, User, team_members
 from supportdesk.attachments import service as attachments
-from supportdesk.core.db import ID_MAX, read_rows
+from supportdesk.core import clock
+from supportdesk.core.db import ID_MAX, UTCDateTime, read_rows
 from supportdesk.core.errors import NotFound, PermissionDenied, ValidationError
 from supportdesk.search import service as search
+from supportdesk.sla.lifecycle import AT_RISK_WITHIN
 from supportdesk.tickets import lifecycle, policy
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import (
@@ -45,6 +50,7 @@ from supportdesk.tickets.paging import (
     MAX_PAGE_SIZE,
     AssignedTo,
     Assignee,
+    DueFilter,
     PageRequest,
     Sort,
     SortKey,
@@ -137,6 +143,34 @@ def list_tickets(
     return TicketPage(items, encode_cursor(sort.key, _sort_value(last, sort.key), last.id))
 
 
+EXPORT_BATCH = 1000
+
+
+def iter_tickets(
+    session: Session,
+    actor: User,
+    filters: TicketFilters = TicketFilters(),
+    sort: Sort = Sort(),
+    batch: int = EXPORT_BATCH,
+) -> Iterator[TicketSummary]:
+    """Every ticket of the list `list_tickets` pages through, a batch at a time (CSV exports stream
+    these): the same statements and the same keyset, with a larger page, so memory holds one batch
+    whatever the list's length."""
+    values: dict[str, Any] = {"actor_id": actor.id, "page_size": batch + 1, **_filter_values(filters)}
+    text = (filters.text or "").strip()
+    after_cursor = False
+    while True:
+        shape = _ListShape.of(actor, filters, sort, after_cursor=after_cursor)
+        statement = _build_list(shape, _text_clause(session, actor, text)) if text else _list_statement(shape)
+        rows = [_summary(row) for row in read_rows(session, statement, values)]
+        yield from rows[:batch]
+        if len(rows) <= batch:
+            return
+        last = rows[batch - 1]
+        values["last_value"], values["last_id"] = _sort_value(last, sort.key), last.id
+        after_cursor = True
+
+
 def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5) -> list[TicketSummary]:
     """Tickets `actor` may see that share words with `subject` (for "is it one of these?" while a new
     ticket is typed): the actor's own for requesters, open ones first."""
@@ -172,6 +206,7 @@ class _ListShape:
     my_teams: bool
     category: bool
     updated_since: bool
+    due: DueFilter | None
     sort: Sort
     after_cursor: bool
 
@@ -187,6 +222,7 @@ class _ListShape:
             my_teams=filters.my_teams,
             category=filters.category_id is not None,
             updated_since=filters.updated_since is not None,
+            due=filters.due,
             sort=sort,
             after_cursor=after_cursor,
         )
@@ -199,6 +235,7 @@ def _filter_values(filters: TicketFilters) -> dict[str, Any]:
         "team_ids": sorted(filters.team_ids),
         "category_id": filters.category_id,
         "updated_since": filters.updated_since,
+        **(due_window(clock.now()) if filters.due else {}),
     }
 
 
@@ -257,10 +294,24 @@ def _shape_clauses(shape: _ListShape) -> Iterable[ColumnElement[bool]]:
         yield Ticket.category_id == bindparam("category_id")
     if shape.updated_since:
         yield Ticket.updated_at >= bindparam("updated_since")
+    if shape.due is DueFilter.AT_RISK:
+        yield Ticket.next_due_at >= bindparam("due_now")
+        yield Ticket.next_due_at < bindparam("due_soon")
+    elif shape.due is DueFilter.BREACHED:
+        yield Ticket.next_due_at < bindparam("due_now")
 
 
 def _teams_of(user: int | BindParameter[int]) -> Select[tuple[int]]:
     return select(team_members.c.team_id).where(team_members.c.user_id == user)
+
+
+# Tickets with no running target sort after every due one, in either database (NULLs sort differently).
+NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+_DUE_OR_NEVER = func.coalesce(Ticket.next_due_at, literal(NEVER_DUE, UTCDateTime))
+
+
+def due_window(now: datetime) -> dict[str, datetime]:
+    return {"due_now": now, "due_soon": now + AT_RISK_WITHIN}
 
 
 _PRIORITY_RANK = case({p.value: p.rank for p in Priority}, value=Ticket.priority)
@@ -272,6 +323,7 @@ def _sort_column(key: SortKey) -> Any:
         SortKey.CREATED_AT: Ticket.created_at,
         SortKey.PRIORITY: _PRIORITY_RANK,
         SortKey.NUMBER: Ticket.number,
+        SortKey.DUE: _DUE_OR_NEVER,
     }[key]
 
 
@@ -280,6 +332,8 @@ def _sort_value(ticket: TicketSummary, key: SortKey) -> Any:
         return ticket.priority.rank
     if key is SortKey.NUMBER:
         return ticket.number
+    if key is SortKey.DUE:
+        return ticket.next_due_at or NEVER_DUE
     return getattr(ticket, key.value)
 
 

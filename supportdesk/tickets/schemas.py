@@ -23,6 +23,18 @@ class UserRef(Schema):
     full_name: str
 
 
+class ServiceLevelOut(Schema):
+    """A ticket's service-level targets (desk only). A due time is null while its clock is stopped;
+    a breached flag is null while the target can still be met."""
+
+    policy_id: int
+    first_response_due_at: datetime | None
+    first_response_breached: bool | None
+    resolution_due_at: datetime | None
+    resolution_breached: bool | None
+    next_due_at: datetime | None
+
+
 class TicketOut(Schema):
     id: int
     number: int
@@ -41,6 +53,7 @@ class TicketOut(Schema):
     resolved_at: datetime | None
     closed_at: datetime | None
     version: int
+    service_level: ServiceLevelOut | None = None
 
 
 class TicketList(Schema):

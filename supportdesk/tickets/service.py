@@ -32,6 +32,7 @@ from supportdesk.core.errors import (
     ValidationError,
 )
 from supportdesk.search import service as search
+from supportdesk.sla import service as service_levels
 from supportdesk.tickets import lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
@@ -85,7 +86,10 @@ class FieldsClash(Conflict):
 
 
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
-    """The ticket to change, freshly read; NotFound when it does not exist or `actor` may not see it."""
+    """The ticket to change, freshly read and locked until the unit of work ends; NotFound when it does
+    not exist or `actor` may not see it. The lock (PostgreSQL; SQLite's writers already take turns) makes
+    writers to one ticket queue instead of failing: a reply appended while another is being written
+    waits a moment rather than answering "conflict", and a version check is true until the commit."""
     require_ticket_number(number)
     ticket = session.scalars(
         policy.visible_tickets(actor)
@@ -96,6 +100,7 @@ def get_ticket(session: Session, actor: User, number: int) -> Ticket:
             joinedload(Ticket.team),
             joinedload(Ticket.category),
         )
+        .with_for_update(of=Ticket)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if ticket is None:
@@ -168,6 +173,7 @@ def create_ticket(
         number=_next_ticket_number(session),
     )
     record_event(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    service_levels.keep_due_times(session, ticket, now)
     session.add(ticket)
     session.flush()
     if creation_key is not None:
@@ -250,6 +256,7 @@ def _change_fields(
     if planned:
         apply_changes(session, ticket, actor, planned, now)
         ticket.updated_at = now
+        service_levels.keep_due_times(session, ticket, now)
         _flush_or_conflict(session, ticket)
     return [change.attribute for change in planned]
 
@@ -304,9 +311,15 @@ def add_comment(
     if actor.is_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     new_status = lifecycle.status_after_reply(ticket.status, actor.role, internal)
-    if new_status is not ticket.status:
+    status_moved = new_status is not ticket.status
+    if status_moved:
         set_status(ticket, actor, new_status, now)
-    ticket.updated_at = now
+    if not internal:
+        # An internal note leaves the ticket row alone: its version (the requester's ETag) and update
+        # time are what the requester sees, and must not tell them when the desk talks about them.
+        ticket.updated_at = now
+    if not internal or status_moved:
+        service_levels.keep_due_times(session, ticket, now)
     _flush_or_conflict(session, ticket)
     return comment
 
@@ -333,7 +346,8 @@ def bulk_update(
     if not changes.given():
         raise ValidationError.single("action", "choose what to change")
     result = BulkResult([], {})
-    for number in dict.fromkeys(numbers):
+    # In number order, so two bulk changes over the same tickets lock them in the same order.
+    for number in sorted(set(numbers)):
         try:
             with session.begin_nested():
                 update_ticket(session, actor, number, changes, rules=rules)

@@ -48,6 +48,13 @@ class TicketSummary:
     resolved_at: datetime | None
     closed_at: datetime | None
     version: int
+    # Service levels (see `sla`): None where no policy applies.
+    sla_policy_id: int | None
+    first_response_due_at: datetime | None
+    first_response_breached: bool | None
+    resolution_due_at: datetime | None
+    resolution_breached: bool | None
+    next_due_at: datetime | None
 
     @property
     def reference(self) -> str:

@@ -145,3 +145,33 @@ def test_the_rows_left_undecided_are_named_for_more_rounds():
     assert undecided("postgresql", 2, runs_for(QUEUE, [0.46, 0.49, 0.51, 0.53, 0.55])) == [QUEUE]
     assert undecided("postgresql", 2, runs_for(QUEUE, [0.60, 0.62, 0.61, 0.63, 0.59])) == []
     assert undecided("postgresql", 2, runs_for(QUEUE, [0.40, 0.41, 0.42, 0.43, 0.44])) == []
+
+
+def test_the_reports_and_the_export_have_budgets_of_their_own():
+    """The reports page at a fifth of the ceiling under load and 300 ms for one user; a CSV export of every
+    ticket at 20,000 rows/s or more with its worker inside the RSS budget."""
+    reports = "reports: four weeks"
+    one_user = "reports, one user at a time"
+    fast, slow = size(1_000_000, [0.6] * 5), size(1_000_000, [0.6] * 5)
+    for target, ratio, cpu_p99 in ((fast, 0.3, 120.0), (slow, 0.1, 900.0)):
+        runs = target["runs"]  # type: ignore[index]
+        runs += [
+            dict(run, name=reports, requests=round(1000 * ratio)) for run in runs_for(QUEUE, [0.6] * 5)[1::2]
+        ]
+        runs += [dict(run, name=one_user, cpu_p99_ms=cpu_p99) for run in runs_for(QUEUE, [0.6] * 5)[1::2]]
+        target["queries"] = {reports: 9}  # type: ignore[index]
+    fast["export"] = {"rows": 1_000_000, "seconds": 31.0, "worker_rss_mb_max": 110.0}
+    slow["export"] = {"rows": 1_000_000, "seconds": 80.0, "worker_rss_mb_max": 400.0}
+    for target, expected in ((fast, MET), (slow, MISSED)):
+        judged = verdicts(result(target))
+        assert judged[reports] == {1_000_000: expected}
+        assert judged[one_user] == {1_000_000: expected}
+        assert judged["CSV export"] == {1_000_000: expected}
+        assert judged["export worker RSS"] == {1_000_000: expected}
+    assert verdicts(result(fast))["SQL per request: reports: four weeks"] == {1_000_000: MET}
+    text = render(result(fast))
+    assert "CSV export of every ticket >= 20,000 rows/s" in text and "32,258 rows/s" in text
+    # An export cut short (a worker killed at gunicorn's timeout) fails however fast it went.
+    fast["export"] = {"rows": 600_000, "seconds": 30.0, "worker_rss_mb_max": 110.0}
+    assert verdicts(result(fast))["CSV export"] == {1_000_000: MISSED}
+    assert "cut after 600,000 rows" in render(result(fast))

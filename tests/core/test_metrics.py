@@ -82,3 +82,15 @@ def test_with_a_token_set_only_the_token_opens_metrics(token_client):
     assert response.status_code == 200 and "supportdesk_http_requests_total" in response.get_data(
         as_text=True
     )
+
+
+def test_made_up_http_methods_add_no_series(client):
+    """Label values come from a closed set: an anonymous client inventing methods must not grow every
+    worker's memory with a series per method."""
+    for method in ("FOO", "PROPFIND", "X" * 50, "BREW", "get"):
+        client.open("/login", method=method)
+        client.open("/no/such/page", method=method)
+    found = samples(client.get("/metrics"))
+    methods = {dict(labels).get("method") for _, labels in found if dict(labels).get("method")}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}, methods
+    assert "other" in methods

@@ -100,7 +100,12 @@ def resolved_long_ago(session, days=30):
 
 
 def test_the_scheduler_closes_tickets_resolved_before_the_auto_close_window(clean_app, session):
-    assert {"close_resolved_tickets", "deliver_outbox_sweep"} <= engine.periodic_job_names()
+    assert {
+        "close_resolved_tickets",
+        "deliver_outbox_sweep",
+        "recompute_due_times",
+        "mark_breaches",
+    } <= engine.periodic_job_names()
     old = resolved_long_ago(session, days=30)
     recent = resolved_long_ago(session, days=1)
     engine.run_periodic(clean_app)

@@ -99,7 +99,12 @@ class Desk:
 
 
 def write_desk(
-    session: Session, tickets: list[RawTicket], teams: int, categories: int, technicians: int
+    session: Session,
+    tickets: list[RawTicket],
+    teams: int,
+    categories: int,
+    technicians: int,
+    first_number: int = 1001,
 ) -> Desk:
     team_rows = [Team(name=f"Team {i}") for i in range(teams)]
     category_rows = [Category(name=f"Category {chr(65 + (i * 7) % 26)}{i}") for i in range(categories)]
@@ -124,7 +129,7 @@ def write_desk(
         [u.id for u in staff],
         tickets,
     )
-    for number, raw in enumerate(tickets, start=1001):
+    for number, raw in enumerate(tickets, start=first_number):
         resolved = raw.resolved_at
         row = Ticket(
             number=number,

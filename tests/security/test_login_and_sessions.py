@@ -51,6 +51,53 @@ def test_token_issuing_is_throttled_too(strict_app, session):
     assert client.post("/api/v1/tokens", json=body).mimetype == "application/problem+json"
 
 
+def test_the_sign_in_page_and_the_token_endpoint_share_one_budget_per_account(strict_app, session):
+    """Five guesses a minute per account across every way in, not five on each."""
+    user = make_requester(session)
+    page, api = strict_app.test_client(), strict_app.test_client()
+    body = {"email": user.email, "password": "wrong", "name": "x"}
+    assert [attempt(page, user.email).status_code for _ in range(3)] == [401] * 3
+    assert [api.post("/api/v1/tokens", json=body).status_code for _ in range(3)] == [403, 403, 429]
+    assert attempt(page, user.email).status_code == 429
+
+
+def test_the_sign_in_page_and_the_token_endpoint_share_one_budget_per_address(strict_app, session):
+    client = strict_app.test_client()
+    statuses = [attempt(client, f"page{i}@example.com").status_code for i in range(4)]
+    body = {"password": "wrong", "name": "x"}
+    statuses += [
+        client.post("/api/v1/tokens", json={**body, "email": f"api{i}@example.com"}).status_code
+        for i in range(5)
+    ]
+    assert statuses == [401] * 4 + [403] * 4 + [429]
+
+
+def test_guessing_the_current_password_on_the_change_form_is_throttled(strict_app, session):
+    """A session holder (a borrowed laptop) cannot guess the current password freely: the change form
+    spends the account's sign-in budget."""
+    user = make_requester(session)
+    client = strict_app.test_client()
+    attempt(client, user.email, PASSWORD)  # one of the account's five
+    token = csrf_token(client, "/account/password")
+    guess = {"current_password": "wrong", "new_password": "new password 1", "confirm": "new password 1"}
+    statuses = [
+        client.post("/account/password", data={**guess, "csrf_token": token}).status_code for _ in range(5)
+    ]
+    assert statuses == [422] * 4 + [429]
+    assert attempt(strict_app.test_client(), user.email, PASSWORD).status_code == 429
+
+
+def test_a_new_tokens_secret_is_never_cached(client, session):
+    user = make_requester(session)
+    login(client, user.email)
+    token = csrf_token(client, "/account/tokens")
+    page = client.post("/account/tokens", data={"name": "laptop", "csrf_token": token})
+    assert page.status_code == 200 and "sd_" in page_text(page)
+    assert "no-store" in page.headers["Cache-Control"]
+    issued = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD, "name": "ci"})
+    assert issued.status_code == 201 and "no-store" in issued.headers["Cache-Control"]
+
+
 def test_unknown_and_known_emails_cost_the_same_and_read_the_same(client, session):
     user = make_requester(session)
     timings = {}

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from supportdesk.tickets.models import Ticket
 from tests.conftest import csrf_token, login
 from tests.factories import make_team, make_technician
 from tests.security.conftest import snapshot
@@ -105,7 +107,67 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"name": "Renamed", "default_team_id": 999_999},
         (422,),
     ),
+    "api.create_calendar": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/sla/calendars",
+        lambda d: {"name": "Office", "zone": "Mars/Olympus_Mons", "weekly": {"0": [[540, 1020]]}},
+        (422,),
+    ),
+    "api.replace_calendar": Refusal(
+        "admin",
+        "PUT",
+        lambda d: "/api/v1/sla/calendars/1",
+        lambda d: {"name": "Office", "zone": "UTC", "weekly": {"0": [[600, 540]]}},
+        (422,),
+    ),
+    "api.delete_calendar": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/sla/calendars/1", lambda d: {}, (403,)
+    ),
+    "api.create_policy": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/sla/policies",
+        lambda d: {"name": "Urgent", "calendar_id": 999_999, "resolution_minutes": 60},
+        (422,),
+    ),
+    "api.replace_policy": Refusal(
+        "admin",
+        "PUT",
+        lambda d: "/api/v1/sla/policies/1",
+        lambda d: {"name": "Urgent", "calendar_id": 999_999, "first_response_minutes": 30},
+        (422,),
+    ),
+    "api.delete_policy": Refusal("tech", "DELETE", lambda d: "/api/v1/sla/policies/1", lambda d: {}, (403,)),
     # --- pages ---------------------------------------------------------------------------------------
+    "admin.create_calendar": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/service-levels/calendars",
+        lambda d: {
+            "name": "Office",
+            "zone": "Nowhere/Atlantis",
+            "days": "0",
+            "start": "09:00",
+            "end": "17:00",
+        },
+        (302,),
+    ),
+    "admin.delete_calendar": Refusal(
+        "tech", "POST", lambda d: "/admin/service-levels/calendars/1/delete", lambda d: {}, (404,)
+    ),
+    "admin.create_policy": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/service-levels/policies",
+        lambda d: {"name": "Urgent", "calendar": "999999", "resolution_hours": "inf"},
+        (302,),
+    ),
+    "desk.take_next_ticket": Refusal("alice", "POST", lambda d: "/desk/next", lambda d: {}, (404,)),
+    "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
+    "admin.delete_policy": Refusal(
+        "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
+    ),
     "accounts.api_tokens": Refusal(
         "bob", "POST", lambda d: "/account/tokens", lambda d: {"name": "x" * 81}, (422,)
     ),
@@ -157,7 +219,7 @@ REFUSALS: dict[str, Refusal] = {
         "tech",
         "POST",
         lambda d: f"/desk/tickets/{_ticket(d)}/assign-to-me",
-        lambda d: {"version": "1"},
+        lambda d: {"version": "0"},  # a version the ticket no longer has
         (409,),
     ),
     "desk.bulk": Refusal(
@@ -272,8 +334,9 @@ def test_a_refused_write_changes_nothing(clean_app, client, api_as, session, des
     if endpoint.startswith("api."):
         caller = client if case.who == "nobody" else api_as(desk[case.who]).client
         headers = {} if case.who == "nobody" else {"Authorization": f"Bearer {api_as(desk[case.who]).token}"}
-        if endpoint == "api.update_ticket":
-            headers["If-Match"] = '"2"'
+        if endpoint == "api.update_ticket":  # the current ETag: refused for the body, not the version
+            version = session.scalar(select(Ticket.version).where(Ticket.number == desk["number"]))
+            headers["If-Match"] = f'"{version}"'
         before = snapshot(session)
         response = caller.open(path, method=case.method, json=body or None, headers=headers)
     else:

@@ -45,6 +45,9 @@ RULES = {
     "desk.assign_to_me": "desk",
     "desk.reply": "desk",
     "desk.update": "desk",
+    "reports.home": "desk",
+    "reports.export_report": "desk",
+    "reports.export_tickets": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
     "admin.teams": "admin",
@@ -79,6 +82,9 @@ RULES = {
     "api.add_comment": "api_ticket",
     "api.list_events": "api_ticket",
     "api.list_teams": "api_desk",
+    "api.reports": "api_desk",
+    "api.export_report": "api_desk",
+    "api.export_tickets": "api_desk",
     "api.list_users": "api_admin",
     "api.create_user": "api_admin",
     "api.update_user": "api_admin",
@@ -86,6 +92,21 @@ RULES = {
     "api.update_team": "api_admin",
     "api.create_category": "api_admin",
     "api.update_category": "api_admin",
+    "desk.take_next_ticket": "desk",
+    "api.take_next_ticket": "api_desk",
+    "admin.service_levels": "admin",
+    "admin.create_calendar": "admin",
+    "admin.delete_calendar": "admin",
+    "admin.create_policy": "admin",
+    "admin.delete_policy": "admin",
+    "api.list_calendars": "api_desk",
+    "api.list_policies": "api_desk",
+    "api.create_calendar": "api_admin",
+    "api.replace_calendar": "api_admin",
+    "api.delete_calendar": "api_admin",
+    "api.create_policy": "api_admin",
+    "api.replace_policy": "api_admin",
+    "api.delete_policy": "api_admin",
 }
 
 FORM = {
@@ -122,6 +143,10 @@ JSON = {
     "api.update_team": {"name": "R"},
     "api.create_category": {"name": "Rogue"},
     "api.update_category": {"name": "R"},
+    "api.create_calendar": {"name": "Rogue", "zone": "UTC", "weekly": {}},
+    "api.replace_calendar": {"name": "Rogue", "zone": "UTC", "weekly": {}},
+    "api.create_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
+    "api.replace_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
 }
 
 
@@ -139,12 +164,15 @@ def build(app, rule, desk) -> str:
         "user_id": desk["bob"].id,
         "team_id": desk["team"].id,
         "category_id": desk["category"].id,
+        "calendar_id": 1,
+        "policy_id": 1,
         "action": "close",
         "job_id": 999_999,
         "message_id": 999_999,
         "notification_id": 999_999,
         "token": "not-a-token",
         "filename": "css/supportdesk.css",
+        "name": "volume",
     }
     with app.test_request_context():
         return url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
@@ -159,7 +187,7 @@ def test_every_route_has_a_rule(app):
 def send(client, method, path, endpoint, token=None, headers=None, csrf=True):
     headers = dict(headers or {})
     if endpoint.startswith("api."):
-        kwargs = {"json": JSON.get(endpoint, {})} if method in ("POST", "PATCH") else {}
+        kwargs = {"json": JSON.get(endpoint, {})} if method in ("POST", "PATCH", "PUT") else {}
         if endpoint == "api.update_ticket":
             headers["If-Match"] = '"1"'
         return client.open(path, method=method, headers=headers, **kwargs)

@@ -126,7 +126,8 @@ def make_machine(app):
                 return
             assert user.is_staff or not internal
             after = self._status(number)
-            self.writes[number] += 1
+            # An internal note leaves the ticket row (its version) alone unless it moved the status.
+            self.writes[number] += 1 if not internal or after is not before else 0
             self.changes[number] += 1 + (after is not before)
 
         def _status(self, number: int) -> Status:

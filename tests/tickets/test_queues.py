@@ -44,6 +44,8 @@ def test_counts_match_the_views(session):
         queues.QueueView.ALL_OPEN: 3,
         queues.QueueView.WAITING: 0,
         queues.QueueView.RECENTLY_RESOLVED: 1,
+        queues.QueueView.AT_RISK: 0,
+        queues.QueueView.BREACHED: 0,
     }
     assert unassigned.number not in (mine.number, theirs.number)
 
@@ -92,7 +94,8 @@ def test_sqlite_uses_the_active_ticket_indexes_too(session):
     with plans_of(session.connection(), "EXPLAIN QUERY PLAN") as plans:
         queues.queue_counts(session, tech, fresh=True)
         reads.list_tickets(session, tech, queues.view_filters(queues.QueueView.UNASSIGNED))
-    assert len(plans) == 2
+        reads.list_tickets(session, tech, queues.view_filters(queues.QueueView.BREACHED))
+    assert len(plans) == 3
     assert all("ix_tickets_active_" in plan for plan in plans), plans
 
 

@@ -1,0 +1,171 @@
+"""Each report as a table: a caption, its columns and rows of plain values, and which columns its chart
+draws. The page renders these (the chart is drawn from the table), and the export writes them as CSV:
+one shape, so what is charted, read aloud and downloaded are the same numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from supportdesk.reports import reads
+from supportdesk.reports.calendar import Granularity
+from supportdesk.reports.filters import ReportFilters
+from supportdesk.reports.policy import ReportScope
+from supportdesk.tickets.lifecycle import Status
+
+Cell = str | int | float | None
+BACKLOG_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+NO_TEAM, NO_CATEGORY = "No team", "No category"
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    name: str  # as in URLs: /reports/export/<name>.csv
+    caption: str
+    columns: list[str]  # the first names the rows
+    rows: list[list[Cell]]
+    chart: str  # bar, stacked, line or hbar
+    series: tuple[int, ...]  # the columns the chart draws
+
+
+@dataclass(frozen=True)
+class Names:
+    teams: Mapping[int, str]
+    categories: Mapping[int, str]
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def _unit(filters: ReportFilters) -> str:
+    return "day" if filters.granularity is Granularity.DAY else "week"
+
+
+def volume_table(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, _names: Names
+) -> list[ReportTable]:
+    figures = reads.volume(session, scope, filters, zone)
+    rows: list[list[Cell]] = [
+        [period.label, created, resolved]
+        for period, created, resolved in zip(figures.periods, figures.created, figures.resolved, strict=True)
+    ]
+    caption = f"Tickets created and resolved per {_unit(filters)}"
+    return [ReportTable("volume", caption, ["Period", "Created", "Resolved"], rows, "bar", (1, 2))]
+
+
+def backlog_tables(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names
+) -> list[ReportTable]:
+    figures = reads.backlog(session, scope, filters, zone)
+    unit = _unit(filters)
+    by_status: list[list[Cell]] = []
+    teams = sorted(
+        {team for counts in figures.counts for team, _ in counts}, key=lambda t: _team_name(names, t)
+    )
+    by_team: list[list[Cell]] = []
+    for period, counts in zip(figures.periods, figures.counts, strict=True):
+        per_status = dict.fromkeys(BACKLOG_STATUSES, 0)
+        per_team = dict.fromkeys(teams, 0)
+        for (team, status), count in counts.items():
+            per_status[status] += count
+            per_team[team] += count
+        by_status.append([period.label, *per_status.values()])
+        by_team.append([period.label, *per_team.values()])
+    statuses = [status.value.replace("_", " ").capitalize() for status in BACKLOG_STATUSES]
+    return [
+        ReportTable(
+            "backlog-status",
+            f"Open tickets at the end of each {unit}, by status",
+            ["Period", *statuses],
+            by_status,
+            "stacked",
+            tuple(range(1, len(statuses) + 1)),
+        ),
+        ReportTable(
+            "backlog-team",
+            f"Open tickets at the end of each {unit}, by team",
+            ["Period", *(_team_name(names, team) for team in teams)],
+            by_team,
+            "line",
+            tuple(range(1, len(teams) + 1)),
+        ),
+    ]
+
+
+def _team_name(names: Names, team: int | None) -> str:
+    return NO_TEAM if team is None else names.teams.get(team, f"Team {team}")
+
+
+def times_table(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, _names: Names
+) -> list[ReportTable]:
+    figures = reads.times(session, scope, filters, zone)
+    rows: list[list[Cell]] = [
+        [label, durations.count, _hours(durations.median), _hours(durations.p90)]
+        for label, durations in (
+            ("First response", figures.first_response),
+            ("Resolution", figures.resolution),
+        )
+    ]
+    columns = ["Measure", "Tickets", "Median (hours)", "90th percentile (hours)"]
+    return [ReportTable("times", "First response and resolution times", columns, rows, "hbar", (2, 3))]
+
+
+def technicians_table(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, _names: Names
+) -> list[ReportTable]:
+    rows: list[list[Cell]] = [
+        [row.name, row.open_now, row.resolved] for row in reads.technicians(session, scope, filters, zone)
+    ]
+    return [
+        ReportTable(
+            "technicians",
+            "Technicians: open tickets now and resolved in the range",
+            ["Technician", "Open now", "Resolved in the range"],
+            rows,
+            "hbar",
+            (1, 2),
+        )
+    ]
+
+
+def categories_table(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, _names: Names
+) -> list[ReportTable]:
+    rows: list[list[Cell]] = [
+        [row.name or NO_CATEGORY, row.created] for row in reads.top_categories(session, scope, filters, zone)
+    ]
+    caption = "Top categories by tickets raised"
+    return [ReportTable("categories", caption, ["Category", "Tickets raised"], rows, "hbar", (1,))]
+
+
+Builder = Callable[[Session, ReportScope, ReportFilters, ZoneInfo, Names], list[ReportTable]]
+# Report name -> what builds it (the backlog's two tables come from one reading).
+BUILDERS: dict[str, Builder] = {
+    "volume": volume_table,
+    "backlog-status": backlog_tables,
+    "backlog-team": backlog_tables,
+    "times": times_table,
+    "technicians": technicians_table,
+    "categories": categories_table,
+}
+REPORT_NAMES = tuple(BUILDERS)
+
+
+def all_tables(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names
+) -> list[ReportTable]:
+    builders = dict.fromkeys(BUILDERS.values())  # each once, in order
+    return [table for builder in builders for table in builder(session, scope, filters, zone, names)]
+
+
+def one_table(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names, name: str
+) -> ReportTable:
+    """The report called `name` (a KeyError for a name that is not one)."""
+    tables = BUILDERS[name](session, scope, filters, zone, names)
+    return next(table for table in tables if table.name == name)

@@ -1,0 +1,1 @@
+"""Service levels: business calendars, targets per priority, due times and breaches."""
