@@ -15,7 +15,7 @@ from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
 from supportdesk.attachments import views as attachment_views
-from supportdesk.core import apidocs, apikit, health, logs, metrics, metrics_views, web
+from supportdesk.core import apidocs, apikit, health, logs, metrics, metrics_views, staleforms, web
 from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
@@ -98,6 +98,7 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     register_error_handlers(app)
+    staleforms.init_app(app)
     web.init_app(app)
     ticket_web.init_app(app)
     app.add_url_rule("/", "landing", account_views.landing)

@@ -80,6 +80,8 @@ LISTS = {"desk queue", "desk search", "global search", "global search by name", 
 # counts, the service-level policies (for the due column; read once a minute per process) and one
 # statement for every staff, team and category name the selects offer.
 # The global search needs no counts and no pickers: the signed-in user and one statement for the page.
+# The desk's ticket page also reads the technician's own draft of a reply (issue 15): one primary-key
+# look-up.
 # The reports page: the user, their teams, the names, and one statement per figure (created and resolved,
 # today's open tickets and the changes since, the two kinds of times, technicians, categories).
 PAGE_BUDGETS = {
@@ -87,7 +89,7 @@ PAGE_BUDGETS = {
     "desk search": 5,
     "global search": 2,
     "global search by name": 2,
-    "desk ticket": 6,
+    "desk ticket": 7,
     "portal ticket": 4,
     "reports": 10,
 }

@@ -1,7 +1,7 @@
 """Notifications in the app, per-user email choices and watchers (CC) on tickets.
 
 Revision ID: cfb40ec91798
-Revises: c4e8a1f2d3b7
+Revises: 9c2e7a4d6b18
 Create Date: 2026-11-29 13:13:29.569433
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = 'cfb40ec91798'
-down_revision = 'c4e8a1f2d3b7'
+down_revision = '9c2e7a4d6b18'
 branch_labels = None
 depends_on = None
 

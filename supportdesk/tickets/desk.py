@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -10,15 +12,24 @@ from pydantic import ConfigDict
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments.web import file_store, uploads_from
-from supportdesk.core import clock
+from supportdesk.core import clock, staleforms
 from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.sla import reads as service_levels
-from supportdesk.tickets import lifecycle, policy, queues, reads, service
+from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
+from supportdesk.tickets import presence as ticket_presence
 from supportdesk.tickets.choices import FieldChoices, field_choices
-from supportdesk.tickets.forms import BulkForm, ReplyForm, TicketFieldsForm, VersionForm, optional_id
+from supportdesk.tickets.forms import (
+    BulkForm,
+    DraftForm,
+    PresenceForm,
+    ReplyForm,
+    TicketFieldsForm,
+    VersionForm,
+    optional_id,
+)
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.paging import Cursor, PageRequest, SearchText, Sort, TicketFilters, TicketQuery
 from supportdesk.tickets.service import TicketChanges
@@ -148,13 +159,125 @@ def reply(number: int) -> Response | tuple[str, int]:
                     expected_version=None,
                     uploads=uploads_from(),
                     files=file_store(),
+                    seen_event=None if form.send_anyway.data else form.seen.data,
                 )
-        except (ValidationError, InvalidTransition) as error:
+                then = Status(form.then_status.data) if form.then_status.data else None
+                if then is not None:
+                    service.update_fields(
+                        session, current_user, number, TicketChanges(status=then), None, None, desk_rules()
+                    )
+        except service.NewsSinceSeen as news:
+            return _hold_back(number, form, news.seen_event)
+        except (ValidationError, InvalidTransition, PermissionDenied) as error:
             form_errors(form, error)
         else:
-            flash("Internal note added." if internal else "Reply sent to the requester.", "success")
-            return redirect(url_for("desk.ticket", number=number, _anchor="conversation"))
+            sent = "Internal note added" if internal else "Reply sent to the requester"
+            flash(f"{sent}; the ticket is now {then.label.lower()}." if then else f"{sent}.", "success")
+            return _after_reply(number, _queue_of(form.queue.data), bool(form.then_next.data))
     return _workspace(number, reply_form=form), 422
+
+
+def _queue_of(value: str | None) -> queues.QueueView | None:
+    try:
+        return queues.QueueView(value) if value else None
+    except ValueError:
+        return None
+
+
+def _view_it_came_from() -> str | None:
+    """The queue view whose list the ticket was opened from (the link's Referer), if it was one."""
+    referrer = request.referrer
+    if not referrer or not staleforms.from_this_site():
+        return None
+    parts = urlsplit(referrer)
+    if parts.path != url_for("desk.home"):
+        return None
+    return parse_qs(parts.query).get("view", [queues.QueueView.UNASSIGNED.value])[0]
+
+
+def _after_reply(number: int, queue: queues.QueueView | None, then_next: bool) -> Response:
+    """Back to the ticket, or on to the ticket after it in the queue view it was opened from."""
+    if then_next and queue is not None:
+        following = queues.next_ticket(db.session(), current_user, queue, number)
+        if following is not None:
+            onward: dict[str, Any] = {"number": following, "from": queue.value}
+            return redirect(url_for("desk.ticket", **onward))
+        flash(f"That was the last ticket in {queue.label}.", "info")
+    values: dict[str, Any] = {"number": number, "_anchor": "conversation"}
+    if queue is not None:
+        values["from"] = queue.value
+    return redirect(url_for("desk.ticket", **values))
+
+
+@bp.post("/tickets/<id:number>/presence")
+def presence(number: int) -> tuple[str, int]:
+    """The ticket page's heartbeat: who else has the ticket open, as a fragment the page shows."""
+    form = PresenceForm()
+    if not form.validate_on_submit():
+        return "Not understood.", 422
+    try:
+        with db.transaction() as session:
+            others = ticket_presence.beat(
+                session,
+                current_user,
+                number,
+                typing=form.typing.data == "1",
+                leaving=form.leaving.data == "1",
+            )
+    except NotFound as error:
+        return error.detail, error.status
+    return render_template("desk/_presence.html", others=others), 200
+
+
+@bp.post("/tickets/<id:number>/draft")
+def save_draft(number: int) -> tuple[str, int]:
+    """The composer's text, sent by the page a moment after the user stops typing (no page of its own:
+    204, or the refusal as plain text)."""
+    form = DraftForm()
+    if not form.validate_on_submit():
+        return "The draft was not understood.", 422
+    try:
+        with db.transaction() as session:
+            drafts.save_draft(
+                session, current_user, number, form.body.data or "", form.visibility.data or None
+            )
+    except (ValidationError, PermissionDenied, NotFound) as error:
+        return error.detail, error.status
+    return "", 204
+
+
+@staleforms.rescue("desk.reply")
+def _keep_a_refused_reply() -> Response | None:
+    """A reply refused as stale (its page's token no longer matches) becomes the user's draft, and the
+    ticket shows it again in the composer with a word on what happened."""
+    number = (request.view_args or {}).get("number")
+    body = request.form.get("body", "")
+    if not isinstance(number, int) or not body.strip() or not policy.may_use_desk(current_user):
+        return None
+    visibility = request.form.get("visibility")
+    try:
+        with db.transaction() as session:
+            drafts.save_draft(
+                session, current_user, number, body, visibility if visibility in drafts.VISIBILITIES else None
+            )
+    except (ValidationError, PermissionDenied, NotFound):
+        return None
+    flash(
+        "This page had expired, so your reply was not sent. It is back in the box below: check it and "
+        "send it again.",
+        "warning",
+    )
+    return redirect(url_for("desk.ticket", number=number, _anchor="reply"))
+
+
+def _hold_back(number: int, form: ReplyForm, seen: int) -> Response:
+    """A reply the ticket's news holds back: kept as the draft, and the ticket shown again (a GET, so a
+    reload sends nothing) with what arrived since the writer's page opened."""
+    with db.transaction() as session:
+        drafts.save_draft(session, current_user, number, form.body.data, form.visibility.data)
+    if request.files.getlist("attachments") and any(f.filename for f in request.files.getlist("attachments")):
+        flash("The files you attached were not kept: attach them again when you send.", "warning")
+    return redirect(url_for("desk.ticket", number=number, since=seen, _anchor="reply"), 303)
 
 
 @bp.post("/tickets/<id:number>/update")
@@ -180,11 +303,11 @@ def update(number: int) -> Response | tuple[str, int]:
             _, changed = service.update_fields(
                 session, current_user, number, asked, shown, form.version.data, desk_rules()
             )
-    except service.FieldsClash as error:
-        flash(f"{error.detail} Here is its current state; your change was not applied.", "warning")
-        return _workspace(number), 409
     except Conflict:
-        return _stale(number)
+        # Shown again (a GET, so a reload sends nothing) with who changed what and the user's choices.
+        values: dict[str, Any] = {f"keep_{name}": v for name, v in _asked_fields(form, shown).items()}
+        values.update(number=number, since=form.seen.data or 0)
+        return redirect(url_for("desk.ticket", **values), 303)
     except (InvalidTransition, ValidationError, PermissionDenied) as error:
         flash(error.detail, "danger")
         return _workspace(number), error.status
@@ -193,6 +316,21 @@ def update(number: int) -> Response | tuple[str, int]:
     else:
         flash("Nothing to save: no field was changed.", "info")
     return redirect(url_for("desk.ticket", number=number))
+
+
+SIDEBAR_FIELDS = ("status", "priority", "assignee", "team", "category")
+
+
+def _asked_fields(form: TicketFieldsForm, shown: TicketChanges | None) -> dict[str, str]:
+    """The sidebar's fields the user changed, as the form sent them (all of them for an older page)."""
+    names = {"assignee": "assignee_id", "team": "team_id", "category": "category_id"}
+    asked = {}
+    for name in SIDEBAR_FIELDS:
+        value = getattr(form, name).data
+        was = getattr(shown, names.get(name, name)) if shown is not None else None
+        if shown is None or value != was:
+            asked[name] = "" if value is None else str(value)
+    return asked
 
 
 def _shown_fields(form: TicketFieldsForm) -> TicketChanges | None:
@@ -231,13 +369,13 @@ def _apply(number: int, changes: TicketChanges, version: int | None) -> Response
     return redirect(url_for("desk.ticket", number=number))
 
 
-def _stale(number: int) -> tuple[str, int]:
+def _stale(number: int) -> Response:
     flash(
         "Someone else changed this ticket since you opened it. Here is its current state; your "
         "change was not applied. Check it and try again.",
         "warning",
     )
-    return _workspace(number), 409
+    return redirect(url_for("desk.ticket", number=number), 303)
 
 
 def _workspace(
@@ -262,8 +400,19 @@ def _workspace(
         for s in Status
         if s is ticket.status or s in lifecycle.allowed_transitions(ticket.status, current_user.role)
     )
+    reply = reply_form or ReplyForm(formdata=None)
+    if reply_form is None:
+        draft = drafts.read_draft(session, current_user, ticket.id)
+        if draft is not None:
+            reply.body.data, reply.visibility.data = draft.body, draft.visibility
     if fields_form is not None and fields_form.errors:
         form.version.errors = [*fields_form.version.errors]
+    kept = _keep_choices(form)
+    since = request.args.get("since", type=int)
+    news = []
+    if since is not None:
+        kinds = collisions.FIELD_NEWS if kept else collisions.REPLY_NEWS
+        news = collisions.news_since(shown.events, since, current_user.id, kinds)
     return render_template(
         "desk/ticket.html",
         ticket=ticket,
@@ -271,10 +420,35 @@ def _workspace(
         attachments=shown.attachments,
         events=shown.events,
         names=choices.names(),
-        reply_form=reply_form or ReplyForm(formdata=None),
+        reply_form=reply,
         fields_form=form,
+        seen=shown.events[-1].id if shown.events else 0,
+        news=news,
+        news_for="fields" if kept else "reply",
+        presence_every=ticket_presence.HEARTBEAT_SECONDS,
+        queue=_queue_of(
+            request.args.get("from")
+            or (reply_form.queue.data if reply_form else None)
+            or _view_it_came_from()
+        ),
+        bodies={c.id: c.body for c in shown.comments},
         targets=service_levels.targets(session, ticket, clock.now()),
     )
+
+
+def _keep_choices(form: TicketFieldsForm) -> bool:
+    """After a refused sidebar save (see `update`), its choices come back in the query string: they are
+    shown selected again, over the ticket's current values, for the user to save again."""
+    kept = False
+    for name in SIDEBAR_FIELDS:
+        value = request.args.get(f"keep_{name}")
+        if value is None:
+            continue
+        field = getattr(form, name)
+        if value in {choice.value for choice in field.choices}:
+            field.data = value if name in ("status", "priority") else optional_id(value)
+            kept = True
+    return kept
 
 
 def _fill_choices(form: TicketFieldsForm, choices: FieldChoices) -> None:

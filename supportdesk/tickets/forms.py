@@ -6,6 +6,7 @@ import secrets
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     MultipleFileField,
@@ -14,8 +15,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
+from supportdesk.core.db import ID_MAX
 from supportdesk.core.web import options, parse_id
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
@@ -48,6 +50,27 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     )
     attachments = MultipleFileField("Attachments")
     version = IntegerField(validators=[Optional()])
+    # The last event the page showed: news since then is shown before a public reply goes out.
+    seen = IntegerField(validators=[Optional(), NumberRange(0, ID_MAX)])
+    send_anyway = HiddenField(validators=[Optional(), Length(max=5)])
+    # "Send and set Pending / On hold / Resolved", then perhaps the next ticket of the queue view.
+    then_status = HiddenField(validators=[Optional(), AnyOf(["pending", "on_hold", "resolved"])])
+    then_next = BooleanField("Then open the next ticket")
+    queue = HiddenField(validators=[Optional(), Length(max=20)])
+
+
+class DraftForm(FlaskForm):  # type: ignore[misc]
+    """The composer's text as the page saves it while the user types (checked by the draft service)."""
+
+    body = TextAreaField()
+    visibility = StringField(validators=[Optional(), Length(max=10)])
+
+
+class PresenceForm(FlaskForm):  # type: ignore[misc]
+    """An open ticket page saying it is there (and whether its user is typing), or that it closed."""
+
+    typing = HiddenField(validators=[Optional(), AnyOf(["", "1"])])
+    leaving = HiddenField(validators=[Optional(), AnyOf(["", "1"])])
 
 
 class RequesterReplyForm(FlaskForm):  # type: ignore[misc]
@@ -69,6 +92,7 @@ class TicketFieldsForm(FlaskForm):  # type: ignore[misc]
     shown_assignee = HiddenField(validators=[Optional(), Length(max=20)])
     shown_team = HiddenField(validators=[Optional(), Length(max=20)])
     shown_category = HiddenField(validators=[Optional(), Length(max=20)])
+    seen = IntegerField(validators=[Optional(), NumberRange(0, ID_MAX)])
 
 
 class VersionForm(FlaskForm):  # type: ignore[misc]

@@ -40,6 +40,23 @@ STATUS_LABELS = {
     Status.RESOLVED: "Resolved",
     Status.CLOSED: "Closed",
 }
+# What requesters read: their own words for where their ticket is, and what happens next.
+REQUESTER_STATUS_LABELS = {
+    Status.NEW: "Received",
+    Status.OPEN: "In progress",
+    Status.PENDING: "Awaiting your reply",
+    Status.ON_HOLD: "Waiting on a third party",
+    Status.RESOLVED: "Solved",
+    Status.CLOSED: "Closed",
+}
+REQUESTER_STATUS_HINTS = {
+    Status.NEW: "The desk has your ticket and will pick it up soon.",
+    Status.OPEN: "The desk is working on it.",
+    Status.PENDING: "The desk is waiting for your answer: reply below.",
+    Status.ON_HOLD: "The desk is waiting on someone else (a supplier, say) and will tell you when it moves.",
+    Status.RESOLVED: "The desk thinks this is solved. Reply if it is not, or close it.",
+    Status.CLOSED: "This ticket is closed.",
+}
 PRIORITY_ORDER = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
 ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
 DONE_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED})

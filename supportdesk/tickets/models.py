@@ -214,3 +214,33 @@ def status_in(statuses: Collection[Status]) -> ColumnElement[bool]:
     if frozenset(statuses) == ACTIVE_STATUSES:
         return literal_column(ACTIVE_SQL)  # untyped: a Boolean would be rendered "... = 1" on SQLite
     return Ticket.status.in_(sorted(statuses))
+
+
+class Draft(Base):
+    """What a user has typed on a ticket and not sent yet, kept on the server: a reload, a refused
+    form or another device of theirs finds it again. One per user and ticket; sending the reply (or
+    emptying the box) removes it."""
+
+    __tablename__ = "drafts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    # "public" or "internal" once the user has chosen; None before (the desk must choose every time).
+    visibility: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketPresence(Base):
+    """Who has a ticket open right now: each open page says so every few seconds (and whether its
+    user is typing), and says goodbye when it closes. Rows of pages gone quiet are ignored, and
+    removed the next time anyone opens that ticket."""
+
+    __tablename__ = "ticket_presence"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

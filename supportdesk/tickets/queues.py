@@ -17,10 +17,10 @@ from supportdesk.core import clock
 from supportdesk.core.caching import BriefCache
 from supportdesk.core.errors import NotFound
 from supportdesk.sla.lifecycle import AT_RISK_WITHIN
-from supportdesk.tickets import policy
+from supportdesk.tickets import policy, reads
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
 from supportdesk.tickets.models import Ticket, status_in
-from supportdesk.tickets.paging import Assignee, DueFilter, TicketFilters
+from supportdesk.tickets.paging import Assignee, DueFilter, Sort, TicketFilters
 from supportdesk.tickets.reads import teams_of
 
 RECENTLY_RESOLVED = timedelta(days=7)
@@ -135,3 +135,9 @@ def _count(session: Session, actor: User) -> dict[QueueView, int]:
         ).where(status_in(ACTIVE_STATUSES), policy.ticket_scope(actor))
     ).one()
     return dict(zip(QueueView, (int(v) for v in row), strict=True))
+
+
+def next_ticket(session: Session, actor: User, view: QueueView, number: int) -> int | None:
+    """The number of the ticket after ticket `number` in `view` (in the view's order, as it is now:
+    a ticket just answered moves to the top, and the one after it is what was below it)."""
+    return reads.ticket_after(session, actor, view_filters(view), Sort(), number)

@@ -143,6 +143,16 @@ def list_tickets(
     return TicketPage(items, encode_cursor(sort.key, _sort_value(last, sort.key), last.id))
 
 
+def ticket_after(
+    session: Session, actor: User, filters: TicketFilters, sort: Sort, number: int
+) -> int | None:
+    """The number of the ticket that follows ticket `number` in a list (None at the end of it)."""
+    current = read_ticket(session, actor, number)
+    cursor = encode_cursor(sort.key, _sort_value(current, sort.key), current.id)
+    page = list_tickets(session, actor, filters, sort, PageRequest(limit=1, cursor=cursor))
+    return page.items[0].number if page.items else None
+
+
 EXPORT_BATCH = 1000
 
 

@@ -33,7 +33,7 @@ from supportdesk.core.errors import (
 )
 from supportdesk.search import service as search
 from supportdesk.sla import service as service_levels
-from supportdesk.tickets import lifecycle, metrics, policy
+from supportdesk.tickets import collisions, drafts, lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
     DeskRules,
@@ -44,6 +44,7 @@ from supportdesk.tickets.changes import (
     record_event,
     set_status,
 )
+from supportdesk.tickets.collisions import FieldsClash, NewsSinceSeen
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import (
     COMMENT_MAX,
@@ -74,15 +75,6 @@ class AlreadyCreated(DomainError):
     def __init__(self, number: int) -> None:
         super().__init__(f"Ticket #{number} was already raised by this request.")
         self.number = number
-
-
-class FieldsClash(Conflict):
-    """Fields the user changed that someone else had changed differently since the user's page
-    showed them."""
-
-    def __init__(self, detail: str, fields: tuple[str, ...], current_version: int) -> None:
-        super().__init__(detail, current_version)
-        self.fields = fields
 
 
 def get_ticket(session: Session, actor: User, number: int) -> Ticket:
@@ -226,7 +218,7 @@ def update_fields(
     result = fields_asked(ticket, asked, shown)
     if result.clashes:
         names = " and ".join(FIELD_LABELS.get(name, name) for name in result.clashes)
-        raise FieldsClash(
+        raise collisions.FieldsClash(
             f"Someone else changed the {names} of ticket {ticket.reference} since you opened it.",
             result.clashes,
             ticket.version,
@@ -288,11 +280,17 @@ def add_comment(
     expected_version: int | None = None,
     uploads: Sequence[Upload] = (),
     files: FileStore | None = None,
+    seen_event: int | None = None,
 ) -> Comment:
     """A public reply or an internal note. Replies move the ticket along its life cycle (see
-    `lifecycle.status_after_reply`); the first public answer from the desk sets first response time."""
+    `lifecycle.status_after_reply`); the first public answer from the desk sets first response time.
+    With `seen_event` (the last event the writer's page showed), a public reply is held back with
+    NewsSinceSeen when someone else has replied publicly or changed the status since: the writer sees
+    it first, and sends anyway (without `seen_event`) or revises."""
     _require_active(actor)
     ticket = get_ticket(session, actor, number)
+    if seen_event is not None and not internal:
+        collisions.check_news_since(session, actor, ticket, seen_event)
     if internal and not policy.may_write_internal(actor):
         raise PermissionDenied("Only the desk can write internal notes.", ("internal",))
     errors: list[FieldError] = []
@@ -308,6 +306,7 @@ def add_comment(
     _store_uploads(session, files, actor, ticket, uploads, comment)
     search.index_comment(session, ticket, body, internal=internal)
     record_event(ticket, actor, EventKind.COMMENT, None, "internal" if internal else "public", now, comment)
+    drafts.discard_draft(session, actor, ticket.id)  # sent: the draft it was typed in is done
     if actor.is_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
     new_status = lifecycle.status_after_reply(ticket.status, actor.role, internal)
@@ -480,6 +479,7 @@ __all__ = [
     "BulkResult",
     "DeskRules",
     "FieldsClash",
+    "NewsSinceSeen",
     "TicketChanges",
     "add_comment",
     "assign",

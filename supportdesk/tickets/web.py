@@ -8,7 +8,7 @@ from flask import Flask
 from markupsafe import Markup
 
 from supportdesk.core.config import current_config
-from supportdesk.tickets.lifecycle import Priority, Status
+from supportdesk.tickets.lifecycle import REQUESTER_STATUS_HINTS, REQUESTER_STATUS_LABELS, Priority, Status
 from supportdesk.tickets.service import DeskRules
 
 
@@ -23,6 +23,16 @@ def desk_rules() -> DeskRules:
 def status_badge(status: Status) -> Markup:
     # Enum values and labels are ours, never user text.
     return Markup(f'<span class="badge sd-status sd-status-{status.value}">{status.label}</span>')  # noqa: S704
+
+
+def requester_status_badge(status: Status) -> Markup:
+    """The status as the requester reads it ("Awaiting your reply", not "Pending")."""
+    label = REQUESTER_STATUS_LABELS[status]
+    return Markup(f'<span class="badge sd-status sd-status-{status.value}">{label}</span>')  # noqa: S704
+
+
+def requester_status_hint(status: Status) -> str:
+    return REQUESTER_STATUS_HINTS[status]
 
 
 def status_label(value: str | None) -> str:
@@ -42,3 +52,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_badge"] = status_badge
     app.jinja_env.filters["priority_badge"] = priority_badge
     app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["requester_status_badge"] = requester_status_badge
+    app.jinja_env.filters["requester_status_hint"] = requester_status_hint

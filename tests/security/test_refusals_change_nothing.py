@@ -215,12 +215,22 @@ REFUSALS: dict[str, Refusal] = {
         },
         (422,),
     ),
+    "desk.save_draft": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/draft",
+        lambda d: {"body": "Half an answer", "visibility": "shouted"},
+        (422,),
+    ),
+    "desk.presence": Refusal(
+        "tech", "POST", lambda d: f"/desk/tickets/{_ticket(d)}/presence", lambda d: {"typing": "yes"}, (422,)
+    ),
     "desk.assign_to_me": Refusal(
         "tech",
         "POST",
         lambda d: f"/desk/tickets/{_ticket(d)}/assign-to-me",
-        lambda d: {"version": "0"},  # a version the ticket no longer has
-        (409,),
+        lambda d: {"version": "0"},  # a version the ticket no longer has: shown again (PRG), unchanged
+        (303,),
     ),
     "desk.bulk": Refusal(
         "tech",
