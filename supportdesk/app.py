@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supportdesk import cli
-from supportdesk.accounts import admin, tokens
+from supportdesk.accounts import admin, recovery_views, tokens
 from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
@@ -23,6 +23,10 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.notifications import admin as mail_admin
+from supportdesk.notifications import desk as watcher_pages
+from supportdesk.notifications import hooks as notification_hooks
+from supportdesk.notifications import views as notification_views
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
@@ -36,13 +40,16 @@ from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
 # These register their routes when imported: API operations (and so the OpenAPI document), the
-# domains' pages in the shared admin area, and the background jobs with the job engine.
+# domains' pages in the shared admin area, the background jobs with the job engine, and the
+# notifications' session hooks.
 ROUTE_MODULES = (
     accounts_api,
     tickets_api,
     ticket_admin,
     jobs_admin,
+    mail_admin,
     jobs_tasks,
+    notification_hooks,
     reports_api,
     report_exports,
     sla_api,
@@ -98,11 +105,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_views.bp)
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(recovery_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(report_pages.bp)
     app.register_blueprint(attachment_views.bp)
+    app.register_blueprint(notification_views.bp)
+    app.register_blueprint(watcher_pages.bp)
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
     app.register_blueprint(apidocs.bp)

@@ -18,6 +18,7 @@ from supportdesk.app import create_app
 from supportdesk.core import caching
 from supportdesk.core.config import Config
 from supportdesk.core.db import Base, db
+from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import engine as jobs_engine
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
@@ -71,6 +72,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def _wipe(application: Flask) -> None:
     caching.forget_all()
     jobs_engine.huey.flush()  # jobs a test queued and did not run
+    limiter.reset()  # throttles count per test
     engine = application.extensions["supportdesk.engine"]
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as connection:

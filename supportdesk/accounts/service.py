@@ -235,3 +235,27 @@ def _validate_user(email: str, full_name: str, errors: list[FieldError]) -> list
     elif len(name) > 120:
         errors.append(FieldError("full_name", "must be at most 120 characters"))
     return errors
+
+
+def replace_password(session: Session, user: User, new_password: str) -> User:
+    """Set a new password the caller has already authorised (a reset link): every session and API
+    token of the user ends."""
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError.single("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(new_password)
+    user.session_epoch += 1
+    _revoke_tokens(user)
+    session.flush()
+    return user
+
+
+def free_email(session: Session, email: str, current: str | None = None) -> str:
+    """`email` normalised, if it is a valid address no other account uses; otherwise refused."""
+    email = normalise_email(email)
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise ValidationError.single("email", "is not a valid email address")
+    if email == current:
+        raise ValidationError.single("email", "is already your address")
+    if find_user_by_email(session, email) is not None:
+        raise ValidationError.single("email", "is already used by another account")
+    return email

@@ -60,6 +60,10 @@ class Config:
     smtp_timeout_seconds: int = 30
     mail_from: str = "support@supportdesk.localhost"
     mail_from_name: str = "SupportDesk"
+    reset_limit_per_account: str = "3 per 15 minutes"
+    reset_limit_per_address: str = "20 per hour"
+    # Where people reach the desk: links in mail are built on it.
+    public_url: str = "http://127.0.0.1:5000"
     # The desk's calendar: where its days start and end (reports count per local day and week).
     desk_timezone: str = "UTC"
 
@@ -112,6 +116,9 @@ class Config:
             smtp_timeout_seconds=_positive_int(environ, "SMTP_TIMEOUT_SECONDS", 30),
             mail_from=_mail_from(environ),
             mail_from_name=environ.get("MAIL_FROM_NAME", "SupportDesk"),
+            public_url=_public_url(environ),
+            reset_limit_per_account=environ.get("RESET_LIMIT_PER_ACCOUNT", "3 per 15 minutes"),
+            reset_limit_per_address=environ.get("RESET_LIMIT_PER_ADDRESS", "20 per hour"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
         )
 
@@ -123,6 +130,15 @@ def _jobs_backend(environ: Mapping[str, str]) -> str:
     if backend == "redis" and not environ.get("REDIS_URL"):
         raise ConfigError("JOBS_BACKEND=redis needs REDIS_URL")
     return backend
+
+
+def _public_url(environ: Mapping[str, str]) -> str:
+    url = environ.get("PUBLIC_URL", "http://127.0.0.1:5000").strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        raise ConfigError(
+            f"PUBLIC_URL must be an http(s) address such as https://desk.example.com, not {url!r}"
+        )
+    return url
 
 
 def _mail_from(environ: Mapping[str, str]) -> str:

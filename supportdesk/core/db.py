@@ -103,11 +103,13 @@ class Database:
         engine = build_engine(url)
         app.extensions["supportdesk.engine"] = engine
         # Plain sessions in transactions, for scripts and tests that run their own.
-        app.extensions["supportdesk.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["supportdesk.sessionmaker"] = sessionmaker(
+            bind=engine, expire_on_commit=False, info={APP_KEY: app}
+        )
         app.extensions["supportdesk.reading_sessionmaker"] = sessionmaker(
             bind=engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False,
-            info={_READING: True},
+            info={_READING: True, APP_KEY: app},
         )
         app.teardown_appcontext(self._close_session)
 
@@ -136,6 +138,9 @@ class Database:
 
 
 _READING = "supportdesk.reading"
+# Every session knows its app, so what runs at its commit (notifications) can render with the app's
+# settings and templates even in a script or test that pushed no app context.
+APP_KEY = "supportdesk.app"
 _WRITING = "supportdesk.writing"
 _AFTER_COMMIT = "supportdesk.after_commit"
 # The isolation a unit of work runs at (the databases' defaults), replacing a reading session's autocommit.

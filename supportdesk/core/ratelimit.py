@@ -13,7 +13,7 @@ from supportdesk.core.apikit import ApiError, parse_json
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
-def _submitted_email() -> str:
+def submitted_email() -> str:
     if request.is_json:
         try:
             body = parse_json(request.get_data(cache=True))
@@ -41,6 +41,6 @@ def _per_address() -> str:
 # and only to POSTs. Shared limits: one budget per account and one per address across all of them,
 # rather than one per route (which multiplied the stated rate by the number of ways in).
 per_account = limiter.shared_limit(
-    _per_account, scope="login-account", key_func=_submitted_email, methods=["POST"]
+    _per_account, scope="login-account", key_func=submitted_email, methods=["POST"]
 )
 per_address = limiter.shared_limit(_per_address, scope="login-address", methods=["POST"])

@@ -32,6 +32,10 @@ MAX_DELAY = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 BATCH = 100
 CATCHER = "catcher"
+# Mail that holds a sign-in link: once a relay has it, the copy kept here loses its body, so nobody
+# who can read the outbox (admins, backups) can use the link.
+SENSITIVE_KINDS = frozenset({"password_reset", "email_confirm"})
+REDACTED = "(removed once sent: this message held a one-time sign-in link)"
 
 
 @dataclass
@@ -49,6 +53,7 @@ class _Claimed:
     recipients: list[str]
     raw: str
     attempts: int
+    kind: str
 
 
 def backoff(attempts: int) -> timedelta:
@@ -105,7 +110,7 @@ def deliver_due(batch: int = BATCH) -> DeliveryReport:
     while True:
         with db.transaction() as session:
             claimed = [
-                _Claimed(m.id, m.claim or "", m.sender, m.recipient_list, m.raw, m.attempts)
+                _Claimed(m.id, m.claim or "", m.sender, m.recipient_list, m.raw, m.attempts, m.kind)
                 for m in claim_due(session, now(), batch)
             ]
         if not claimed:
@@ -154,6 +159,7 @@ def _refusals(refused: dict[str, tuple[int, bytes]]) -> str | None:
 
 
 def _record_sent(message: _Claimed, relay: str, partial: str | None) -> None:
+    redact = relay != CATCHER and message.kind in SENSITIVE_KINDS
     with db.transaction() as session:
         session.execute(
             update(OutboxMessage)
@@ -165,6 +171,7 @@ def _record_sent(message: _Claimed, relay: str, partial: str | None) -> None:
                 claim=None,
                 claimed_until=None,
                 last_error=partial,
+                **({"raw": REDACTED} if redact else {}),
             )
             .execution_options(synchronize_session=False)
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportdesk.accounts.models import enum_column
@@ -51,3 +51,50 @@ class OutboxMessage(Base):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.kind} {self.status}>"
+
+
+class NotificationKind(enum.StrEnum):
+    CREATED = "created"  # to the requester: the acknowledgement, with the ticket's number
+    REPLY = "reply"  # a public reply by someone else
+    NOTE = "note"  # an internal note (staff only)
+    RESOLVED = "resolved"  # the ticket was resolved
+    ASSIGNED = "assigned"  # the ticket was assigned to me
+
+
+class Notification(Base):
+    """One line in a user's in-app list (the bell in the top bar)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
+    title: Mapped[str] = mapped_column(String(300))
+    excerpt: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EmailSetting(Base):
+    """A user's choice for one kind of notification by email; no row means "yes"."""
+
+    __tablename__ = "notification_email_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketWatcher(Base):
+    """Someone copied on a ticket (CC): told of what its requester is told."""
+
+    __tablename__ = "ticket_watchers"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

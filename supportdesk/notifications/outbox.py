@@ -132,3 +132,16 @@ def failed_messages(session: Session, actor: User, limit: int = 100) -> list[Out
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def recent_messages(session: Session, actor: User, limit: int = 200) -> list[OutboxMessage]:
+    require_desk_manager(actor)
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def get_message(session: Session, actor: User, message_id: int) -> OutboxMessage:
+    require_desk_manager(actor)
+    row = get_by_id(session, OutboxMessage, message_id)
+    if row is None:
+        raise NotFound("No such message.")
+    return row

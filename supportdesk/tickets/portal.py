@@ -11,6 +11,8 @@ from supportdesk.core.apikit import parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import InvalidTransition, ValidationError
 from supportdesk.core.web import form_errors, options
+from supportdesk.notifications import preferences
+from supportdesk.notifications.models import NotificationKind
 from supportdesk.tickets import categories, lifecycle, policy, reads, service
 from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
@@ -65,7 +67,14 @@ def new_ticket() -> Response | str | tuple[str, int]:
         except ValidationError as error:
             form_errors(form, error)
         else:
-            flash(f"Ticket {ticket.reference} is raised. We will reply here and by email.", "success")
+            if preferences.wants_email(db.session(), current_user, NotificationKind.CREATED):
+                flash(
+                    f"Ticket {ticket.reference} is raised. We have emailed you a confirmation at "
+                    f"{current_user.email} and will email you when the desk replies.",
+                    "success",
+                )
+            else:
+                flash(f"Ticket {ticket.reference} is raised. The desk's replies will show here.", "success")
             return redirect(url_for("portal.ticket", number=ticket.number))
     form.category.choices = options(
         [(None, "Not sure"), *((c.id, c.name) for c in categories.list_categories(db.session()))]

@@ -4,11 +4,13 @@ reason when a tool is missing; under CI=true that is a failure."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
 from tests.mail.servers import Dovecot, Mailbox, SmtpSink, missing_tools, session_folder
 
@@ -55,3 +57,21 @@ def smtp_sink(smtp_server: SmtpSink) -> SmtpSink:
     """The session's SMTP relay, emptied, accepting, and up."""
     smtp_server.reset()
     return smtp_server
+
+
+@pytest.fixture
+def relay_app(clean_app: Flask, smtp_sink: SmtpSink) -> Iterator[Flask]:
+    """The app sending through the suite's relay, as production sends through its smarthost."""
+    settings = clean_app.config["SUPPORTDESK"]
+    clean_app.config["SUPPORTDESK"] = dataclasses.replace(
+        settings,
+        smtp_host="localhost",
+        smtp_port=smtp_sink.port,
+        smtp_security="starttls",
+        smtp_username=smtp_sink.user,
+        smtp_password=smtp_sink.password,
+        smtp_ca_file=str(smtp_sink.certificate.cert),
+        smtp_timeout_seconds=5,
+    )
+    yield clean_app
+    clean_app.config["SUPPORTDESK"] = settings

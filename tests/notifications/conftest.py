@@ -1,12 +1,8 @@
-"""The app pointed at the real SMTP relay of the suite (aiosmtpd: STARTTLS, then AUTH), and helpers to
-put messages in the outbox the way a service does."""
+"""Helpers to put messages in the outbox the way a service does (the app sending through the suite's
+relay is `relay_app`, in tests/mail/fixtures.py)."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,25 +11,6 @@ from supportdesk.core.db import unit_of_work
 from supportdesk.mail.addresses import Address
 from supportdesk.notifications import outbox
 from supportdesk.notifications.models import OutboxMessage
-from tests.mail.servers import SmtpSink
-
-
-@pytest.fixture
-def relay_app(clean_app: Flask, smtp_sink: SmtpSink) -> Iterator[Flask]:
-    """The app sending through the suite's relay, as production sends through its smarthost."""
-    settings = clean_app.config["SUPPORTDESK"]
-    clean_app.config["SUPPORTDESK"] = dataclasses.replace(
-        settings,
-        smtp_host="localhost",
-        smtp_port=smtp_sink.port,
-        smtp_security="starttls",
-        smtp_username=smtp_sink.user,
-        smtp_password=smtp_sink.password,
-        smtp_ca_file=str(smtp_sink.certificate.cert),
-        smtp_timeout_seconds=5,
-    )
-    yield clean_app
-    clean_app.config["SUPPORTDESK"] = settings
 
 
 def queue_messages(app: Flask, session: Session, count: int = 1, to: str = "alice@example.com") -> list[int]:

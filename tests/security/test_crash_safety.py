@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from supportdesk.accounts import tokens
 from supportdesk.search.models import TicketSearchText
 from supportdesk.tickets.models import EventKind, Ticket, TicketEvent
+from tests.databases import redis_test_url
 from tests.factories import make_requester
 
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -39,6 +40,9 @@ def start_server(database_url: str, port: int, instance: Path) -> subprocess.Pop
         "SUPPORTDESK_ENV": "test",
         "SUPPORTDESK_INSTANCE": str(instance),
         "SECRET_KEY": "crash-test-secret-key-long-enough-for-it",
+        # As production runs: the job queue in Redis (a SQLite queue file is for `make run`'s one process).
+        "REDIS_URL": redis_test_url(14),
+        "JOBS_BACKEND": "redis",
     }
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn from this venv
         [

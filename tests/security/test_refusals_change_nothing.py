@@ -17,9 +17,9 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_team, make_technician
 from tests.security.conftest import snapshot
 
-# Write routes that cannot be refused for their input: signing in and out, and the live preview, which
-# writes nothing at all.
-NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview"}
+# Write routes that cannot be refused for their input: signing in and out, the live preview, which
+# writes nothing at all, and marking one's own notifications read, which takes no input.
+NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview", "notifications.mark_all_read"}
 
 
 @dataclass(frozen=True)
@@ -285,6 +285,44 @@ REFUSALS: dict[str, Refusal] = {
         "admin", "POST", lambda d: "/admin/jobs/failed/999999/dismiss", lambda d: {}, (404,)
     ),
     "admin.retry_mail": Refusal("admin", "POST", lambda d: "/admin/mail/999999/retry", lambda d: {}, (404,)),
+    "recovery.forgot_password": Refusal(
+        "nobody", "POST", lambda d: "/password/forgot", lambda d: {"email": ""}, (422,)
+    ),
+    "recovery.reset_password": Refusal(
+        "nobody",
+        "POST",
+        lambda d: "/password/reset/forged",
+        lambda d: {"password": "x" * 12, "confirm": "x" * 12},
+        (400,),
+    ),
+    "recovery.change_email": Refusal(
+        "alice",
+        "POST",
+        lambda d: "/account/email",
+        lambda d: {"email": "bob@example.com", "password": "password123"},
+        (422,),
+    ),
+    "notifications.settings": Refusal(
+        "alice",
+        "POST",
+        lambda d: "/notifications/settings",
+        lambda d: {"email_reply": "1", "email_note": "1"},  # internal notes are not a requester's choice
+        (422,),
+    ),
+    "watchers.add_watcher": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/watchers",
+        lambda d: {"email": "nobody@example.com"},
+        (302,),
+    ),
+    "watchers.remove_watcher": Refusal(
+        "alice",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/watchers/{d['tech'].id}/remove",
+        lambda d: {},
+        (404,),
+    ),
 }
 
 
@@ -312,8 +350,9 @@ def test_a_refused_write_changes_nothing(clean_app, client, api_as, session, des
         before = snapshot(session)
         response = caller.open(path, method=case.method, json=body or None, headers=headers)
     else:
-        login(client, desk[case.who].email)
-        body = {**body, "csrf_token": csrf_token(client, "/portal/new")}
+        if case.who != "nobody":
+            login(client, desk[case.who].email)
+        body = {**body, "csrf_token": csrf_token(client, "/login" if case.who == "nobody" else "/portal/new")}
         before = snapshot(session)
         response = client.open(path, method=case.method, data=body)
     assert response.status_code in case.statuses, (

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from supportdesk.core.db import unit_of_work
 from supportdesk.core.errors import DomainError, InvalidTransition, NotFound
-from supportdesk.tickets import lifecycle, paging, reads, service
+from supportdesk.tickets import lifecycle, paging, reads, service, validation
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Ticket, TicketEvent
 from supportdesk.tickets.service import TicketChanges
@@ -106,7 +106,8 @@ def make_machine(app):
             except DomainError:
                 return
             assert user.is_staff
-            changed = (priority is not old[0]) + (assignee != old[1]) + (" ".join(subject.split()) != old[2])
+            stored = validation.clean_subject(subject, [])  # control characters go, as the service does
+            changed = (priority is not old[0]) + (assignee != old[1]) + (stored != old[2])
             if changed:
                 self.writes[number] += 1
                 self.changes[number] += changed
