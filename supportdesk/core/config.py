@@ -84,7 +84,7 @@ class Config:
         return cls(
             env=env,
             database_url=normalise_database_url(
-                environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'supportdesk.core.db'}"
+                environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'supportdesk.db'}"
             ),
             secret_key=_secret_key(environ, env, instance_path),
             instance_path=instance_path,

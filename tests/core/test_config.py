@@ -7,7 +7,7 @@ from supportdesk.core.config import Config, ConfigError, normalise_database_url
 def test_defaults_use_a_sqlite_file_in_the_instance_folder_and_generate_a_secret_once(tmp_path):
     config = Config.from_env({"SUPPORTDESK_INSTANCE": str(tmp_path)})
     assert config.env == "development"
-    assert config.database_url == f"sqlite:///{tmp_path / 'supportdesk.core.db'}"
+    assert config.database_url == f"sqlite:///{tmp_path / 'supportdesk.db'}"
     assert (config.auto_close_days, config.reopen_window_days) == (7, 14)
     assert (config.max_file_bytes, config.max_ticket_bytes) == (10 * 1024 * 1024, 50 * 1024 * 1024)
     assert len(config.secret_key) >= 32
