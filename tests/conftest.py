@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from supportdesk.app import create_app
@@ -75,13 +77,22 @@ def _wipe(application: Flask) -> None:
     limiter.reset()  # throttles count per test
     engine = application.extensions["supportdesk.engine"]
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            connection.execute(text("ALTER SEQUENCE ticket_number_seq RESTART WITH 1001"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+    # A browser closing after a test may still be writing (a presence heartbeat): PostgreSQL can pick
+    # the wipe as a deadlock's victim, so it tries again.
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                    connection.execute(text("ALTER SEQUENCE ticket_number_seq RESTART WITH 1001"))
+                else:
+                    for table in tables:
+                        connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
