@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
 
 import pytest
 from flask import Flask
@@ -32,9 +33,7 @@ def imap_app(clean_app: Flask, dovecot: Dovecot) -> Iterator[Flask]:
     clean_app.config["SUPPORTDESK"] = settings
 
 
-def add_desk_mailbox(
-    app: Flask, session: Session, account: Mailbox, **fields: object
-) -> MailboxRow:
+def add_desk_mailbox(app: Flask, session: Session, account: Mailbox, **fields: object) -> MailboxRow:
     admin = make_admin(session, email=f"admin-{account.user}@example.com")
     values = {
         "name": f"Support {account.user}",
@@ -54,8 +53,7 @@ def add_desk_mailbox(
         **fields,
     }
     with app.app_context(), unit_of_work(session):
-        row = mailboxes.create_mailbox(session, admin, mailboxes.MailboxFields(**values))  # type: ignore[arg-type]
-    return row
+        return mailboxes.create_mailbox(session, admin, mailboxes.MailboxFields(**values))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -92,4 +90,4 @@ def write_mail(
     for filename, content_type, content in attachments:
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
-    return message.as_bytes()
+    return message.as_bytes(policy=SMTP)

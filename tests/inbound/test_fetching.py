@@ -66,7 +66,11 @@ def test_a_known_users_message_raises_a_ticket_and_then_leaves_the_inbox(
     assert mailbox.messages() == []  # gone from the inbox only now that the ticket is committed
     assert mailbox.messages("Processed") == [raw]
     [receipt] = receipts(session)
-    assert (receipt.outcome, receipt.ticket_id, receipt.sender) == (Outcome.TICKET, ticket.id, "erin@example.com")
+    assert (receipt.outcome, receipt.ticket_id, receipt.sender) == (
+        Outcome.TICKET,
+        ticket.id,
+        "erin@example.com",
+    )
     # The requester is acknowledged with the ticket's number, as for a ticket raised on the portal.
     [ack] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "created"))
     assert ack.recipients == "erin@example.com" and f"[#{ticket.number}]" in ack.subject
@@ -87,7 +91,8 @@ def test_a_reply_to_our_mail_is_a_comment_on_its_ticket_without_the_quoted_histo
     raw = write_mail(
         "erin@example.com",
         "Re: something my client made of the subject",
-        "Version 5.2, on Windows 11.\n\nOn Sun, 29 Nov 2026 at 09:15, SupportDesk <support@desk.example.com> wrote:\n"
+        "Version 5.2, on Windows 11.\n\n"
+        "On Sun, 29 Nov 2026 at 09:15, SupportDesk <support@desk.example.com> wrote:\n"
         "> Which VPN client version do you run?\n",
         headers={"In-Reply-To": question.message_id, "References": question.message_id},
     )
@@ -179,7 +184,12 @@ def test_unknown_senders_follow_the_mailboxs_policy(imap_app, session, dovecot):
     session.expire_all()
     nina = session.scalars(select(User).where(User.email == "nina@partner.example.org")).one()
     assert (nina.full_name, nina.role, nina.is_active) == ("Nina New", Role.REQUESTER, True)
-    assert session.scalars(select(User).where(User.email.in_(["olaf@elsewhere.example.net", "quentin@example.com"]))).all() == []
+    assert (
+        session.scalars(
+            select(User).where(User.email.in_(["olaf@elsewhere.example.net", "quentin@example.com"]))
+        ).all()
+        == []
+    )
     assert sorted(t.subject for t in tickets(session)) == ["Access badge", "Wifi"]
     rejected = sorted(r.sender for r in receipts(session) if r.outcome is Outcome.REJECTED)
     assert rejected == ["olaf@elsewhere.example.net", "quentin@example.com"]
