@@ -109,7 +109,7 @@ RULES = {
     "api.create_policy": "api_admin",
     "api.replace_policy": "api_admin",
     "api.delete_policy": "api_admin",
-    "admin.mailboxes": "admin",
+    "admin.mailboxes_page": "admin",
     "admin.create_mailbox": "admin",
     "admin.mailbox": "admin",
     "admin.update_mailbox": "admin",
