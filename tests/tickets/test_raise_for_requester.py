@@ -51,7 +51,11 @@ def test_the_desk_adds_a_requester_who_signs_in_after_a_reset(session):
     tech = make_technician(session)
     walter = accounts.add_requester(session, tech, email=" Walter@Example.com ", full_name=" Walter Walk-in ")
     session.commit()
-    assert (walter.email, walter.full_name, walter.role) == ("walter@example.com", "Walter Walk-in", Role.REQUESTER)
+    assert (walter.email, walter.full_name, walter.role) == (
+        "walter@example.com",
+        "Walter Walk-in",
+        Role.REQUESTER,
+    )
     assert not verify_password(walter.password_hash, "")  # no password anybody knows
     with pytest.raises(ValidationError) as refused:
         accounts.add_requester(session, tech, email="walter@example.com", full_name="Again")
@@ -61,3 +65,27 @@ def test_the_desk_adds_a_requester_who_signs_in_after_a_reset(session):
         accounts.add_requester(session, tech, email="not an address", full_name="")
     with pytest.raises(PermissionDenied):
         accounts.add_requester(session, make_requester(session), email="x@example.com", full_name="X")
+
+
+def test_the_api_raises_for_an_existing_or_a_new_requester_and_the_events_say_so(session, api_as):
+    tech = make_technician(session, full_name="Sam Okafor")
+    erin = make_requester(session, email="erin@example.com", full_name="Erin Employee")
+    api = api_as(tech)
+    response = api.post("/api/v1/tickets", json={"subject": "VPN down", "requester_id": erin.id})
+    assert response.status_code == 201 and response.json["requester"]["id"] == erin.id
+    events = api.get(f"/api/v1/tickets/{response.json['number']}/events").json["items"]
+    assert [(e["kind"], e["new_value"]) for e in events if e["kind"] == "requester"] == [
+        ("requester", "Erin Employee (erin@example.com)")
+    ]
+    new = {"subject": "Badge", "new_requester": {"full_name": "Walter Walk-in", "email": "walter@example.com"}}
+    response = api.post("/api/v1/tickets", json=new)
+    assert response.status_code == 201 and response.json["requester"]["full_name"] == "Walter Walk-in"
+    # Both at once is ambiguous; an address in use is refused, and nothing is raised.
+    both = {**new, "requester_id": erin.id, "subject": "Both"}
+    assert api.post("/api/v1/tickets", json=both).status_code == 422
+    again = {"subject": "Again", "new_requester": {"full_name": "W", "email": "WALTER@example.com"}}
+    refused = api.post("/api/v1/tickets", json=again)
+    assert refused.status_code == 422 and "email" in refused.get_data(as_text=True)
+    # A requester may not add people.
+    employee = api_as(erin)
+    assert employee.post("/api/v1/tickets", json={**new, "subject": "Mine"}).status_code == 403
