@@ -77,7 +77,10 @@ def test_the_api_raises_for_an_existing_or_a_new_requester_and_the_events_say_so
     assert [(e["kind"], e["new_value"]) for e in events if e["kind"] == "requester"] == [
         ("requester", "Erin Employee (erin@example.com)")
     ]
-    new = {"subject": "Badge", "new_requester": {"full_name": "Walter Walk-in", "email": "walter@example.com"}}
+    new = {
+        "subject": "Badge",
+        "new_requester": {"full_name": "Walter Walk-in", "email": "walter@example.com"},
+    }
     response = api.post("/api/v1/tickets", json=new)
     assert response.status_code == 201 and response.json["requester"]["full_name"] == "Walter Walk-in"
     # Both at once is ambiguous; an address in use is refused, and nothing is raised.
