@@ -166,6 +166,8 @@ class EventKind(enum.StrEnum):
     CATEGORY = "category"
     SUBJECT = "subject"
     COMMENT = "comment"
+    # Raised by the desk for someone else: the requester as they were named then ("Name (email)").
+    REQUESTER = "requester"
 
 
 class TicketEvent(Base):
