@@ -109,8 +109,10 @@ def _name(session, user_id) -> str:
 
 
 def mailed(session) -> list[str]:
+    """Who was mailed a warning or a breach."""
     session.expire_all()
-    return sorted(row.recipients.split("@")[0] for row in session.scalars(select(OutboxMessage)))
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind.in_(["sla_warning", "sla_breach"])))
+    return sorted(row.recipients.split("@")[0] for row in rows)
 
 
 def test_the_at_risk_view_uses_each_policys_own_warning_time(session, desk):
