@@ -14,7 +14,17 @@ if os.getenv("SD_CONTENT_TYPE") then headers["Content-Type"] = os.getenv("SD_CON
 local body = os.getenv("SD_BODY")
 local counter = 0
 
-setup = function(thread) thread:set("id", math.random(1, 1000000)) end
+local threads = {}
+setup = function(thread)
+  thread:set("id", math.random(1, 1000000))
+  table.insert(threads, thread)
+end
+
+-- Refused and failed answers by status, so a run's errors say what they were.
+failures = {}
+response = function(status, headers, body)
+  if status >= 400 then failures[status] = (failures[status] or 0) + 1 end
+end
 
 request = function()
   counter = counter + 1
@@ -25,8 +35,13 @@ request = function()
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "seconds": %.3f, "non_2xx_3xx": %d, "socket_errors": %d, "p50_ms": %.2f, "p99_ms": %.2f, "rps": %.1f}\n',
-    summary.requests, summary.duration / 1e6, summary.errors.status,
+  local counts, statuses = {}, {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("failures")) do counts[status] = (counts[status] or 0) + count end
+  end
+  for status, count in pairs(counts) do table.insert(statuses, string.format('"%d": %d', status, count)) end
+  io.write(string.format('{"statuses": {%s}, "requests": %d, "seconds": %.3f, "non_2xx_3xx": %d, "socket_errors": %d, "p50_ms": %.2f, "p99_ms": %.2f, "rps": %.1f}\n',
+    table.concat(statuses, ", "), summary.requests, summary.duration / 1e6, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests / (summary.duration / 1e6)))
 end

@@ -9,9 +9,11 @@ import random
 import resource
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.pairing import CEILING, per_request_ms, schedule
 from bench.procstat import (
@@ -63,7 +65,7 @@ class Progress:
         return f"{minutes}:{seconds:02} in, about {per_run * (self.total_runs - self.done) / 60:.0f} min left"
 
 
-def wrk(endpoint: Endpoint, seconds: float, connections: int, env: dict[str, str]) -> dict[str, float]:
+def wrk(endpoint: Endpoint, seconds: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
     connections = int(endpoint.settings.get("SD_CONNECTIONS", connections))
     run = subprocess.run(
         [
@@ -86,7 +88,7 @@ def wrk(endpoint: Endpoint, seconds: float, connections: int, env: dict[str, str
     return dict(json.loads(run.stdout.strip().splitlines()[-1]))
 
 
-def one_user(endpoint: Endpoint, seconds: float, sampler: BackendSampler | None) -> dict[str, float]:
+def one_user(endpoint: Endpoint, seconds: float, sampler: BackendSampler | None) -> dict[str, Any]:
     """One user at a time, as endpoint.lua would ask, from this process: around every request the CPU
     counters (nanoseconds) of the server's workers and of its database backends are read, so each
     request's own cost is known, not only the run's average. wrk cannot do that; for one connection
@@ -116,6 +118,7 @@ def one_user(endpoint: Endpoint, seconds: float, sampler: BackendSampler | None)
         return {pid: ns for pid, ns in read.items() if ns is not None}
 
     latencies, costs, errors, socket_errors = [], [], 0, 0
+    statuses: Counter[str] = Counter()
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         path = settings["SD_PATH"].replace("{n}", str(random.randint(first, last)))
@@ -128,6 +131,7 @@ def one_user(endpoint: Endpoint, seconds: float, sampler: BackendSampler | None)
             response.read()
             connection.close()
             errors += response.status >= 400
+            statuses[str(response.status)] += response.status >= 400
         except OSError:
             socket_errors += 1
         latencies.append((time.perf_counter() - sent) * 1000)
@@ -140,6 +144,7 @@ def one_user(endpoint: Endpoint, seconds: float, sampler: BackendSampler | None)
         "seconds": elapsed,
         "non_2xx_3xx": errors,
         "socket_errors": socket_errors,
+        "statuses": {status: count for status, count in statuses.items() if count},
         "p50_ms": quantile(latencies, 0.5),
         "p99_ms": quantile(latencies, 0.99),
         **({"cpu_p50_ms": quantile(costs, 0.5), "cpu_p99_ms": quantile(costs, 0.99)} if costs else {}),
@@ -179,6 +184,11 @@ def measure(
         "p50_ms": stats["p50_ms"],
         "p99_ms": stats["p99_ms"],
         "errors": int(stats["non_2xx_3xx"] + stats["socket_errors"]),
+        # What the errors were: HTTP statuses of 400 and over, and sockets that failed or timed out.
+        "failures": {
+            **stats.get("statuses", {}),
+            **({"socket": int(stats["socket_errors"])} if stats["socket_errors"] else {}),
+        },
         **{key: round(stats[key], 3) for key in ("cpu_p50_ms", "cpu_p99_ms") if key in stats},
         "worker_cpu_s": round(worker_cpu, 3),
         "db_cpu_s": round(db_cpu, 3),

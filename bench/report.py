@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,7 +192,9 @@ def judge(result: Result, size: Mapping[str, Any]) -> list[Judgement]:
                 )
             )
     errors = sum(int(r["errors"]) for r in size["runs"])
-    judged.append(Judgement("errors", "errors = 0", "over every run", _plain(errors == 0), str(errors)))
+    judged.append(
+        Judgement("errors", "errors = 0", "over every run", _plain(errors == 0), _errors_said(size, errors))
+    )
     rss = float(size["worker_rss_mb"])
     judged.append(
         Judgement(
@@ -325,6 +328,19 @@ def show(spread: Spread, fmt: Callable[[float], str]) -> str:
     return (
         f"{fmt(spread.median)} ({fmt(spread.q1)}-{fmt(spread.q3)}; {fmt(spread.low)}-{fmt(spread.high)})"
     ).replace(" %-", "-")
+
+
+def _errors_said(size: dict[str, Any], errors: int) -> str:
+    """The error count, and what they were where the runs recorded it ("API create: 409 x 3")."""
+    kinds: dict[str, Counter[str]] = {}
+    for run in size["runs"]:
+        for status, count in run.get("failures", {}).items():
+            kinds.setdefault(str(run["name"]), Counter())[status] += int(count)
+    said = "; ".join(
+        f"{name}: " + ", ".join(f"{status} x {count}" for status, count in sorted(counts.items()))
+        for name, counts in kinds.items()
+    )
+    return f"{errors} ({said})" if said else str(errors)
 
 
 def render(result: Result) -> str:

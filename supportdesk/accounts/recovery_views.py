@@ -61,9 +61,6 @@ def forgot_password() -> str | tuple[str, int]:
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Response | str | tuple[str, int]:
     session = db.session()
-    # The signed-in user is read first, as on every page: during an outage that answers 503 here,
-    # instead of in the error page of a dead link, which reads the user too.
-    current_user.is_authenticated  # noqa: B018
     recovery.user_for_reset(session, token)  # a dead link says so before anyone types a password
     form = ResetForm()
     if form.validate_on_submit():
@@ -102,7 +99,6 @@ def change_email() -> Response | str | tuple[str, int]:
 
 @bp.get("/account/email/confirm/<token>")
 def confirm_email(token: str) -> Response:
-    current_user.is_authenticated  # noqa: B018 - read first, as in reset_password
     with db.transaction() as session:
         user = recovery.confirm_email_change(session, token)
     flash(f"Your address is now {user.email}.", "success")

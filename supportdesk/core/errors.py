@@ -88,7 +88,12 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> tuple[Respons
 def _render_error(status: int, title: str, detail: str) -> tuple[Response | str, int]:
     if is_api_request():
         return problem(status, title, detail)
-    return render_template("errors/error.html", status=status, title=title, detail=detail), status
+    try:
+        return render_template("errors/error.html", status=status, title=title, detail=detail), status
+    except OperationalError:
+        # The layout asks who is signed in; when the database went away before anything else asked
+        # (a dead link is refused before the page reads the user), the outage is the answer to give.
+        return _database_down_page()
 
 
 # How long a client should wait before trying again while the database is away: long enough not to
@@ -101,6 +106,20 @@ def unavailable(response: Response | str) -> Response:
     answer = response if isinstance(response, Response) else make_response(response)
     answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return answer
+
+
+def _database_down_page() -> tuple[Response, int]:
+    # The page layout asks who is signed in; without a database it must not ask it again.
+    g._login_user = AnonymousUserMixin()
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    detail = "The database is not answering. Please try again in a moment."
+    if is_api_request():
+        response, _ = problem(status, "Service unavailable", detail)
+    else:
+        response = make_response(
+            render_template("errors/error.html", status=status, title="Service unavailable", detail=detail)
+        )
+    return unavailable(response), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -122,14 +141,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(_error: OperationalError) -> tuple[Response, int]:
         app.logger.warning("database unavailable", exc_info=True)
-        # The page layout asks who is signed in; without a database it must not ask it again.
-        g._login_user = AnonymousUserMixin()
-        response, status = _render_error(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "Service unavailable",
-            "The database is not answering. Please try again in a moment.",
-        )
-        return unavailable(response), status
+        return _database_down_page()
 
     @app.errorhandler(Exception)
     def _unexpected(_error: Exception) -> tuple[Response | str, int]:

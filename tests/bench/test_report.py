@@ -175,3 +175,13 @@ def test_the_reports_and_the_export_have_budgets_of_their_own():
     fast["export"] = {"rows": 600_000, "seconds": 30.0, "worker_rss_mb_max": 110.0}
     assert verdicts(result(fast))["CSV export"] == {1_000_000: MISSED}
     assert "cut after 600,000 rows" in render(result(fast))
+
+
+def test_the_errors_say_which_endpoint_answered_what():
+    measured = size(1_000_000, [0.6] * 3, errors=2)
+    for run in measured["runs"]:  # type: ignore[attr-defined]
+        if run["name"] == QUEUE:
+            run["failures"] = {"409": 1, "socket": 1}
+    row = next(line for line in render(result(measured)).splitlines() if line.startswith("| errors = 0"))
+    assert "missed: 6" in row
+    assert f"{QUEUE}: 409 x 3, socket x 3" in row
