@@ -10,6 +10,7 @@ from huey import crontab
 from supportdesk.core.clock import now
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
+from supportdesk.inbound import polling
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
 from supportdesk.sla import escalation, recompute
@@ -29,6 +30,18 @@ def deliver_outbox() -> int:
 def deliver_outbox_sweep() -> int:
     """Every minute: messages whose retry has come, and those a dead worker had claimed."""
     return delivery.deliver_due().sent
+
+
+@periodic_job(crontab(minute="*"))
+def poll_mailboxes() -> int:
+    """Every minute: each active desk mailbox read, its new mail made tickets and comments."""
+    return sum(result.imported for result in polling.poll_all().values())
+
+
+@job(retries=0)
+def poll_mailbox_now(mailbox_id: int) -> int:
+    """An admin's "Check now" (a failure shows on the mailbox; the minute's poll is the retry)."""
+    return polling.poll_mailbox(mailbox_id).imported
 
 
 @periodic_job(crontab(minute="*/5"))
