@@ -4,7 +4,7 @@ Expand only: new columns with server defaults (or nullable) on two small tables,
 release runs on this schema. SQLite copies sla_policies to add its foreign key (nothing refers to it).
 
 Revision ID: 980ebb2864d6
-Revises: cfb40ec91798
+Revises: 6780e33d1ecc
 Create Date: 2026-11-29 15:50:32.268784
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '980ebb2864d6'
-down_revision = 'cfb40ec91798'
+down_revision = '6780e33d1ecc'
 branch_labels = None
 depends_on = None
 
