@@ -170,6 +170,8 @@ class EventKind(enum.StrEnum):
     # "resolution"). One of each per target and ticket at most: the record that makes the job idempotent.
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
+    # Raised by the desk for someone else: the requester as they were named then ("Name (email)").
+    REQUESTER = "requester"
 
 
 class TicketEvent(Base):
