@@ -41,7 +41,7 @@ def replies_in_db(session) -> list[tuple[str, bool]]:
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_an_admin_keeps_the_shared_replies(browser, live_server, desk, session, device, screenshot_dir):
-    page = open_page(browser, device)
+    page = open_page(browser, device, "dark")
     sign_in(page, live_server, "ada@example.com")
     page.goto(f"{live_server}/admin/users")
     page.get_by_role("link", name="Canned replies").click()
@@ -54,7 +54,8 @@ def test_an_admin_keeps_the_shared_replies(browser, live_server, desk, session, 
     expect(page.get_by_text(re.compile(r"unknown placeholder.*requester\.nickname"))).to_be_visible()
     expect(page.get_by_label("Text")).to_have_value("Hello {{ requester.nickname }}")
     page.get_by_label("Text").fill(
-        "Hello {{ requester.first_name }}, about {{ ticket.number }}: use the self-service page. {{ technician.name }}"
+        "Hello {{ requester.first_name }}, about {{ ticket.number }}: use the self-service page. "
+        "{{ technician.name }}"
     )
     page.get_by_role("button", name="Add shared reply").click()
     expect(page.get_by_text("Shared reply “Password reset” added.")).to_be_visible()
@@ -63,7 +64,7 @@ def test_an_admin_keeps_the_shared_replies(browser, live_server, desk, session, 
     page.get_by_label("Text").fill("Goes away.")
     page.get_by_role("button", name="Add shared reply").click()
     assert replies_in_db(session) == [("Obsolete", True), ("Password reset", True)]
-    page.screenshot(path=str(screenshot_dir / f"admin-canned-replies-{device}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / f"admin-canned-replies-dark-{device}.png"), full_page=True)
 
     # Renamed in place; deleting asks first, and "Cancel" keeps it.
     row = page.get_by_role("listitem").filter(has_text="Obsolete")
@@ -139,7 +140,7 @@ def test_a_technician_inserts_canned_replies_by_keyboard_and_mouse(
     expect(composer).to_have_value(f"Thanks for calling. {filled} Use the self-service page, Erin.")
 
     page.get_by_text("Reply to requester").click()
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name="Send reply to requester").click()
     expect(page.get_by_text("Use the self-service page, Erin.").first).to_be_visible()
     session.expire_all()
     sent = session.scalars(select(Comment).order_by(Comment.id.desc()).limit(1)).one()

@@ -28,7 +28,10 @@ def test_placeholders_are_filled_and_unknown_ones_refused():
         ticket_subject="Printer jams",
         technician_name="Sam Okafor",
     )
-    body = "Hi {{ requester.first_name }} ({{requester.name}}), about {{ ticket.number }} “{{ ticket.subject }}”. {{technician.first_name}} / {{ technician.name }}"
+    body = (
+        "Hi {{ requester.first_name }} ({{requester.name}}), about {{ ticket.number }}"
+        " “{{ ticket.subject }}”. {{technician.first_name}} / {{ technician.name }}"
+    )
     assert placeholders.fill(body, values) == (
         "Hi Erin (Erin Employee), about #1042 “Printer jams”. Sam / Sam Okafor"
     )
@@ -95,7 +98,7 @@ def test_the_picker_fills_a_reply_for_the_ticket_the_technician_is_on(session, d
     session.commit()
     filled = reads.filled_for_ticket(session, sam, desk["ticket"].number, "")
     assert [(r.title, r.body) for r in filled] == [("Tray", f"Hi Erin, #{desk['ticket'].number}? Sam")]
-    with pytest.raises(NotFound):  # a requester never gets the desk's replies
+    with pytest.raises(PermissionDenied):  # a requester never gets the desk's replies
         reads.filled_for_ticket(session, desk["erin"], desk["ticket"].number, "")
 
 
