@@ -23,7 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Executable, and_, case, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from supportdesk.accounts.models import User
@@ -212,7 +224,7 @@ def times(session: Session, scope: ReportScope, filters: ReportFilters, zone: Zo
         resolution=_durations(session, resolution, [frame.within(Ticket.resolved_at), *where]),
         working_resolution=_durations(
             session,
-            Ticket.sla_worked_seconds,
+            cast(Ticket.sla_worked_seconds, Float),
             [frame.within(Ticket.resolved_at), Ticket.sla_policy_id.is_not(None), *where],
         ),
     )
@@ -240,7 +252,7 @@ def service_levels(
         )
 
     # Written as the partial index's predicate, word for word, so both databases use it.
-    breached_now = literal_column(BREACHED_SQL)
+    breached_now: ColumnElement[bool] = literal_column(BREACHED_SQL)
     parts = [
         outcome(0, Ticket.first_response_breached, frame.within(Ticket.created_at)),
         outcome(1, Ticket.resolution_breached, frame.within(Ticket.resolved_at)),
