@@ -35,7 +35,7 @@ from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
-from supportdesk.tickets import desk, portal, preview
+from supportdesk.tickets import desk, portal, preview, raising
 from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
@@ -55,6 +55,7 @@ ROUTE_MODULES = (
     sla_api,
     sla_admin,
     sla_desk,
+    raising,
 )
 
 csrf = CSRFProtect()

@@ -10,9 +10,10 @@ from huey import crontab
 from supportdesk.core.clock import now
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
+from supportdesk.inbound import polling
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
-from supportdesk.sla import recompute
+from supportdesk.sla import escalation, recompute
 from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
 
@@ -29,6 +30,18 @@ def deliver_outbox() -> int:
 def deliver_outbox_sweep() -> int:
     """Every minute: messages whose retry has come, and those a dead worker had claimed."""
     return delivery.deliver_due().sent
+
+
+@periodic_job(crontab(minute="*"))
+def poll_mailboxes() -> int:
+    """Every minute: each active desk mailbox read, its new mail made tickets and comments."""
+    return sum(result.imported for result in polling.poll_all().values())
+
+
+@job(retries=0)
+def poll_mailbox_now(mailbox_id: int) -> int:
+    """An admin's "Check now" (a failure shows on the mailbox; the minute's poll is the retry)."""
+    return polling.poll_mailbox(mailbox_id).imported
 
 
 @periodic_job(crontab(minute="*/5"))
@@ -76,3 +89,17 @@ def mark_breaches() -> int:
         marked += done
         if done < SLA_BATCH:
             return marked
+
+
+@periodic_job(crontab(minute="*"))
+def escalate_service_levels() -> int:
+    """Warn before a target falls due and escalate a breach, once each per target (a batch of
+    candidates per unit of work; a ticket being changed is left for the next minute)."""
+    moment = now()
+    raised, position = 0, None
+    while True:
+        with db.transaction() as session:
+            done, position = escalation.escalate_batch(session, moment, position, escalation.BATCH)
+        raised += done
+        if position is None:
+            return raised

@@ -175,6 +175,12 @@ class EventKind(enum.StrEnum):
     CATEGORY = "category"
     SUBJECT = "subject"
     COMMENT = "comment"
+    # Written by the service-level job (no actor); new_value names the target ("first_response",
+    # "resolution"). One of each per target and ticket at most: the record that makes the job idempotent.
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    # Raised by the desk for someone else: the requester as they were named then ("Name (email)").
+    REQUESTER = "requester"
 
 
 class TicketEvent(Base):

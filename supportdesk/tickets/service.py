@@ -165,6 +165,9 @@ def create_ticket(
         number=_next_ticket_number(session),
     )
     record_event(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    if requester.id != actor.id:
+        raised_for = f"{requester.full_name} ({requester.email})"
+        record_event(ticket, actor, EventKind.REQUESTER, None, raised_for[:255], now)
     service_levels.keep_due_times(session, ticket, now)
     session.add(ticket)
     session.flush()

@@ -323,6 +323,21 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {},
         (404,),
     ),
+    # --- the desk raising a ticket for a requester: the new requester is added, then the ticket is
+    # refused (no such category), and the new account must go with it.
+    "desk.raise_ticket": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/desk/new",
+        lambda d: {
+            "subject": "Walk-in",
+            "new_name": "Walter Walk-in",
+            "new_email": "walter@example.com",
+            "category": "999999",
+            "priority": "normal",
+        },
+        (422,),
+    ),
 }
 
 

@@ -47,6 +47,8 @@ RULES = {
     "desk.update": "desk",
     "desk.save_draft": "desk",
     "desk.presence": "desk",
+    "desk.raise_ticket": "desk",
+    "desk.find_requesters": "desk",
     "reports.home": "desk",
     "reports.export_report": "desk",
     "reports.export_tickets": "desk",
