@@ -1,7 +1,7 @@
 """The reports' open tickets breached now: a partial index of the few active tickets past a target.
 
 Revision ID: 7a3c9e1d2f45
-Revises: cfb40ec91798
+Revises: 980ebb2864d6
 Create Date: 2026-11-29 16:10:00
 """
 
@@ -12,7 +12,7 @@ from supportdesk.core.migrating import create_index_concurrently
 
 
 revision = '7a3c9e1d2f45'
-down_revision = 'cfb40ec91798'
+down_revision = '980ebb2864d6'
 branch_labels = None
 depends_on = None
 
