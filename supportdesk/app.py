@@ -20,6 +20,8 @@ from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
 from supportdesk.core.ratelimit import limiter
+from supportdesk.inbound import admin as mailbox_admin
+from supportdesk.inbound import api as mailbox_api
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
@@ -58,6 +60,8 @@ ROUTE_MODULES = (
     sla_desk,
     routing_desk,
     raising,
+    mailbox_admin,
+    mailbox_api,
 )
 
 csrf = CSRFProtect()
