@@ -3,7 +3,7 @@
 Expand only: three new tables.
 
 Revision ID: 276f01c0e2f2
-Revises: 980ebb2864d6
+Revises: 7a3c9e1d2f45
 Create Date: 2026-11-29 16:12:54.064395
 """
 
@@ -13,7 +13,7 @@ import supportdesk.core.db
 
 
 revision = '276f01c0e2f2'
-down_revision = '980ebb2864d6'
+down_revision = '7a3c9e1d2f45'
 branch_labels = None
 depends_on = None
 
