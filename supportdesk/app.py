@@ -32,6 +32,7 @@ from supportdesk.notifications import views as notification_views
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
+from supportdesk.routing import desk as routing_desk
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
@@ -57,6 +58,7 @@ ROUTE_MODULES = (
     sla_api,
     sla_admin,
     sla_desk,
+    routing_desk,
     raising,
     mailbox_admin,
     mailbox_api,
