@@ -34,6 +34,7 @@ from supportdesk.replies import pages as reply_pages
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
+from supportdesk.routing import desk as routing_desk
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
@@ -59,6 +60,7 @@ ROUTE_MODULES = (
     sla_api,
     sla_admin,
     sla_desk,
+    routing_desk,
     raising,
     replies_api,
     reply_pages,

@@ -174,6 +174,9 @@ REFUSALS: dict[str, Refusal] = {
         (302,),
     ),
     "desk.take_next_ticket": Refusal("alice", "POST", lambda d: "/desk/next", lambda d: {}, (404,)),
+    "desk.set_availability": Refusal(
+        "alice", "POST", lambda d: "/desk/availability", lambda d: {"available": "1"}, (404,)
+    ),
     "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
     "admin.delete_policy": Refusal(
         "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)

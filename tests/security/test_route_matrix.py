@@ -106,6 +106,7 @@ RULES = {
     "api.create_category": "api_admin",
     "api.update_category": "api_admin",
     "desk.take_next_ticket": "desk",
+    "desk.set_availability": "desk",
     "api.take_next_ticket": "api_desk",
     "admin.service_levels": "admin",
     "admin.create_calendar": "admin",
