@@ -192,6 +192,10 @@ JSON = {
     "api.replace_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
     "api.create_mailbox": MAILBOX,
     "api.replace_mailbox": MAILBOX,
+    "api.replace_team_assignment": {"mode": "round_robin", "max_open": 1},
+    "api.create_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
+    "api.replace_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
+    "api.set_my_availability": {"available": True},
 }
 
 
@@ -211,6 +215,7 @@ def build(app, rule, desk) -> str:
         "category_id": desk["category"].id,
         "calendar_id": 1,
         "policy_id": 1,
+        "rule_id": 1,
         "action": "close",
         "job_id": 999_999,
         "message_id": 999_999,
