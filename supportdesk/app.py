@@ -29,6 +29,8 @@ from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
 from supportdesk.notifications import views as notification_views
+from supportdesk.replies import api as replies_api
+from supportdesk.replies import pages as reply_pages
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
@@ -64,6 +66,8 @@ ROUTE_MODULES = (
     routing_admin,
     routing_api,
     raising,
+    replies_api,
+    reply_pages,
     mailbox_admin,
     mailbox_api,
 )
