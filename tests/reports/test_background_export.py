@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from supportdesk.reports.models import TicketExport
 
 from supportdesk.core import clock
 from supportdesk.jobs import engine
 from supportdesk.notifications.models import Notification
 from supportdesk.reports import background
+from supportdesk.reports.models import TicketExport
 from tests.conftest import form_token, login, page_text
 from tests.factories import make_admin, make_requester, make_team, make_technician, make_ticket
 from tests.reports.test_export import rows_of
@@ -26,10 +26,10 @@ def long_list(session, monkeypatch):  # type: ignore[no-untyped-def]
     lead = make_technician(session, full_name="Lena Lead", email="lena@example.com")
     make_technician(session, full_name="Otto Other", email="otto@example.com")
     network = make_team(session, "Network", members=[lead])
-    requester = make_requester(session, full_name="Erin Employee")
+    make_requester(session, full_name="Erin Employee")
     for i in range(5):
-        make_ticket(session, requester, f"Laptop {i}", team_id=network.id)
-    make_ticket(session, requester, "=cmd|' /C calc'!A0", team_id=network.id)
+        make_ticket(session, lead, f"Laptop {i}", team_id=network.id)
+    make_ticket(session, lead, "=cmd|' /C calc'!A0", team_id=network.id)
     return {"lead": lead, "network": network}
 
 
@@ -53,10 +53,10 @@ def test_a_long_list_is_prepared_in_the_background_and_downloaded(
     clean_app, client, session, long_list
 ) -> None:  # type: ignore[no-untyped-def]
     login(client, "lena@example.com")
-    streamed_short = client.get("/reports/tickets.csv?view=all&q=Laptop+1")
+    streamed_short = client.get("/reports/tickets.csv?view=open&q=Laptop+1")
     assert streamed_short.is_streamed and len(rows_of(streamed_short)) == 2  # short lists stream as before
 
-    page = prepare(client, "view=all&sort=number")
+    page = prepare(client, "view=open&sort=number")
     waiting = page_text(client.get(page))
     assert "Preparing" in waiting and "Download" not in waiting
 
@@ -75,11 +75,13 @@ def test_a_long_list_is_prepared_in_the_background_and_downloaded(
     # The user is told in the app, with the way to the file.
     [told] = session.scalars(select(Notification).where(Notification.user_id == long_list["lead"].id)).all()
     assert "export" in told.title.lower() and "6 tickets" in told.title
+    opened = client.get(f"/notifications/{told.id}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(page)
 
 
 def test_only_the_one_who_asked_gets_the_file(clean_app, client, session, long_list) -> None:  # type: ignore[no-untyped-def]
     login(client, "lena@example.com")
-    page = prepare(client, "view=all")
+    page = prepare(client, "view=open")
     engine.run_queued(clean_app)
     other = clean_app.test_client()
     login(other, "otto@example.com")
@@ -94,7 +96,9 @@ def test_only_the_one_who_asked_gets_the_file(clean_app, client, session, long_l
 def test_a_requester_cannot_ask_for_an_export(client, session, long_list) -> None:  # type: ignore[no-untyped-def]
     make_requester(session, email="rita@example.com")
     login(client, "rita@example.com")
-    response = client.post("/reports/exports", data={"view": "all", **form_token(client, "/account/password")})
+    response = client.post(
+        "/reports/exports", data={"view": "open", **form_token(client, "/account/password")}
+    )
     assert response.status_code == 404
     assert session.scalars(select(TicketExport)).all() == []
 
@@ -108,14 +112,15 @@ def test_bad_filters_are_refused_before_anything_is_queued(client, session, long
 
 def test_files_older_than_a_week_are_removed(clean_app, client, session, long_list) -> None:  # type: ignore[no-untyped-def]
     login(client, "lena@example.com")
-    page = prepare(client, "view=all")
+    page = prepare(client, "view=open")
     engine.run_queued(clean_app)
     [export] = session.scalars(select(TicketExport)).all()
     path = background.file_path(clean_app.config["SUPPORTDESK"], export)
     assert path.exists()
-    with clock.frozen_at(clock.now() + background.KEPT_FOR - timedelta(minutes=1)):
-        assert background.purge_old_exports() == 0
-    with clock.frozen_at(clock.now() + background.KEPT_FOR + timedelta(minutes=1)):
-        assert background.purge_old_exports() == 1
+    with clean_app.app_context():  # as the hourly job runs it
+        with clock.frozen_at(clock.now() + background.KEPT_FOR - timedelta(minutes=1)):
+            assert background.purge_old_exports() == 0
+        with clock.frozen_at(clock.now() + background.KEPT_FOR + timedelta(minutes=1)):
+            assert background.purge_old_exports() == 1
     assert not path.exists()
     assert client.get(page).status_code == 404
