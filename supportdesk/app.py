@@ -29,9 +29,12 @@ from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
 from supportdesk.notifications import views as notification_views
+from supportdesk.replies import api as replies_api
+from supportdesk.replies import pages as reply_pages
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
+from supportdesk.routing import desk as routing_desk
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
@@ -57,7 +60,10 @@ ROUTE_MODULES = (
     sla_api,
     sla_admin,
     sla_desk,
+    routing_desk,
     raising,
+    replies_api,
+    reply_pages,
     mailbox_admin,
     mailbox_api,
 )

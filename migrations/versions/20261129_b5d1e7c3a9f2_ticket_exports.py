@@ -2,7 +2,7 @@
 notification that tells them (notifications.export_id).
 
 Revision ID: b5d1e7c3a9f2
-Revises: 7a3c9e1d2f45
+Revises: a7c3e9d2f410
 Create Date: 2026-11-29 16:45:00
 """
 
@@ -12,7 +12,7 @@ import supportdesk.core.db
 
 
 revision = 'b5d1e7c3a9f2'
-down_revision = '7a3c9e1d2f45'
+down_revision = 'a7c3e9d2f410'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts.models import Team
+from supportdesk.routing import service as routing
 from supportdesk.sla import lifecycle
 from supportdesk.sla.lifecycle import BREACH_NEWS_WITHIN, Alarm, Alert, Policy, Target
 from supportdesk.sla.service import keep_due_times, policies, related_id
@@ -156,6 +157,7 @@ def _escalate(session: Session, ticket: Ticket, policy: Policy, now: datetime) -
             # The team it moved to takes it over (its members are told of the breach).
             record_event(ticket, None, EventKind.ASSIGNEE, str(assignee.id), None, now)
             ticket.assignee = None
+        routing.assign_automatically(session, ticket, now)  # as the team it moved to hands them out
         changed = True
     if changed:
         ticket.updated_at = now

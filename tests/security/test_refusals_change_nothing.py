@@ -174,6 +174,9 @@ REFUSALS: dict[str, Refusal] = {
         (302,),
     ),
     "desk.take_next_ticket": Refusal("alice", "POST", lambda d: "/desk/next", lambda d: {}, (404,)),
+    "desk.set_availability": Refusal(
+        "alice", "POST", lambda d: "/desk/availability", lambda d: {"available": "1"}, (404,)
+    ),
     "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
     "admin.delete_policy": Refusal(
         "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
@@ -391,6 +394,32 @@ REFUSALS: dict[str, Refusal] = {
             "priority": "normal",
         },
         (422,),
+    ),
+    # --- canned replies: an unknown placeholder, another's or no such reply, a technician's shared one
+    "desk.canned_replies": Refusal(
+        "tech", "POST", lambda d: "/desk/replies", lambda d: {"title": "Bad", "body": "Hi {{ nope }}"}, (422,)
+    ),
+    "desk.update_canned_reply": Refusal(
+        "tech", "POST", lambda d: "/desk/replies/999999", lambda d: {"title": "x", "body": "y"}, (404,)
+    ),
+    "desk.delete_canned_reply": Refusal(
+        "tech", "POST", lambda d: "/desk/replies/999999/delete", lambda d: {}, (404,)
+    ),
+    "admin.shared_replies": Refusal(
+        "admin", "POST", lambda d: "/admin/replies", lambda d: {"title": "", "body": "Hi"}, (422,)
+    ),
+    "api.create_canned_reply": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/api/v1/canned-replies",
+        lambda d: {"title": "Shared", "body": "x", "shared": True},
+        (403,),
+    ),
+    "api.update_canned_reply": Refusal(
+        "tech", "PATCH", lambda d: "/api/v1/canned-replies/999999", lambda d: {"title": "x"}, (404,)
+    ),
+    "api.delete_canned_reply": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/canned-replies/999999", lambda d: {}, (404,)
     ),
 }
 
