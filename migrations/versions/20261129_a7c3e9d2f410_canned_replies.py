@@ -1,7 +1,7 @@
 """canned replies: personal (owner) and shared (no owner) texts with placeholders (issue 15).
 
 Revision ID: a7c3e9d2f410
-Revises: 6780e33d1ecc
+Revises: 276f01c0e2f2
 Create Date: 2026-11-29 16:20:00
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = 'a7c3e9d2f410'
-down_revision = '6780e33d1ecc'
+down_revision = '276f01c0e2f2'
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import enum_column
 from supportdesk.core.db import Base, UTCDateTime, utcnow
+from supportdesk.tickets.models import Ticket
 
 
 class UnknownSenders(enum.StrEnum):
@@ -106,6 +107,7 @@ class Receipt(Base):
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     mailbox: Mapped[Mailbox] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Receipt {self.id} {self.outcome} {self.message_key}>"

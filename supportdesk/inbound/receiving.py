@@ -19,6 +19,9 @@ import io
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parseaddr
 
 from flask import render_template
 from sqlalchemy import func, select
@@ -35,7 +38,8 @@ from supportdesk.core.config import Config, current_config
 from supportdesk.core.db import get_by_id
 from supportdesk.core.errors import Conflict, NotFound, ValidationError
 from supportdesk.inbound.models import Mailbox, Outcome, Receipt, UnknownSenders
-from supportdesk.mail.addresses import Address
+from supportdesk.mail.addresses import Address, header_text
+from supportdesk.mail.charsets import decode_words
 from supportdesk.mail.composing import (
     identity_from_message_id,
     reply_thread,
@@ -50,6 +54,7 @@ from supportdesk.tickets.lifecycle import Status
 from supportdesk.tickets.models import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX, Ticket
 
 RATE_WINDOW = timedelta(hours=1)
+MAX_SALVAGED_BYTES = 64 * 1024
 NO_SUBJECT = "(no subject)"
 _FORWARDED = ("fw:", "fwd:", "wg:", "tr:", "enc:", "rv:", "doorst:", "vl:", "i:")
 
@@ -82,6 +87,7 @@ def receive(session: Session, mailbox: Mailbox, raw: bytes) -> Received:
     # then fails (and its poller counts a duplicate).
     session.flush()
     if message is None:
+        receipt.sender, receipt.subject = _salvaged_headers(raw)
         _quarantine(receipt, raw, f"unreadable: {reason}")
         session.flush()
         return Received(Outcome.QUARANTINED, receipt.id)
@@ -160,6 +166,18 @@ def _received_before(session: Session, mailbox_id: int, key: str) -> bool:
         select(Receipt.id).where(Receipt.mailbox_id == mailbox_id, Receipt.message_key == key)
     )
     return found is not None
+
+
+def _salvaged_headers(raw: bytes) -> tuple[str, str]:
+    """From and Subject of a message the parser refused, read from its first bytes, for the admins'
+    list (best effort: the whole message is kept either way)."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:MAX_SALVAGED_BYTES])
+        sender = parseaddr(header_text(decode_words(str(headers.get("From", "")))))[1].lower()
+        subject = header_text(decode_words(str(headers.get("Subject", ""))))
+    except Exception:  # hostile bytes; the list shows "unknown"
+        return "", ""
+    return sender[:254], subject[:300]
 
 
 def _quarantine(receipt: Receipt, raw: bytes, reason: str) -> None:

@@ -13,7 +13,7 @@ from supportdesk.core.db import db
 from supportdesk.inbound import polling
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
-from supportdesk.sla import recompute
+from supportdesk.sla import escalation, recompute
 from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
 
@@ -89,3 +89,17 @@ def mark_breaches() -> int:
         marked += done
         if done < SLA_BATCH:
             return marked
+
+
+@periodic_job(crontab(minute="*"))
+def escalate_service_levels() -> int:
+    """Warn before a target falls due and escalate a breach, once each per target (a batch of
+    candidates per unit of work; a ticket being changed is left for the next minute)."""
+    moment = now()
+    raised, position = 0, None
+    while True:
+        with db.transaction() as session:
+            done, position = escalation.escalate_batch(session, moment, position, escalation.BATCH)
+        raised += done
+        if position is None:
+            return raised

@@ -59,6 +59,8 @@ class NotificationKind(enum.StrEnum):
     NOTE = "note"  # an internal note (staff only)
     RESOLVED = "resolved"  # the ticket was resolved
     ASSIGNED = "assigned"  # the ticket was assigned to me
+    SLA_WARNING = "sla_warning"  # a target of a ticket I (or my team) have falls due soon
+    SLA_BREACH = "sla_breach"  # a target was missed (to the team's lead, and whoever has the ticket)
 
 
 class Notification(Base):

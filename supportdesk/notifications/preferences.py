@@ -18,8 +18,15 @@ LABELS = {
     NotificationKind.RESOLVED: "A ticket I raised or watch is resolved",
     NotificationKind.ASSIGNED: "A ticket assigned to me",
     NotificationKind.NOTE: "An internal note on a ticket I work or watch",
+    NotificationKind.SLA_WARNING: "A ticket I (or my team) have falls due soon",
+    NotificationKind.SLA_BREACH: "A ticket I have, or my team's as its lead, missed a target",
 }
-STAFF_ONLY = {NotificationKind.ASSIGNED, NotificationKind.NOTE}
+STAFF_ONLY = {
+    NotificationKind.ASSIGNED,
+    NotificationKind.NOTE,
+    NotificationKind.SLA_WARNING,
+    NotificationKind.SLA_BREACH,
+}
 
 
 def kinds_for(user: User) -> list[NotificationKind]:

@@ -163,6 +163,7 @@ def test_an_unreadable_message_is_kept_for_an_admin_and_the_next_one_still_comes
     assert len(quarantined) == 1
     assert quarantined[0].raw == mailbox.messages("Processed")[0]  # every byte kept
     assert "nested deeper" in quarantined[0].detail
+    assert (quarantined[0].sender, quarantined[0].subject) == ("erin@example.com", "deep")  # for the list
     assert mailbox.messages() == []
 
 

@@ -17,6 +17,16 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_team, make_technician
 from tests.security.conftest import snapshot
 
+MAILBOX = {
+    "name": "Support",
+    "address": "support@example.com",
+    "host": "imap.example.com",
+    "port": 993,
+    "security": "tls",
+    "username": "support",
+    "password": "imap password",
+}
+
 # Write routes that cannot be refused for their input: signing in and out, the live preview, which
 # writes nothing at all, and marking one's own notifications read, which takes no input.
 NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview", "notifications.mark_all_read"}
@@ -164,6 +174,9 @@ REFUSALS: dict[str, Refusal] = {
         (302,),
     ),
     "desk.take_next_ticket": Refusal("alice", "POST", lambda d: "/desk/next", lambda d: {}, (404,)),
+    "desk.set_availability": Refusal(
+        "alice", "POST", lambda d: "/desk/availability", lambda d: {"available": "1"}, (404,)
+    ),
     "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
     "admin.delete_policy": Refusal(
         "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
@@ -315,6 +328,47 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: f"/desk/tickets/{_ticket(d)}/watchers",
         lambda d: {"email": "nobody@example.com"},
         (302,),
+    ),
+    "admin.create_mailbox": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/mailboxes",
+        lambda d: {**MAILBOX, "port": "993", "host": "not a host!"},
+        (422,),
+    ),
+    "admin.update_mailbox": Refusal(
+        "admin", "POST", lambda d: "/admin/mailboxes/999999", lambda d: {**MAILBOX, "port": "993"}, (404,)
+    ),
+    "admin.delete_mailbox": Refusal(
+        "tech", "POST", lambda d: "/admin/mailboxes/999999/delete", lambda d: {}, (404,)
+    ),
+    "admin.check_mailbox": Refusal(
+        "admin", "POST", lambda d: "/admin/mailboxes/999999/check", lambda d: {}, (404,)
+    ),
+    "admin.retry_receipt": Refusal(
+        "admin", "POST", lambda d: "/admin/mail-receipts/999999/retry", lambda d: {}, (404,)
+    ),
+    "admin.discard_receipt": Refusal(
+        "admin", "POST", lambda d: "/admin/mail-receipts/999999/discard", lambda d: {}, (404,)
+    ),
+    "api.create_mailbox": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/mailboxes",
+        lambda d: {**MAILBOX, "processed_folder": "INBOX"},
+        (422,),
+    ),
+    "api.replace_mailbox": Refusal(
+        "admin", "PUT", lambda d: "/api/v1/mailboxes/999999", lambda d: MAILBOX, (404,)
+    ),
+    "api.delete_mailbox": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/mailboxes/999999", lambda d: {}, (403,)
+    ),
+    "api.retry_mail_receipt": Refusal(
+        "admin", "POST", lambda d: "/api/v1/mail-receipts/999999/retry", lambda d: {}, (404,)
+    ),
+    "api.discard_mail_receipt": Refusal(
+        "admin", "POST", lambda d: "/api/v1/mail-receipts/999999/discard", lambda d: {}, (404,)
     ),
     "watchers.remove_watcher": Refusal(
         "alice",

@@ -106,6 +106,7 @@ RULES = {
     "api.create_category": "api_admin",
     "api.update_category": "api_admin",
     "desk.take_next_ticket": "desk",
+    "desk.set_availability": "desk",
     "api.take_next_ticket": "api_desk",
     "admin.service_levels": "admin",
     "admin.create_calendar": "admin",
@@ -120,6 +121,32 @@ RULES = {
     "api.create_policy": "api_admin",
     "api.replace_policy": "api_admin",
     "api.delete_policy": "api_admin",
+    "admin.mailboxes_page": "admin",
+    "admin.create_mailbox": "admin",
+    "admin.mailbox": "admin",
+    "admin.update_mailbox": "admin",
+    "admin.delete_mailbox": "admin",
+    "admin.check_mailbox": "admin",
+    "admin.receipt_raw": "admin",
+    "admin.retry_receipt": "admin",
+    "admin.discard_receipt": "admin",
+    "api.list_mailboxes": "api_admin",
+    "api.create_mailbox": "api_admin",
+    "api.get_mailbox": "api_admin",
+    "api.replace_mailbox": "api_admin",
+    "api.delete_mailbox": "api_admin",
+    "api.list_mail_receipts": "api_admin",
+    "api.retry_mail_receipt": "api_admin",
+    "api.discard_mail_receipt": "api_admin",
+}
+MAILBOX = {
+    "name": "Rogue",
+    "address": "rogue@example.com",
+    "host": "imap.example.com",
+    "port": 993,
+    "security": "tls",
+    "username": "rogue",
+    "password": "password123",
 }
 
 FORM = {
@@ -162,6 +189,8 @@ JSON = {
     "api.replace_calendar": {"name": "Rogue", "zone": "UTC", "weekly": {}},
     "api.create_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
     "api.replace_policy": {"name": "Rogue", "calendar_id": 1, "resolution_minutes": 60},
+    "api.create_mailbox": MAILBOX,
+    "api.replace_mailbox": MAILBOX,
 }
 
 
@@ -186,6 +215,8 @@ def build(app, rule, desk) -> str:
         "job_id": 999_999,
         "message_id": 999_999,
         "notification_id": 999_999,
+        "mailbox_id": 999_999,
+        "receipt_id": 999_999,
         "token": "not-a-token",
         "filename": "css/supportdesk.css",
         "name": "volume",
