@@ -47,7 +47,7 @@ def test_an_admin_finds_edits_and_deactivates_a_user(
     expect(page.get_by_text(re.compile(r"Showing 51 to 100 of 123"))).to_be_visible()
     page.get_by_label("Role", exact=True).select_option("technician")  # applies on change
     expect(page.get_by_text(re.compile(r"Showing 1 to 1 of 1"))).to_be_visible()
-    expect(page.get_by_role("cell", name="Sam Okafor")).to_be_visible()
+    expect(page.get_by_role("cell", name="Sam Okafor", exact=True)).to_be_visible()
     page.get_by_label("Role", exact=True).select_option("")
     page.get_by_role("searchbox", name="Find users").fill("erin@")
     page.get_by_role("searchbox", name="Find users").press("Enter")
