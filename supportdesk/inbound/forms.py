@@ -29,7 +29,7 @@ def _number(form: MultiDict[str, str], name: str, default: int, errors: list[Fie
     value = form.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or len(value) > 6:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:  # "²" is a digit int() refuses
         errors.append(FieldError(name, "must be a whole number"))
         return default
     return int(value)

@@ -45,7 +45,7 @@ class ImapFolder:
     def __init__(self, settings: ImapSettings) -> None:
         self.settings = settings
         self._client: imaplib.IMAP4 | None = None
-        self._can_move = False
+        self._capabilities: set[bytes] = set()
 
     def __enter__(self) -> ImapFolder:
         settings = self.settings
@@ -61,7 +61,11 @@ class ImapFolder:
             self._client = client
             client.login(settings.username, settings.password)
             self._check(client.select(quoted(settings.folder)), f"open the folder {settings.folder}")
-            self._can_move = "MOVE" in client.capabilities
+            # What the server can do after the login (servers announce more than before it).
+            capabilities = self._check(client.capability(), "list its capabilities")
+            self._capabilities = set(
+                b" ".join(c for c in capabilities if isinstance(c, bytes)).upper().split()
+            )
             if settings.after_import is AfterImport.MOVE:
                 # NO: it exists already (servers word it differently); a missing one shows at the move.
                 client.create(quoted(settings.processed_folder))
@@ -87,7 +91,7 @@ class ImapFolder:
     def done(self, uid: int) -> None:
         """Take the message out of the folder: its ticket or comment is committed."""
         settings, message = self.settings, str(uid)
-        if settings.after_import is AfterImport.MOVE and self._can_move:
+        if settings.after_import is AfterImport.MOVE and b"MOVE" in self._capabilities:
             target = quoted(settings.processed_folder)
             self._command(f"move message {uid}", lambda c: c.uid("MOVE", message, target))
             return
@@ -97,7 +101,7 @@ class ImapFolder:
         self._command(
             f"flag message {uid}", lambda c: c.uid("STORE", message, "+FLAGS.SILENT", r"(\Deleted)")
         )
-        if "UIDPLUS" in self._connected().capabilities:
+        if b"UIDPLUS" in self._capabilities:
             self._command(f"expunge message {uid}", lambda c: c.uid("EXPUNGE", message))
         else:
             self._command("expunge", lambda c: c.expunge())

@@ -59,9 +59,8 @@ def poll_mailbox(mailbox_id: int) -> PollResult:
                 raw = folder.fetch(uid)
                 if raw is None:
                     continue
-                outcome = _import(mailbox_id, raw)
+                _tally(result, _import(mailbox_id, raw))
                 folder.done(uid)  # only now: the ticket or comment is committed
-                _tally(result, outcome)
     except MailboxUnavailable as error:
         result.error = str(error)
         log.warning("mailbox unavailable", mailbox=mailbox_id, error=result.error)
