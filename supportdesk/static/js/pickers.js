@@ -208,6 +208,19 @@
     });
   }
 
+  // A Copy button puts the text of the element its data-sd-copy names on the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-sd-copy]") : null;
+    if (!button) { return; }
+    var source = document.querySelector(button.dataset.sdCopy);
+    if (!source || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    }, function () {
+      button.textContent = "Select the text and copy it";
+    });
+  });
+
   // A destructive button asks first: its form carries the question in data-sd-confirm.
   document.addEventListener("submit", function (event) {
     var question = event.target.dataset ? event.target.dataset.sdConfirm : null;
