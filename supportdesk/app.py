@@ -20,6 +20,8 @@ from supportdesk.core.config import MIGRATIONS_DIR, Config
 from supportdesk.core.db import db
 from supportdesk.core.errors import register_error_handlers
 from supportdesk.core.ratelimit import limiter
+from supportdesk.inbound import admin as mailbox_admin
+from supportdesk.inbound import api as mailbox_api
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
@@ -27,15 +29,18 @@ from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
 from supportdesk.notifications import views as notification_views
+from supportdesk.replies import api as replies_api
+from supportdesk.replies import pages as reply_pages
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
+from supportdesk.routing import desk as routing_desk
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
-from supportdesk.tickets import desk, portal, preview
+from supportdesk.tickets import desk, portal, preview, raising
 from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
@@ -55,6 +60,12 @@ ROUTE_MODULES = (
     sla_api,
     sla_admin,
     sla_desk,
+    routing_desk,
+    raising,
+    replies_api,
+    reply_pages,
+    mailbox_admin,
+    mailbox_api,
 )
 
 csrf = CSRFProtect()

@@ -77,3 +77,46 @@ def make_ticket(
     )
     session.commit()
     return ticket
+
+
+ROUND_THE_CLOCK = {str(day): [[0, 24 * 60]] for day in range(7)}
+
+
+def make_calendar(
+    session: Session,
+    name: str | None = None,
+    zone: str = "UTC",
+    weekly: dict[str, Any] | None = None,
+    holidays: list[str] | None = None,
+) -> Any:
+    """A business calendar (every hour of every day unless `weekly` says otherwise)."""
+    from supportdesk.sla.models import BusinessCalendar
+
+    calendar = BusinessCalendar(
+        name=name or f"Calendar {next(_counter)}",
+        zone=zone,
+        weekly=ROUND_THE_CLOCK if weekly is None else weekly,
+        holidays=holidays or [],
+    )
+    session.add(calendar)
+    session.commit()
+    return calendar
+
+
+def make_policy(session: Session, calendar: Any = None, name: str | None = None, **fields: Any) -> Any:
+    """A service-level policy on `calendar` (a round-the-clock one when not given); the cached
+    policies are read again so the next ticket change sees it."""
+    from supportdesk.sla.models import SlaPolicy
+    from supportdesk.sla.service import policies
+
+    calendar = calendar or make_calendar(session)
+    policy = SlaPolicy(
+        name=name or f"Policy {next(_counter)}",
+        position=fields.pop("position", next(_counter)),
+        calendar_id=calendar.id,
+        **fields,
+    )
+    session.add(policy)
+    session.commit()
+    policies(session, fresh=True)
+    return policy

@@ -3,6 +3,8 @@ this admin area (`tickets.admin`: categories)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -10,11 +12,11 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from supportdesk.accounts import policy, service
+from supportdesk.accounts import policy, reads, recovery, service
 from supportdesk.accounts.models import Role
 from supportdesk.core.db import db
 from supportdesk.core.errors import NotFound, ValidationError
-from supportdesk.core.web import options, parse_id
+from supportdesk.core.web import options, parse_id, safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -22,7 +24,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 class NewUserForm(FlaskForm):  # type: ignore[misc]
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=options((r.value, r.value.capitalize()) for r in Role))
+    role = SelectField("New user's role", choices=options((r.value, r.value.capitalize()) for r in Role))
     password = PasswordField("Initial password", validators=[DataRequired(), Length(min=8, max=1024)])
 
 
@@ -56,33 +58,99 @@ def users() -> Response | str | tuple[str, int]:
         else:
             flash(f"{user.full_name} can now sign in as {user.email}.", "success")
             return redirect(url_for("admin.users"))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "admin/users.html", users=service.list_users(db.session(), current_user), form=form, roles=list(Role)
-    ), status
+    return _users_page(form, 422 if request.method == "POST" else 200)
 
 
 @bp.post("/users/<id:user_id>")
-def update_user(user_id: int) -> Response:
+def update_user(user_id: int) -> Response | tuple[str, int]:
     form = FlaskForm()
-    if form.validate_on_submit():
-        role = request.form.get("role")
-        active = request.form.get("active")
-        try:
-            with db.transaction() as session:
-                user = service.update_user(
-                    session,
-                    current_user,
-                    user_id,
-                    role=Role(role) if role else None,
-                    is_active=None if active is None else active == "1",
-                )
-        except (ValidationError, ValueError) as error:
-            flash(getattr(error, "detail", "That role does not exist."), "danger")
-        else:
-            state = "active" if user.is_active else "deactivated (signed out everywhere)"
-            flash(f"{user.full_name} is now a {user.role.value}, {state}.", "success")
-    return redirect(url_for("admin.users"))
+    back = safe_next(request.form.get("next"), url_for("admin.users"), within="/admin/users")
+    if not form.validate_on_submit():
+        return redirect(back)
+    role = request.form.get("role")
+    active = request.form.get("active")
+    full_name = request.form.get("full_name")
+    email = request.form.get("email")
+    try:
+        with db.transaction() as session:
+            user = service.update_user(
+                session,
+                current_user,
+                user_id,
+                role=Role(role) if role else None,
+                is_active=None if active is None else active == "1",
+                full_name=full_name,
+            )
+            pending = None
+            if email is not None and service.normalise_email(email) != user.email:
+                pending = recovery.request_email_change_for(session, current_user, user_id, email)
+            name, state = (
+                user.full_name,
+                "active" if user.is_active else "deactivated (signed out everywhere)",
+            )
+            role_now = user.role.value
+    except (ValidationError, ValueError) as error:
+        if full_name is not None or email is not None:
+            # The edit form again, with what was typed and why it was refused.
+            edited = {"full_name": full_name or "", "email": email or "", "errors": _by_field(error)}
+            return _users_page(NewUserForm(formdata=None), 422, editing=user_id, edited=edited)
+        flash(getattr(error, "detail", "That role does not exist."), "danger")
+        return redirect(back)
+    if pending is not None:
+        flash(
+            f"{name} saved. We sent a confirmation link to {pending}; the address changes when it is used "
+            "(the current address is told).",
+            "success",
+        )
+    elif full_name is not None:
+        flash(f"{name} saved.", "success")
+    else:
+        flash(f"{name} is now a {role_now}, {state}.", "success")
+    return redirect(back)
+
+
+def _by_field(error: ValidationError | ValueError) -> dict[str, str]:
+    if isinstance(error, ValueError):
+        return {"": "That role does not exist."}
+    return {e.field: e.message for e in error.errors}
+
+
+def _user_query() -> reads.UserQuery:
+    args = request.args
+    role = args.get("role", "")
+    status = args.get("status", "")
+    page = args.get("page", "1")
+    return reads.UserQuery(
+        text=args.get("q", "")[: reads.SEARCH_MAX],
+        role=Role(role) if role in {r.value for r in Role} else None,
+        status=status if status in reads.USER_STATUSES else None,
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+    )
+
+
+_KEPT_ARGS = ("q", "role", "status", "page")
+
+
+def _here() -> str:
+    """The users page as it is filtered now, to come back to after a change."""
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in _KEPT_ARGS}
+    return url_for("admin.users", **kept)
+
+
+def _users_page(
+    form: NewUserForm, status: int, editing: int | None = None, edited: dict[str, Any] | None = None
+) -> tuple[str, int]:
+    query = _user_query()
+    return render_template(
+        "admin/users.html",
+        page=reads.user_page(db.session(), current_user, query),
+        query=query,
+        form=form,
+        roles=list(Role),
+        editing=editing if editing is not None else request.args.get("edit", type=int),
+        edited=edited,
+        here=_here(),
+    ), status
 
 
 @bp.route("/teams", methods=["GET", "POST"])

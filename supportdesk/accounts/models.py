@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ColumnElement, ForeignKey, Integer, String, Table, and_
+from sqlalchemy import Boolean, Column, ColumnElement, ForeignKey, Integer, String, Table, and_, false
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +39,8 @@ team_members = Table(
     Base.metadata,
     Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    # A team's lead is one of its members (a team may have several): told when a ticket breaches.
+    Column("is_lead", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 

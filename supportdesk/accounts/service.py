@@ -4,6 +4,7 @@ every service, these flush and leave the commit to the caller's unit of work."""
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -97,6 +98,16 @@ def create_user(
 ) -> User:
     policy.require_desk_manager(actor)
     return register_user(session, email=email, full_name=full_name, password=password, role=role)
+
+
+def add_requester(session: Session, actor: User, *, email: str, full_name: str) -> User:
+    """The desk adds someone who called or walked in and has no account yet. Their password is a
+    random secret nobody is told: they choose their own with "Forgot password" when they first want
+    to sign in (the desk's tickets reach them by email meanwhile)."""
+    policy.require_desk_member(actor)
+    return register_user(
+        session, email=email, full_name=full_name, password=secrets.token_urlsafe(32), role=Role.REQUESTER
+    )
 
 
 def update_user(

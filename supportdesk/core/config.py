@@ -58,6 +58,9 @@ class Config:
     smtp_password: str | None = None
     smtp_ca_file: str | None = None
     smtp_timeout_seconds: int = 30
+    # Incoming mail (desk mailboxes read over IMAP; each mailbox's server and login are set by admins).
+    imap_ca_file: str | None = None  # a private CA's certificate; otherwise the system's
+    imap_timeout_seconds: int = 30
     mail_from: str = "support@supportdesk.localhost"
     mail_from_name: str = "SupportDesk"
     reset_limit_per_account: str = "3 per 15 minutes"
@@ -114,6 +117,8 @@ class Config:
             smtp_password=environ.get("SMTP_PASSWORD") or None,
             smtp_ca_file=environ.get("SMTP_CA_FILE") or None,
             smtp_timeout_seconds=_positive_int(environ, "SMTP_TIMEOUT_SECONDS", 30),
+            imap_ca_file=environ.get("IMAP_CA_FILE") or None,
+            imap_timeout_seconds=_positive_int(environ, "IMAP_TIMEOUT_SECONDS", 30),
             mail_from=_mail_from(environ),
             mail_from_name=environ.get("MAIL_FROM_NAME", "SupportDesk"),
             public_url=_public_url(environ),

@@ -17,6 +17,7 @@ from supportdesk.notifications import outbox
 
 SCHEDULE = {
     "deliver_outbox_sweep": "every minute: mail whose retry has come",
+    "poll_mailboxes": "every minute: new mail in the desk mailboxes made tickets and replies",
     "close_resolved_tickets": "every 5 minutes: close tickets resolved longer ago than AUTO_CLOSE_DAYS",
 }
 

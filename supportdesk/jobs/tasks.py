@@ -10,9 +10,11 @@ from huey import crontab
 from supportdesk.core.clock import now
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
+from supportdesk.inbound import polling
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
-from supportdesk.sla import recompute
+from supportdesk.reports import background
+from supportdesk.sla import escalation, recompute
 from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
 
@@ -29,6 +31,30 @@ def deliver_outbox() -> int:
 def deliver_outbox_sweep() -> int:
     """Every minute: messages whose retry has come, and those a dead worker had claimed."""
     return delivery.deliver_due().sent
+
+
+@periodic_job(crontab(minute="*"))
+def poll_mailboxes() -> int:
+    """Every minute: each active desk mailbox read, its new mail made tickets and comments."""
+    return sum(result.imported for result in polling.poll_all().values())
+
+
+@job(retries=0)
+def poll_mailbox_now(mailbox_id: int) -> int:
+    """An admin's "Check now" (a failure shows on the mailbox; the minute's poll is the retry)."""
+    return polling.poll_mailbox(mailbox_id).imported
+
+
+@job(retries=3, retry_delay=30, retry_backoff=2)
+def export_ticket_list(export_id: int) -> int:
+    """A ticket list too long to stream in a request, written to a file for the one who asked."""
+    return background.run_export(export_id)
+
+
+@periodic_job(crontab(minute="17", hour="*"))
+def purge_old_exports() -> int:
+    """Every hour: exported lists older than a week, files and rows."""
+    return background.purge_old_exports()
 
 
 @periodic_job(crontab(minute="*/5"))
@@ -76,3 +102,17 @@ def mark_breaches() -> int:
         marked += done
         if done < SLA_BATCH:
             return marked
+
+
+@periodic_job(crontab(minute="*"))
+def escalate_service_levels() -> int:
+    """Warn before a target falls due and escalate a breach, once each per target (a batch of
+    candidates per unit of work; a ticket being changed is left for the next minute)."""
+    moment = now()
+    raised, position = 0, None
+    while True:
+        with db.transaction() as session:
+            done, position = escalation.escalate_batch(session, moment, position, escalation.BATCH)
+        raised += done
+        if position is None:
+            return raised

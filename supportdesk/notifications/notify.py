@@ -11,6 +11,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportdesk.accounts import leads
 from supportdesk.accounts.models import Role, User
 from supportdesk.core.clock import now
 from supportdesk.core.config import Config
@@ -64,6 +65,16 @@ def recipients_for(session: Session, event: TicketEvent) -> list[Told]:
         tell([ticket.requester, *_watchers(session, ticket)], NotificationKind.RESOLVED)
     elif event.kind is EventKind.ASSIGNEE and event.new_value is not None:
         tell([ticket.assignee], NotificationKind.ASSIGNED, staff_only=True)
+    elif event.kind is EventKind.SLA_WARNING:
+        tell(_desk_side(session, ticket), NotificationKind.SLA_WARNING, staff_only=True)
+    elif event.kind is EventKind.SLA_BREACH:
+        # The leads of the team it breached in (`old_value`) and of the team it is in now (an
+        # escalation may have moved it), then whoever has it.
+        teams = {int(event.old_value)} if event.old_value and event.old_value.isdigit() else set()
+        if ticket.team_id is not None:
+            teams.add(ticket.team_id)
+        tell(leads.leads_of(session, teams), NotificationKind.SLA_BREACH, staff_only=True)
+        tell(_desk_side(session, ticket), NotificationKind.SLA_BREACH, staff_only=True)
     return list(chosen.values())
 
 
@@ -100,7 +111,7 @@ def _tell(session: Session, config: Config, event: TicketEvent, told: Told, *, b
     ticket, user, kind = event.ticket, told.user, told.kind
     actor_name = event.actor.full_name if event.actor is not None else "SupportDesk"
     comment = event.comment.body if event.comment is not None else ""
-    title = _title(kind, actor_name, ticket)
+    title = _title(kind, actor_name, ticket, event)
     if kind is not NotificationKind.CREATED:  # the requester raised it: a confirmation, not news
         session.add(
             Notification(
@@ -126,6 +137,8 @@ def _tell(session: Session, config: Config, event: TicketEvent, told: Told, *, b
         "link": link,
         "settings_link": f"{config.public_url}/notifications/settings",
         "title": title,
+        "target": _target_label(event),
+        "due_words": _due_words(event),
     }
     secret, domain = outbox.mail_secret(config), outbox.mail_domain(config)
     root = make_message_id({"ticket": ticket.number}, domain=domain, secret=secret)
@@ -145,13 +158,33 @@ def _tell(session: Session, config: Config, event: TicketEvent, told: Told, *, b
     )
 
 
-def _title(kind: NotificationKind, actor_name: str, ticket: Ticket) -> str:
+def _target_label(event: TicketEvent) -> str:
+    return (event.new_value or "").replace("_", " ")
+
+
+def _due_words(event: TicketEvent) -> str:
+    """When the warned target falls due, from now: "in 25 min" (wall-clock time)."""
+    ticket = event.ticket
+    due = ticket.first_response_due_at if event.new_value == "first_response" else ticket.resolution_due_at
+    if due is None:
+        return "soon"
+    minutes = max(0, int((due - now()).total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"in {hours} h {minutes} min" if hours else f"in {minutes} min"
+
+
+def _title(kind: NotificationKind, actor_name: str, ticket: Ticket, event: TicketEvent) -> str:
+    target = _target_label(event)
     return {
         NotificationKind.CREATED: f"{ticket.reference} is raised",
         NotificationKind.REPLY: f"{actor_name} replied on {ticket.reference} {ticket.subject}",
         NotificationKind.NOTE: f"{actor_name} added an internal note on {ticket.reference} {ticket.subject}",
         NotificationKind.RESOLVED: f"{ticket.reference} {ticket.subject} is resolved",
         NotificationKind.ASSIGNED: f"{actor_name} assigned {ticket.reference} {ticket.subject} to you",
+        NotificationKind.SLA_WARNING: (
+            f"{ticket.reference} {ticket.subject}: the {target} is due {_due_words(event)}"
+        ),
+        NotificationKind.SLA_BREACH: f"{ticket.reference} {ticket.subject}: the {target} target was missed",
     }[kind]
 
 

@@ -18,12 +18,28 @@ LABELS = {
     NotificationKind.RESOLVED: "A ticket I raised or watch is resolved",
     NotificationKind.ASSIGNED: "A ticket assigned to me",
     NotificationKind.NOTE: "An internal note on a ticket I work or watch",
+    NotificationKind.SLA_WARNING: "A ticket I (or my team) have falls due soon",
+    NotificationKind.SLA_BREACH: "A ticket I have, or my team's as its lead, missed a target",
 }
-STAFF_ONLY = {NotificationKind.ASSIGNED, NotificationKind.NOTE}
+STAFF_ONLY = {
+    NotificationKind.ASSIGNED,
+    NotificationKind.NOTE,
+    NotificationKind.SLA_WARNING,
+    NotificationKind.SLA_BREACH,
+}
+
+
+# Told in the app only, never by email: nothing to choose.
+IN_APP_ONLY = {NotificationKind.EXPORT_READY}
 
 
 def kinds_for(user: User) -> list[NotificationKind]:
-    return [kind for kind in NotificationKind if user.is_staff or kind not in STAFF_ONLY]
+    """The kinds of email the user may turn on or off."""
+    return [
+        kind
+        for kind in NotificationKind
+        if kind not in IN_APP_ONLY and (user.is_staff or kind not in STAFF_ONLY)
+    ]
 
 
 def email_choices(session: Session, user: User) -> dict[NotificationKind, bool]:

@@ -25,7 +25,17 @@ from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.paging import AssigneeParam, OptionalId, SearchText, Sort, SortParam, TicketQuery
 
 TAG = "Reports"
-ReportName = Literal["volume", "backlog-status", "backlog-team", "times", "technicians", "categories"]
+ReportName = Literal[
+    "volume",
+    "backlog-status",
+    "backlog-team",
+    "times",
+    "service-levels-team",
+    "service-levels-category",
+    "service-levels-technician",
+    "technicians",
+    "categories",
+]
 
 
 def _blank_is_absent(value: object) -> object:

@@ -7,8 +7,11 @@ their current team, category and priority.
   found by replaying the audit trail backwards from today's open tickets (each creation and status
   change is an event), so its cost is that of the events since the range began, not of the desk;
 - times: first response (tickets raised in the range) and resolution (tickets resolved in it), count,
-  median and 90th percentile (linear between closest ranks), in calendar time: service hours come
-  with service levels (issue 19);
+  median and 90th percentile (linear between closest ranks), in calendar time; and resolution in
+  working time for the tickets under a service level (its clock: business hours, pauses left out);
+- service levels: per team, category and assignee, first responses met and breached (tickets raised in
+  the range), resolutions met and breached (tickets resolved in it), as each ticket stores its outcome,
+  and the open tickets that have breached a target now;
 - technicians: each assignee's open tickets now and tickets resolved in the range;
 - categories: the categories most tickets were raised in."""
 
@@ -20,7 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Executable, and_, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from supportdesk.accounts.models import User
@@ -30,7 +45,7 @@ from supportdesk.reports.filters import ReportFilters
 from supportdesk.reports.policy import ReportScope
 from supportdesk.reports.sql import seconds_between, slot_of
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
-from supportdesk.tickets.models import Category, EventKind, Ticket, TicketEvent, status_in
+from supportdesk.tickets.models import BREACHED_SQL, Category, EventKind, Ticket, TicketEvent, status_in
 
 TOP_CATEGORIES = 10
 
@@ -59,6 +74,20 @@ class Durations:
 class Times:
     first_response: Durations
     resolution: Durations
+    working_resolution: Durations  # tickets under a service level: working time on their clock
+
+
+@dataclass(frozen=True)
+class ServiceLevelFigures:
+    team_id: int | None
+    category_id: int | None
+    assignee_id: int | None
+    assignee_name: str | None
+    first_response_met: int
+    first_response_breached: int
+    resolution_met: int
+    resolution_breached: int
+    open_breached: int
 
 
 @dataclass(frozen=True)
@@ -193,7 +222,60 @@ def times(session: Session, scope: ReportScope, filters: ReportFilters, zone: Zo
             [frame.within(Ticket.created_at), Ticket.first_response_at.is_not(None), *where],
         ),
         resolution=_durations(session, resolution, [frame.within(Ticket.resolved_at), *where]),
+        working_resolution=_durations(
+            session,
+            cast(Ticket.sla_worked_seconds, Float),
+            [frame.within(Ticket.resolved_at), Ticket.sla_policy_id.is_not(None), *where],
+        ),
     )
+
+
+def service_levels(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo
+) -> list[ServiceLevelFigures]:
+    frame = _Frame(filters, zone)
+    where = [Ticket.sla_policy_id.is_not(None), *_where(scope, filters)]
+    group = (Ticket.team_id, Ticket.category_id, Ticket.assignee_id, User.full_name)
+
+    def outcome(kind: int, flag: InstrumentedAttribute[bool | None], *condition: ColumnElement[bool]) -> Any:
+        # Met (False) and breached (True) counted apart; an undecided target (None) counts in neither.
+        return (
+            select(
+                literal(kind).label("kind"),
+                *group,
+                func.sum(case((flag.is_(False), 1), else_=0)).label("met"),
+                func.sum(case((flag.is_(True), 1), else_=0)).label("breached"),
+            )
+            .outerjoin(User, User.id == Ticket.assignee_id)
+            .where(flag.is_not(None), *condition, *where)
+            .group_by(*group)
+        )
+
+    # Written as the partial index's predicate, word for word, so both databases use it.
+    breached_now: ColumnElement[bool] = literal_column(BREACHED_SQL)
+    parts = [
+        outcome(0, Ticket.first_response_breached, frame.within(Ticket.created_at)),
+        outcome(1, Ticket.resolution_breached, frame.within(Ticket.resolved_at)),
+        select(literal(2).label("kind"), *group, literal(0).label("met"), func.count().label("breached"))
+        .outerjoin(User, User.id == Ticket.assignee_id)
+        .where(breached_now, *where)
+        .group_by(*group),
+    ]
+    figures: dict[tuple[int | None, int | None, int | None], list[int]] = {}
+    names: dict[int | None, str | None] = {}
+    for kind, team, category, assignee, name, met, breached in _rows(session, union_all(*parts)):
+        counts = figures.setdefault((team, category, assignee), [0] * 5)
+        names[assignee] = name
+        if kind == 2:
+            counts[4] += int(breached)
+        else:
+            counts[2 * kind] += int(met)
+            counts[2 * kind + 1] += int(breached)
+    return [
+        ServiceLevelFigures(team, category, assignee, names[assignee], *counts)
+        for (team, category, assignee), counts in figures.items()
+        if any(counts)
+    ]
 
 
 def _durations(session: Session, value: ColumnElement[float], where: list[ColumnElement[bool]]) -> Durations:

@@ -27,7 +27,7 @@ class ReportTable:
     caption: str
     columns: list[str]  # the first names the rows
     rows: list[list[Cell]]
-    chart: str  # bar, stacked, line or hbar
+    chart: str  # bar, stacked, line, hbar or percent (horizontal bars from 0 to 100)
     series: tuple[int, ...]  # the columns the chart draws
 
 
@@ -109,10 +109,80 @@ def times_table(
         for label, durations in (
             ("First response", figures.first_response),
             ("Resolution", figures.resolution),
+            ("Resolution, working time", figures.working_resolution),
         )
     ]
     columns = ["Measure", "Tickets", "Median (hours)", "90th percentile (hours)"]
     return [ReportTable("times", "First response and resolution times", columns, rows, "hbar", (2, 3))]
+
+
+SERVICE_LEVEL_COLUMNS = [
+    "First responses met",
+    "First responses breached",
+    "First responses met (%)",
+    "Resolutions met",
+    "Resolutions breached",
+    "Resolutions met (%)",
+    "Open and breached now",
+]
+
+
+def _share(met: int, breached: int) -> float | None:
+    return None if met + breached == 0 else round(100 * met / (met + breached), 1)
+
+
+def service_level_tables(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names
+) -> list[ReportTable]:
+    figures = reads.service_levels(session, scope, filters, zone)
+    groupings: list[tuple[str, str, Callable[[reads.ServiceLevelFigures], str]]] = [
+        ("team", "Team", lambda row: _team_name(names, row.team_id)),
+        ("category", "Category", lambda row: _category_name(names, row.category_id)),
+        ("technician", "Technician", lambda row: row.assignee_name or "Unassigned"),
+    ]
+    tables = []
+    for key, heading, name_of in groupings:
+        sums: dict[str, list[int]] = {}
+        for row in figures:
+            counts = sums.setdefault(name_of(row), [0] * 5)
+            for index, value in enumerate(
+                (
+                    row.first_response_met,
+                    row.first_response_breached,
+                    row.resolution_met,
+                    row.resolution_breached,
+                    row.open_breached,
+                )
+            ):
+                counts[index] += value
+        rows: list[list[Cell]] = [
+            [
+                name,
+                fr_met,
+                fr_breached,
+                _share(fr_met, fr_breached),
+                met,
+                breached,
+                _share(met, breached),
+                now,
+            ]
+            for name, (fr_met, fr_breached, met, breached, now) in sorted(sums.items())
+        ]
+        tables.append(
+            ReportTable(
+                f"service-levels-{key}",
+                f"Service levels by {key}",
+                [heading, *SERVICE_LEVEL_COLUMNS],
+                rows,
+                "percent",
+                (3, 6),
+            )
+        )
+    return tables
+
+
+def _category_name(names: Names, category: int | None) -> str:
+    return NO_CATEGORY if category is None else names.categories.get(category, f"Category {category}")
 
 
 def technicians_table(
@@ -150,6 +220,9 @@ BUILDERS: dict[str, Builder] = {
     "backlog-status": backlog_tables,
     "backlog-team": backlog_tables,
     "times": times_table,
+    "service-levels-team": service_level_tables,
+    "service-levels-category": service_level_tables,
+    "service-levels-technician": service_level_tables,
     "technicians": technicians_table,
     "categories": categories_table,
 }

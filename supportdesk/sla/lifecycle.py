@@ -12,16 +12,22 @@ policy changes, and tests check that both agree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import enum
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from supportdesk.sla.clock import Calendar, add_working_time, working_time
-from supportdesk.tickets.lifecycle import Priority, Status
+from supportdesk.tickets.lifecycle import PRIORITY_ORDER, Priority, Status
 
 RUNNING = frozenset({Status.NEW, Status.OPEN})
-# A ticket whose next target falls due sooner than this is "at risk" (the desk's view of that name).
-AT_RISK_WITHIN = timedelta(hours=1)
+# A policy's warning time unless its admins set another: a ticket whose next target falls due sooner
+# than this is "at risk" (the desk's view of that name), and its people are warned.
+DEFAULT_WARNING = timedelta(hours=1)
+# A breach found later than this is not news: no alarm, no escalation. It keeps a new policy (whose
+# recompute finds old tickets long overdue) or a worker back from a long outage from raising and
+# moving every old ticket at once.
+BREACH_NEWS_WITHIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class Policy:
     calendar: Calendar
     first_response: timedelta | None
     resolution: timedelta | None
+    warning: timedelta = DEFAULT_WARNING
+    escalate_priority: bool = False
+    escalate_to_team_id: int | None = None
 
     def matches(self, priority: Priority, category_id: int | None, team_id: int | None) -> bool:
         return (
@@ -163,3 +172,64 @@ def _first_response_breached(
     if first_response_at is not None:
         return first_response_at > due
     return True if now > due else None
+
+
+class Target(enum.StrEnum):
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Alarm(enum.StrEnum):
+    WARNING = "warning"  # the target falls due within the policy's warning time
+    BREACH = "breach"  # the target's time has passed while it still runs
+
+
+@dataclass(frozen=True)
+class Alert:
+    alarm: Alarm
+    target: Target
+    due: datetime
+
+
+def running_targets(
+    first_response_due_at: datetime | None,
+    first_response_at: datetime | None,
+    resolution_due_at: datetime | None,
+) -> list[tuple[Target, datetime]]:
+    """The targets whose clock runs: the first response until the desk answers, the resolution while
+    its clock runs (its due time is only kept then)."""
+    running = []
+    if first_response_due_at is not None and first_response_at is None:
+        running.append((Target.FIRST_RESPONSE, first_response_due_at))
+    if resolution_due_at is not None:
+        running.append((Target.RESOLUTION, resolution_due_at))
+    return running
+
+
+def alerts_due(
+    policy: Policy,
+    running: Sequence[tuple[Target, datetime]],
+    already: Collection[tuple[Alarm, Target]],
+    now: datetime,
+) -> list[Alert]:
+    """What to raise now about a ticket's running targets, given what was raised before (each alarm
+    once per target and ticket). A target found already past due gets its breach and no warning."""
+    alerts = []
+    for target, due in running:
+        if due < now:
+            if (Alarm.BREACH, target) not in already and now - due <= BREACH_NEWS_WITHIN:
+                alerts.append(Alert(Alarm.BREACH, target, due))
+        elif due - now < policy.warning and not {(Alarm.WARNING, target), (Alarm.BREACH, target)} & set(
+            already
+        ):
+            alerts.append(Alert(Alarm.WARNING, target, due))
+    return alerts
+
+
+def raised(priority: Priority) -> Priority:
+    """One step more urgent (urgent stays urgent)."""
+    return PRIORITY_ORDER[min(priority.rank + 1, len(PRIORITY_ORDER) - 1)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportdesk.accounts.models import Team, enum_column
@@ -55,9 +55,16 @@ class SlaPolicy(Base):
     calendar_id: Mapped[int] = mapped_column(ForeignKey("sla_calendars.id", ondelete="RESTRICT"))
     first_response_minutes: Mapped[int | None] = mapped_column(Integer)
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    # How long before a target falls due its ticket is "at risk" and its people are warned (wall-clock
+    # minutes: a warning is about the time left on the clock on the wall).
+    warning_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default=text("60"))
+    # What a breach does besides telling the team's lead: raise the priority one step, move the ticket
+    # to another team (either, both or neither).
+    escalate_priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    escalate_to_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
 
     calendar: Mapped[BusinessCalendar] = relationship()
-    team: Mapped[Team | None] = relationship()
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
 
 
 class RecomputeRequest(Base):

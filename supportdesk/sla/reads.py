@@ -4,16 +4,22 @@ without colour. Plain values; no query beyond the cached policies."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import Session
 
 from supportdesk.sla.clock import working_time
-from supportdesk.sla.lifecycle import AT_RISK_WITHIN, Policy
+from supportdesk.sla.lifecycle import Policy
 from supportdesk.sla.service import policies
+from supportdesk.tickets.models import Ticket
+
+# The policies' warning times, in minutes, each with the ids of the policies that have it.
+WarningGroups = tuple[tuple[int, tuple[int, ...]], ...]
 
 
 class DueState(enum.StrEnum):
@@ -65,6 +71,45 @@ def in_use(session: Session) -> bool:
     return bool(policies(session))
 
 
+def warning_groups(session: Session) -> WarningGroups:
+    """Which policies warn how long before a target falls due (a handful of distinct times)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for policy in policies(session):
+        groups[int(policy.warning.total_seconds() // 60)].append(policy.id)
+    return tuple(sorted((minutes, tuple(ids)) for minutes, ids in groups.items()))
+
+
+def at_risk_conditions(
+    groups: WarningGroups, due_now: Any, due_within: Callable[[int], Any]
+) -> list[ColumnElement[bool]]:
+    """The WHERE terms of "at risk": the next target falls due from `due_now` on and sooner than its
+    policy's warning time. `due_within(minutes)` is that moment (a value or a bound parameter). The
+    first range (up to the longest warning time) reads a short stretch of the due-time index; the
+    policies' own times then narrow it."""
+    if not groups:
+        return [false()]  # no policy: nothing is at risk
+    longest = max(minutes for minutes, _ in groups)
+    conditions = [Ticket.next_due_at >= due_now, Ticket.next_due_at < due_within(longest)]
+    if len(groups) > 1:
+        conditions.append(
+            or_(
+                *(
+                    and_(Ticket.sla_policy_id.in_(ids), Ticket.next_due_at < due_within(minutes))
+                    for minutes, ids in groups
+                )
+            )
+        )
+    return conditions
+
+
+def due_window(groups: WarningGroups, now: datetime) -> dict[str, datetime]:
+    """The values of the bound parameters `at_risk_conditions` is given by the list queries."""
+    return {
+        "due_now": now,
+        **{f"due_soon_{minutes}": now + timedelta(minutes=minutes) for minutes, _ in groups},
+    }
+
+
 def duration_words(amount: timedelta) -> str:
     minutes = max(0, int(amount.total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
@@ -81,7 +126,7 @@ def _running(policy: Policy, due: datetime, now: datetime) -> Due:
         late = working_time(policy.calendar, due, now)
         return Due(DueState.OVERDUE, f"Overdue by {duration_words(late)}", due)
     left = working_time(policy.calendar, now, due)
-    state = DueState.AT_RISK if due - now < AT_RISK_WITHIN else DueState.ON_TRACK
+    state = DueState.AT_RISK if due - now < policy.warning else DueState.ON_TRACK
     return Due(state, f"{duration_words(left)} left", due)
 
 

@@ -56,6 +56,9 @@ def _load_policies(session: Session) -> tuple[Policy, ...]:
             calendar=calendar.to_calendar(),
             first_response=_minutes(policy.first_response_minutes),
             resolution=_minutes(policy.resolution_minutes),
+            warning=timedelta(minutes=policy.warning_minutes),
+            escalate_priority=policy.escalate_priority,
+            escalate_to_team_id=policy.escalate_to_team_id,
         )
         for policy, calendar in rows
     )

@@ -24,6 +24,7 @@ from supportdesk.tickets.models import Category
 _YEARLY = re.compile(r"^--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 MAX_TARGET_MINUTES = 366 * 24 * 60
 MAX_HOLIDAYS = 400
+MAX_WARNING_MINUTES = 30 * 24 * 60
 
 
 def list_calendars(session: Session, actor: User) -> list[BusinessCalendar]:
@@ -106,6 +107,9 @@ def save_policy(
     team_id: int | None = None,
     first_response_minutes: int | None = None,
     resolution_minutes: int | None = None,
+    warning_minutes: int = 60,
+    escalate_priority: bool = False,
+    escalate_to_team_id: int | None = None,
 ) -> SlaPolicy:
     """Create a policy, or replace one's settings (`policy_id`)."""
     policy.require_desk_manager(actor)
@@ -122,6 +126,10 @@ def save_policy(
     ):
         if minutes is not None and not 1 <= minutes <= MAX_TARGET_MINUTES:
             errors.append(FieldError(field, f"between 1 and {MAX_TARGET_MINUTES} minutes"))
+    if not 1 <= warning_minutes <= MAX_WARNING_MINUTES:
+        errors.append(FieldError("warning_minutes", f"between 1 and {MAX_WARNING_MINUTES} minutes"))
+    if escalate_to_team_id is not None and get_by_id(session, Team, escalate_to_team_id) is None:
+        errors.append(FieldError("escalate_to_team_id", "no team has this id"))
     if first_response_minutes is None and resolution_minutes is None:
         errors.append(
             FieldError("resolution_minutes", "set a first response target, a resolution target, or both")
@@ -137,6 +145,9 @@ def save_policy(
     found.team_id = team_id
     found.first_response_minutes = first_response_minutes
     found.resolution_minutes = resolution_minutes
+    found.warning_minutes = warning_minutes
+    found.escalate_priority = escalate_priority
+    found.escalate_to_team_id = escalate_to_team_id
     session.add(found)
     flush_unique(session, "name", "a policy with this name already exists")
     request_recompute(session)

@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 from flask import Response, request
 
+from supportdesk.accounts import service as accounts
 from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, FieldError
@@ -144,6 +145,11 @@ def create_ticket(body: TicketCreate) -> Response:
     ticket: Ticket | summaries.TicketSummary
     try:
         with db.transaction() as session:
+            requester_id = body.requester_id
+            if body.new_requester is not None:
+                requester_id = accounts.add_requester(
+                    session, actor, email=body.new_requester.email, full_name=body.new_requester.full_name
+                ).id
             ticket = service.create_ticket(
                 session,
                 actor,
@@ -151,7 +157,7 @@ def create_ticket(body: TicketCreate) -> Response:
                 description=body.description,
                 priority=body.priority,
                 category_id=body.category_id,
-                requester_id=body.requester_id,
+                requester_id=requester_id,
                 team_id=body.team_id,
                 assignee_id=body.assignee_id,
                 creation_key=request.headers.get("Idempotency-Key"),

@@ -17,6 +17,7 @@ from supportdesk.core.apikit import Schema, parse_query
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
+from supportdesk.routing import availability
 from supportdesk.sla import reads as service_levels
 from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
 from supportdesk.tickets import presence as ticket_presence
@@ -67,6 +68,7 @@ def home() -> str:
         view=query.view,
         views=queues.views_for(service_levels.in_use(session)),
         counts=queues.queue_counts(session, current_user),
+        available=availability.is_available(session, current_user.id),
         due=service_levels.next_due(session, page.items, clock.now())
         if service_levels.in_use(session)
         else None,

@@ -40,6 +40,15 @@ class NewTicketForm(FlaskForm):  # type: ignore[misc]
     attachments = MultipleFileField("Attachments")
 
 
+class RaiseForRequesterForm(NewTicketForm):
+    """The desk raising a ticket for someone: an existing person (picked by search, sent as an id) or
+    a new one (name and email). The service decides which and checks both."""
+
+    requester = HiddenField(validators=[Optional(), Length(max=20)])
+    new_name = StringField("New requester's name", validators=[Optional(), Length(max=120)])
+    new_email = StringField("New requester's email", validators=[Optional(), Length(max=254)])
+
+
 class ReplyForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField("Message", validators=[DataRequired(message="Write a message first.")])
     # The desk must say which kind it sends every time: no default, so a note never goes out by accident.

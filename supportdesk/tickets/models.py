@@ -27,6 +27,8 @@ from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Priority, Status
 
 # The predicate of the partial indexes of active tickets: "status IN ('new', 'on_hold', 'open', 'pending')".
 ACTIVE_SQL = f"status IN ({', '.join(repr(s.value) for s in sorted(ACTIVE_STATUSES))})"
+# Active tickets that have breached a service-level target (the reports' "open and breached now").
+BREACHED_SQL = f"{ACTIVE_SQL} AND (first_response_breached OR resolution_breached)"
 SUBJECT_MAX = 200
 
 
@@ -90,6 +92,13 @@ class Ticket(Base):
             "next_due_at",
             postgresql_where=text(f"{ACTIVE_SQL} AND next_due_at IS NOT NULL"),
             sqlite_where=text(f"{ACTIVE_SQL} AND next_due_at IS NOT NULL"),
+        ),
+        # The reports' open tickets breached now: a few, out of every active ticket.
+        Index(
+            "ix_tickets_active_breached",
+            "team_id",
+            postgresql_where=text(BREACHED_SQL),
+            sqlite_where=text(BREACHED_SQL),
         ),
     )
 
@@ -166,6 +175,12 @@ class EventKind(enum.StrEnum):
     CATEGORY = "category"
     SUBJECT = "subject"
     COMMENT = "comment"
+    # Written by the service-level job (no actor); new_value names the target ("first_response",
+    # "resolution"). One of each per target and ticket at most: the record that makes the job idempotent.
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    # Raised by the desk for someone else: the requester as they were named then ("Name (email)").
+    REQUESTER = "requester"
 
 
 class TicketEvent(Base):

@@ -16,7 +16,7 @@ from supportdesk.accounts.models import Team, User
 from supportdesk.core import clock
 from supportdesk.core.caching import BriefCache
 from supportdesk.core.errors import NotFound
-from supportdesk.sla.lifecycle import AT_RISK_WITHIN
+from supportdesk.sla import reads as sla_reads
 from supportdesk.tickets import policy, reads
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, Status
 from supportdesk.tickets.models import Ticket, status_in
@@ -112,6 +112,7 @@ def _count(session: Session, actor: User) -> dict[QueueView, int]:
         .scalar_subquery()
     )
     now = clock.now()
+    warnings = sla_reads.warning_groups(session)
 
     def due_count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
         # A short range of the partial index of active tickets by due time.
@@ -130,7 +131,7 @@ def _count(session: Session, actor: User) -> dict[QueueView, int]:
             func.count(),
             tally(Ticket.status.in_([Status.PENDING, Status.ON_HOLD])),
             recently_resolved,
-            due_count(Ticket.next_due_at >= now, Ticket.next_due_at < now + AT_RISK_WITHIN),
+            due_count(*sla_reads.at_risk_conditions(warnings, now, lambda m: now + timedelta(minutes=m))),
             due_count(Ticket.next_due_at < now),
         ).where(status_in(ACTIVE_STATUSES), policy.ticket_scope(actor))
     ).one()

@@ -36,7 +36,7 @@ from supportdesk.core import clock
 from supportdesk.core.db import ID_MAX, UTCDateTime, read_rows
 from supportdesk.core.errors import NotFound, PermissionDenied, ValidationError
 from supportdesk.search import service as search
-from supportdesk.sla.lifecycle import AT_RISK_WITHIN
+from supportdesk.sla import reads as sla_reads
 from supportdesk.tickets import lifecycle, policy
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import (
@@ -129,10 +129,15 @@ def list_tickets(
     """One page of the tickets `actor` may see, keyset-paginated so deep pages cost what the first does."""
     if not 1 <= page.limit <= MAX_PAGE_SIZE:
         raise ValidationError.single("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-    values: dict[str, Any] = {"actor_id": actor.id, "page_size": page.limit + 1, **_filter_values(filters)}
+    warnings = _warnings(session, filters)
+    values: dict[str, Any] = {
+        "actor_id": actor.id,
+        "page_size": page.limit + 1,
+        **_filter_values(filters, warnings),
+    }
     if page.cursor:
         values["last_value"], values["last_id"] = decode_cursor(page.cursor, sort.key)
-    shape = _ListShape.of(actor, filters, sort, after_cursor=bool(page.cursor))
+    shape = _ListShape.of(actor, filters, sort, warnings, after_cursor=bool(page.cursor))
     text = (filters.text or "").strip()
     statement = _build_list(shape, _text_clause(session, actor, text)) if text else _list_statement(shape)
     rows = [_summary(row) for row in read_rows(session, statement, values)]
@@ -166,11 +171,16 @@ def iter_tickets(
     """Every ticket of the list `list_tickets` pages through, a batch at a time (CSV exports stream
     these): the same statements and the same keyset, with a larger page, so memory holds one batch
     whatever the list's length."""
-    values: dict[str, Any] = {"actor_id": actor.id, "page_size": batch + 1, **_filter_values(filters)}
+    warnings = _warnings(session, filters)
+    values: dict[str, Any] = {
+        "actor_id": actor.id,
+        "page_size": batch + 1,
+        **_filter_values(filters, warnings),
+    }
     text = (filters.text or "").strip()
     after_cursor = False
     while True:
-        shape = _ListShape.of(actor, filters, sort, after_cursor=after_cursor)
+        shape = _ListShape.of(actor, filters, sort, warnings, after_cursor=after_cursor)
         statement = _build_list(shape, _text_clause(session, actor, text)) if text else _list_statement(shape)
         rows = [_summary(row) for row in read_rows(session, statement, values)]
         yield from rows[:batch]
@@ -217,11 +227,20 @@ class _ListShape:
     category: bool
     updated_since: bool
     due: DueFilter | None
+    warnings: sla_reads.WarningGroups  # the policies' warning times, for "at risk"
     sort: Sort
     after_cursor: bool
 
     @classmethod
-    def of(cls, actor: User, filters: TicketFilters, sort: Sort, *, after_cursor: bool) -> _ListShape:
+    def of(
+        cls,
+        actor: User,
+        filters: TicketFilters,
+        sort: Sort,
+        warnings: sla_reads.WarningGroups,
+        *,
+        after_cursor: bool,
+    ) -> _ListShape:
         return cls(
             reach=policy.reach(actor),
             statuses=filters.statuses,
@@ -233,19 +252,24 @@ class _ListShape:
             category=filters.category_id is not None,
             updated_since=filters.updated_since is not None,
             due=filters.due,
+            warnings=warnings,
             sort=sort,
             after_cursor=after_cursor,
         )
 
 
-def _filter_values(filters: TicketFilters) -> dict[str, Any]:
+def _warnings(session: Session, filters: TicketFilters) -> sla_reads.WarningGroups:
+    return sla_reads.warning_groups(session) if filters.due is DueFilter.AT_RISK else ()
+
+
+def _filter_values(filters: TicketFilters, warnings: sla_reads.WarningGroups) -> dict[str, Any]:
     return {
         "assignee_id": filters.assignee.user_id if isinstance(filters.assignee, AssignedTo) else None,
         "requester_id": filters.requester_id,
         "team_ids": sorted(filters.team_ids),
         "category_id": filters.category_id,
         "updated_since": filters.updated_since,
-        **(due_window(clock.now()) if filters.due else {}),
+        **(sla_reads.due_window(warnings, clock.now()) if filters.due else {}),
     }
 
 
@@ -305,8 +329,9 @@ def _shape_clauses(shape: _ListShape) -> Iterable[ColumnElement[bool]]:
     if shape.updated_since:
         yield Ticket.updated_at >= bindparam("updated_since")
     if shape.due is DueFilter.AT_RISK:
-        yield Ticket.next_due_at >= bindparam("due_now")
-        yield Ticket.next_due_at < bindparam("due_soon")
+        yield from sla_reads.at_risk_conditions(
+            shape.warnings, bindparam("due_now"), lambda minutes: bindparam(f"due_soon_{minutes}")
+        )
     elif shape.due is DueFilter.BREACHED:
         yield Ticket.next_due_at < bindparam("due_now")
 
@@ -318,10 +343,6 @@ def _teams_of(user: int | BindParameter[int]) -> Select[tuple[int]]:
 # Tickets with no running target sort after every due one, in either database (NULLs sort differently).
 NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)
 _DUE_OR_NEVER = func.coalesce(Ticket.next_due_at, literal(NEVER_DUE, UTCDateTime))
-
-
-def due_window(now: datetime) -> dict[str, datetime]:
-    return {"due_now": now, "due_soon": now + AT_RISK_WITHIN}
 
 
 _PRIORITY_RANK = case({p.value: p.rank for p in Priority}, value=Ticket.priority)

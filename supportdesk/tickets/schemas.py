@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from supportdesk.accounts.schemas import Name
 from supportdesk.core.apikit import Id, Schema
@@ -61,6 +61,13 @@ class TicketList(Schema):
     next_cursor: str | None
 
 
+class NewRequester(Schema):
+    """Someone without an account yet, added by the desk (they set a password with "Forgot password")."""
+
+    full_name: str = Field(min_length=1, max_length=120)
+    email: str = Field(min_length=3, max_length=254)
+
+
 class TicketCreate(Schema):
     subject: str = Field(min_length=1, max_length=SUBJECT_MAX)
     description: str = Field(default="", max_length=DESCRIPTION_MAX)
@@ -68,8 +75,15 @@ class TicketCreate(Schema):
     category_id: Id | None = None
     # The desk may raise tickets for a requester and route them at once.
     requester_id: Id | None = None
+    new_requester: NewRequester | None = None
     team_id: Id | None = None
     assignee_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_requester(self) -> TicketCreate:
+        if self.requester_id is not None and self.new_requester is not None:
+            raise ValueError("give requester_id or new_requester, not both")
+        return self
 
 
 class TicketPatch(Schema):

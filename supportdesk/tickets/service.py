@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from supportdesk.accounts.models import User
+from supportdesk.accounts.models import Team, User
 from supportdesk.attachments import service as attachments
 from supportdesk.attachments.service import FileStore, Upload
 from supportdesk.core import clock
@@ -31,6 +31,7 @@ from supportdesk.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from supportdesk.routing import service as routing
 from supportdesk.search import service as search
 from supportdesk.sla import service as service_levels
 from supportdesk.tickets import collisions, drafts, lifecycle, metrics, policy
@@ -148,6 +149,9 @@ def create_ticket(
     assignee = load_assignee(session, assignee_id, errors) if assignee_id is not None else None
     if errors or requester is None:
         raise ValidationError(errors)
+    if team is None:
+        routed = routing.team_for_new_ticket(session, subject, category.id if category else None)
+        team = session.get(Team, routed) if routed is not None else None
     if team is None and category is not None:
         team = category.default_team
     now = clock.now()
@@ -165,11 +169,16 @@ def create_ticket(
         number=_next_ticket_number(session),
     )
     record_event(ticket, actor, EventKind.CREATED, None, Status.NEW.value, now)
+    if requester.id != actor.id:
+        raised_for = f"{requester.full_name} ({requester.email})"
+        record_event(ticket, actor, EventKind.REQUESTER, None, raised_for[:255], now)
     service_levels.keep_due_times(session, ticket, now)
     session.add(ticket)
     session.flush()
     if creation_key is not None:
         _claim_creation_key(session, actor, creation_key, fingerprint, ticket, now)
+    if routing.assign_automatically(session, ticket, now) is not None:
+        session.flush()
     search.index_new_ticket(session, ticket)
     _store_uploads(session, files, actor, ticket, uploads, None)
     after_commit(session, metrics.TICKETS_CREATED.labels(actor.role.value).inc)
@@ -248,6 +257,8 @@ def _change_fields(
     if planned:
         apply_changes(session, ticket, actor, planned, now)
         ticket.updated_at = now
+        if any(change.kind is EventKind.TEAM for change in planned):
+            routing.assign_automatically(session, ticket, now)  # unless the ticket has someone
         service_levels.keep_due_times(session, ticket, now)
         _flush_or_conflict(session, ticket)
     return [change.attribute for change in planned]

@@ -124,6 +124,7 @@ def test_a_deactivated_user_cannot_sign_in(browser, live_server, people):
     page = browser.new_context().new_page()
     sign_in(page, live_server, "ada@example.com")
     page.get_by_role("link", name="Admin").click()
+    page.once("dialog", lambda dialog: dialog.accept())  # deactivating asks first
     page.locator('[data-sd-user-toggle="erin@example.com"]').click()
     expect(page.get_by_text("Erin Employee is now a requester, deactivated")).to_be_visible()
     sign_out(page)

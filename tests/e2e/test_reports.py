@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from supportdesk.core import clock
+from supportdesk.sla.models import BusinessCalendar, SlaPolicy
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from tests.e2e.test_flows import sign_in
@@ -25,6 +26,22 @@ def busy_desk(session):  # type: ignore[no-untyped-def]
     make_team(session, "Payroll")
     categories = [make_category(session, name, team=network) for name in ("VPN", "Wifi", "Printers")]
     admin = make_admin(session, email="ada@example.com")
+    # Round the clock: a first answer within 4.5 hours, a resolution within 30.
+    calendar = BusinessCalendar(
+        name="Always", zone="UTC", weekly={str(day): [[0, 24 * 60]] for day in range(7)}, holidays=[]
+    )
+    session.add(calendar)
+    session.flush()
+    session.add(
+        SlaPolicy(
+            name="Standard",
+            position=1,
+            calendar_id=calendar.id,
+            first_response_minutes=270,
+            resolution_minutes=30 * 60,
+        )
+    )
+    session.commit()
     start = clock.now() - timedelta(days=20)
     for i in range(30):
         with clock.frozen_at(start + timedelta(hours=15 * i)):
@@ -66,8 +83,8 @@ def test_a_desk_lead_reads_the_week(browser, live_server, busy_desk, screenshot_
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Tickets created and resolved per day")).to_be_visible()
-    # Six charts drawn, none empty.
-    page.wait_for_function("window.Chart && Object.keys(window.Chart.instances).length === 6")
+    # Nine charts drawn, none empty.
+    page.wait_for_function("window.Chart && Object.keys(window.Chart.instances).length === 9")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     page.screenshot(path=str(screenshot_dir / f"reports-{device}-light.png"), full_page=True)
 
@@ -75,7 +92,7 @@ def test_a_desk_lead_reads_the_week(browser, live_server, busy_desk, screenshot_
     page.get_by_label("Per", exact=True).select_option("week")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="Tickets created and resolved per week")).to_be_visible()
-    page.wait_for_function("window.Chart && Object.keys(window.Chart.instances).length === 6")
+    page.wait_for_function("window.Chart && Object.keys(window.Chart.instances).length === 9")
 
     # The numbers behind the volume chart: 30 tickets raised in the four weeks, 20 resolved.
     volume = page.locator("#r-volume-table")
@@ -85,6 +102,13 @@ def test_a_desk_lead_reads_the_week(browser, live_server, busy_desk, screenshot_
     created = sum(int(cells.nth(i).locator("td").nth(0).inner_text()) for i in range(cells.count()))
     resolved = sum(int(cells.nth(i).locator("td").nth(1).inner_text()) for i in range(cells.count()))
     assert (created, resolved) == (30, 20)
+    # Service levels: answered within 2-6 hours (met up to 4.5), resolved within 21-49 (met up to 30),
+    # four open tickets whose first answer came late.
+    levels = page.locator("#r-service-levels-team-table")
+    page.locator("section", has=levels).get_by_text("The numbers").click()
+    expect(levels.locator("tbody tr")).to_have_count(1)
+    cells = levels.locator("tbody tr").first.locator("th, td").all_inner_texts()
+    assert cells == ["Network", "18", "12", "60.0", "7", "13", "35.0", "4"]
     technicians = page.locator("#r-technicians-table")
     expect(technicians).to_contain_text("Lena Lead")
     expect(technicians).to_contain_text("Sam Okafor")

@@ -20,6 +20,16 @@ from tests.factories import _password_hash
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class RawServiceLevel:
+    """What a ticket under a service-level policy stores of it: each target met (False), breached
+    (True) or not decided yet (None), and the working time its resolution clock has run."""
+
+    first_response_breached: bool | None
+    resolution_breached: bool | None
+    worked_seconds: int
+
+
 @dataclass
 class RawTicket:
     team: int | None  # an index into the desk's teams
@@ -30,6 +40,7 @@ class RawTicket:
     first_response_after: timedelta | None
     # (seconds after the previous change, the status it moved to)
     changes: list[tuple[datetime, Status]] = field(default_factory=list)
+    service_level: RawServiceLevel | None = None
 
     @property
     def status(self) -> Status:
@@ -66,6 +77,15 @@ def raw_tickets(draw: st.DrawFn, teams: int, categories: int, technicians: int) 
         assignee=draw(st.none() | st.integers(0, technicians - 1)),
         created_at=created,
         first_response_after=draw(st.none() | st.integers(0, 6 * 86400).map(lambda s: timedelta(seconds=s))),
+        service_level=draw(
+            st.none()
+            | st.builds(
+                RawServiceLevel,
+                st.none() | st.booleans(),
+                st.none() | st.booleans(),
+                st.integers(0, 30 * 86400),
+            )
+        ),
     )
     if ticket.first_response_after is not None and created + ticket.first_response_after > NOW:
         ticket.first_response_after = None
@@ -148,6 +168,11 @@ def write_desk(
             resolved_at=resolved,
             closed_at=raw.changes[-1][0] if raw.status is Status.CLOSED else None,
         )
+        if raw.service_level is not None:
+            row.sla_policy_id = 1  # the figures read the stored outcome, not the policy
+            row.first_response_breached = raw.service_level.first_response_breached
+            row.resolution_breached = raw.service_level.resolution_breached
+            row.sla_worked_seconds = raw.service_level.worked_seconds
         session.add(row)
         session.flush()
         events = [
@@ -281,3 +306,35 @@ def expected_categories(desk: Desk, window: Window, limit: int) -> list[tuple[in
         return -count, category is None, desk.category_names.get(category, "") if category else ""
 
     return sorted(counts.items(), key=order)[:limit]
+
+
+def expected_service_levels(desk: Desk, window: Window) -> dict[tuple[int | None, ...], tuple[int, ...]]:
+    """Per (team, category, assignee): first responses met and breached (tickets raised in the range),
+    resolutions met and breached (tickets resolved in it), and open tickets breached now."""
+    first, last = window.edges[0], window.edges[-1]
+    figures: dict[tuple[int | None, ...], list[int]] = defaultdict(lambda: [0] * 5)
+    for ticket in selected(desk, window):
+        level = ticket.service_level
+        if level is None:
+            continue
+        key = (desk.team_id(ticket), desk.category_id(ticket), desk.assignee_id(ticket))
+        if first <= ticket.created_at < last and level.first_response_breached is not None:
+            figures[key][1 if level.first_response_breached else 0] += 1
+        resolved = ticket.resolved_at
+        if resolved is not None and first <= resolved < last and level.resolution_breached is not None:
+            figures[key][3 if level.resolution_breached else 2] += 1
+        if ticket.status in ACTIVE_STATUSES and (level.first_response_breached or level.resolution_breached):
+            figures[key][4] += 1
+    return {key: tuple(counts) for key, counts in figures.items()}
+
+
+def expected_working_resolution(desk: Desk, window: Window) -> tuple[int, float | None, float | None]:
+    """The working time to resolution of the tickets under a service level resolved in the range."""
+    first, last = window.edges[0], window.edges[-1]
+    return summary(
+        [
+            float(t.service_level.worked_seconds)
+            for t in selected(desk, window)
+            if t.service_level is not None and t.resolved_at is not None and first <= t.resolved_at < last
+        ]
+    )

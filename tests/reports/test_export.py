@@ -136,7 +136,17 @@ def test_the_api_gives_the_figures_as_json_and_csv(api_as, desk) -> None:  # typ
     api = api_as(desk["lead"])
     found = api.get("/api/v1/reports?by=week").get_json()
     names = [report["name"] for report in found["reports"]]
-    assert names == ["volume", "backlog-status", "backlog-team", "times", "technicians", "categories"]
+    assert names == [
+        "volume",
+        "backlog-status",
+        "backlog-team",
+        "times",
+        "service-levels-team",
+        "service-levels-category",
+        "service-levels-technician",
+        "technicians",
+        "categories",
+    ]
     categories = found["reports"][-1]
     assert categories["columns"] == ["Category", "Tickets raised"] and categories["rows"] == [["-VPN", 3]]
     assert found["time_zone"] == "UTC" and found["filters"]["by"] == "week"

@@ -23,9 +23,11 @@ from tests.reports.rows import (
     Window,
     expected_backlog,
     expected_categories,
+    expected_service_levels,
     expected_technicians,
     expected_times,
     expected_volume,
+    expected_working_resolution,
     raw_tickets,
     write_desk,
 )
@@ -116,7 +118,9 @@ def test_every_figure_matches_the_raw_rows(fresh, tickets, question) -> None:  #
 
     times = reads.times(session, scope, filters, zone)
     for found, expected in zip(
-        (times.first_response, times.resolution), expected_times(desk, window), strict=True
+        (times.first_response, times.resolution, times.working_resolution),
+        (*expected_times(desk, window), expected_working_resolution(desk, window)),
+        strict=True,
     ):
         assert found.count == expected[0]
         for value, wanted in ((found.median, expected[1]), (found.p90, expected[2])):
@@ -127,6 +131,23 @@ def test_every_figure_matches_the_raw_rows(fresh, tickets, question) -> None:  #
     technicians = reads.technicians(session, scope, filters, zone)
     assert {t.user_id: (t.open_now, t.resolved) for t in technicians} == expected_technicians(desk, window)
     assert all(t.name.startswith("Tech ") for t in technicians)
+
+    levels = reads.service_levels(session, scope, filters, zone)
+    assert {
+        (row.team_id, row.category_id, row.assignee_id): (
+            row.first_response_met,
+            row.first_response_breached,
+            row.resolution_met,
+            row.resolution_breached,
+            row.open_breached,
+        )
+        for row in levels
+    } == expected_service_levels(desk, window)
+    assert all(
+        row.assignee_name == f"Tech {desk.technicians.index(row.assignee_id)}"
+        for row in levels
+        if row.assignee_id
+    )
 
     categories = reads.top_categories(session, scope, filters, zone, limit=5)
     assert [(c.category_id, c.created) for c in categories] == expected_categories(desk, window, limit=5)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Status
+from supportdesk.tickets.models import Ticket
 from tests.conftest import login, page_text
 from tests.factories import make_admin, make_category, make_requester, make_team, make_technician, make_ticket
 
@@ -62,7 +64,7 @@ def test_a_desk_lead_sees_every_figure_of_their_team(client, desk) -> None:  # t
     assert "Otto Other" not in html and "Payroll" not in html
     assert "Salaries" not in found["Top categories by tickets raised"]
     # Every chart is drawn from a table by our own script (the CSP allows no inline script).
-    assert html.count("data-sd-chart=") == 6
+    assert html.count("data-sd-chart=") == 9
     assert "vendor/chart.umd.min.js" in html and "<script>" not in html
 
 
@@ -108,3 +110,37 @@ def test_reports_are_for_the_desk_only(client, session, desk) -> None:  # type: 
 def test_the_desk_navigation_links_to_the_reports(client, desk) -> None:  # type: ignore[no-untyped-def]
     login(client, "lena@example.com")
     assert 'href="/reports/"' in page_text(client.get("/desk/"))
+
+
+def test_a_desk_lead_sees_service_levels_by_team_category_and_technician(client, session, desk) -> None:  # type: ignore[no-untyped-def]
+    # The outcome each ticket stores (supportdesk/sla keeps it): met (False), breached (True).
+    outcomes = {"VPN drops": (True, None), "VPN slow": (False, None), "Wifi gone": (False, True)}
+    for ticket in session.scalars(select(Ticket).where(Ticket.subject.in_(outcomes))):
+        ticket.sla_policy_id = 1
+        ticket.first_response_breached, ticket.resolution_breached = outcomes[ticket.subject]
+        ticket.sla_worked_seconds = 5400
+    session.commit()
+    login(client, "lena@example.com")
+    found = tables(page_text(client.get("/reports/")))
+    columns = (
+        "First responses met | First responses breached | First responses met (%) | "
+        "Resolutions met | Resolutions breached | Resolutions met (%) | Open and breached now"
+    )
+    expected = {
+        "Service levels by team": "Network | 2 | 1 | 66.7 | 0 | 1 | 0.0 | 1",
+        "Service levels by category": "VPN | 2 | 1 | 66.7 | 0 | 1 | 0.0 | 1",
+        "Service levels by technician": "Lena Lead | 2 | 1 | 66.7 | 0 | 1 | 0.0 | 1",
+    }
+    for caption, row in expected.items():
+        assert caption in found, caption
+        cells = [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found[caption])
+        ]
+        assert " | ".join(cells) == f"{caption.split()[-1].capitalize()} | {columns} | {row}"
+    # Resolution in working time (the service level's clock, pauses left out), beside calendar time.
+    assert "Resolution, working time" in found["First response and resolution times"]
+    assert "1.5" in found["First response and resolution times"]
+    # The same through the export, and nothing of the other team's.
+    assert client.get("/reports/export/service-levels-team.csv").status_code == 200
+    assert "Payroll" not in found["Service levels by team"]

@@ -17,6 +17,16 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_team, make_technician
 from tests.security.conftest import snapshot
 
+MAILBOX = {
+    "name": "Support",
+    "address": "support@example.com",
+    "host": "imap.example.com",
+    "port": 993,
+    "security": "tls",
+    "username": "support",
+    "password": "imap password",
+}
+
 # Write routes that cannot be refused for their input: signing in and out, the live preview, which
 # writes nothing at all, and marking one's own notifications read, which takes no input.
 NOT_REFUSABLE = {"accounts.login", "accounts.logout", "preview", "notifications.mark_all_read"}
@@ -164,6 +174,9 @@ REFUSALS: dict[str, Refusal] = {
         (302,),
     ),
     "desk.take_next_ticket": Refusal("alice", "POST", lambda d: "/desk/next", lambda d: {}, (404,)),
+    "desk.set_availability": Refusal(
+        "alice", "POST", lambda d: "/desk/availability", lambda d: {"available": "1"}, (404,)
+    ),
     "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
     "admin.delete_policy": Refusal(
         "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
@@ -278,6 +291,9 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"default_team": "999999", "active": "0"},
         (302,),
     ),
+    "reports.request_export": Refusal(
+        "alice", "POST", lambda d: "/reports/exports", lambda d: {"view": "open"}, (404,)
+    ),
     "admin.retry_failed_job": Refusal(
         "admin", "POST", lambda d: "/admin/jobs/failed/999999/retry", lambda d: {}, (404,)
     ),
@@ -316,12 +332,94 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"email": "nobody@example.com"},
         (302,),
     ),
+    "admin.create_mailbox": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/mailboxes",
+        lambda d: {**MAILBOX, "port": "993", "host": "not a host!"},
+        (422,),
+    ),
+    "admin.update_mailbox": Refusal(
+        "admin", "POST", lambda d: "/admin/mailboxes/999999", lambda d: {**MAILBOX, "port": "993"}, (404,)
+    ),
+    "admin.delete_mailbox": Refusal(
+        "tech", "POST", lambda d: "/admin/mailboxes/999999/delete", lambda d: {}, (404,)
+    ),
+    "admin.check_mailbox": Refusal(
+        "admin", "POST", lambda d: "/admin/mailboxes/999999/check", lambda d: {}, (404,)
+    ),
+    "admin.retry_receipt": Refusal(
+        "admin", "POST", lambda d: "/admin/mail-receipts/999999/retry", lambda d: {}, (404,)
+    ),
+    "admin.discard_receipt": Refusal(
+        "admin", "POST", lambda d: "/admin/mail-receipts/999999/discard", lambda d: {}, (404,)
+    ),
+    "api.create_mailbox": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/mailboxes",
+        lambda d: {**MAILBOX, "processed_folder": "INBOX"},
+        (422,),
+    ),
+    "api.replace_mailbox": Refusal(
+        "admin", "PUT", lambda d: "/api/v1/mailboxes/999999", lambda d: MAILBOX, (404,)
+    ),
+    "api.delete_mailbox": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/mailboxes/999999", lambda d: {}, (403,)
+    ),
+    "api.retry_mail_receipt": Refusal(
+        "admin", "POST", lambda d: "/api/v1/mail-receipts/999999/retry", lambda d: {}, (404,)
+    ),
+    "api.discard_mail_receipt": Refusal(
+        "admin", "POST", lambda d: "/api/v1/mail-receipts/999999/discard", lambda d: {}, (404,)
+    ),
     "watchers.remove_watcher": Refusal(
         "alice",
         "POST",
         lambda d: f"/desk/tickets/{_ticket(d)}/watchers/{d['tech'].id}/remove",
         lambda d: {},
         (404,),
+    ),
+    # --- the desk raising a ticket for a requester: the new requester is added, then the ticket is
+    # refused (no such category), and the new account must go with it.
+    "desk.raise_ticket": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/desk/new",
+        lambda d: {
+            "subject": "Walk-in",
+            "new_name": "Walter Walk-in",
+            "new_email": "walter@example.com",
+            "category": "999999",
+            "priority": "normal",
+        },
+        (422,),
+    ),
+    # --- canned replies: an unknown placeholder, another's or no such reply, a technician's shared one
+    "desk.canned_replies": Refusal(
+        "tech", "POST", lambda d: "/desk/replies", lambda d: {"title": "Bad", "body": "Hi {{ nope }}"}, (422,)
+    ),
+    "desk.update_canned_reply": Refusal(
+        "tech", "POST", lambda d: "/desk/replies/999999", lambda d: {"title": "x", "body": "y"}, (404,)
+    ),
+    "desk.delete_canned_reply": Refusal(
+        "tech", "POST", lambda d: "/desk/replies/999999/delete", lambda d: {}, (404,)
+    ),
+    "admin.shared_replies": Refusal(
+        "admin", "POST", lambda d: "/admin/replies", lambda d: {"title": "", "body": "Hi"}, (422,)
+    ),
+    "api.create_canned_reply": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/api/v1/canned-replies",
+        lambda d: {"title": "Shared", "body": "x", "shared": True},
+        (403,),
+    ),
+    "api.update_canned_reply": Refusal(
+        "tech", "PATCH", lambda d: "/api/v1/canned-replies/999999", lambda d: {"title": "x"}, (404,)
+    ),
+    "api.delete_canned_reply": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/canned-replies/999999", lambda d: {}, (404,)
     ),
 }
 

@@ -39,7 +39,7 @@
   }
 
   function options(kind, text, grid) {
-    var horizontal = kind === "hbar";
+    var horizontal = kind === "hbar" || kind === "percent";
     var stacked = kind === "stacked";
     var axis = { ticks: { color: text }, grid: { color: grid }, border: { color: grid }, stacked: stacked };
     return {
@@ -50,7 +50,7 @@
       interaction: { mode: "index", intersect: false },
       plugins: { legend: { labels: { color: text, boxWidth: 12 } } },
       scales: {
-        x: Object.assign({}, axis, horizontal ? { beginAtZero: true } : {}),
+        x: Object.assign({}, axis, horizontal ? { beginAtZero: true } : {}, kind === "percent" ? { max: 100 } : {}),
         y: Object.assign({}, axis, horizontal ? {} : { beginAtZero: true, ticks: { color: text, precision: 0 } }),
       },
     };
@@ -67,7 +67,7 @@
       if (!table) { return; }
       var kind = table.getAttribute("data-sd-chart");
       var data = readTable(table);
-      if (kind === "hbar") {  // a bar per row: room for each label
+      if (kind === "hbar" || kind === "percent") {  // a bar per row: room for each label
         canvas.parentElement.style.height = Math.max(140, 60 + data.labels.length * 26 * Math.max(1, data.datasets.length * 0.7)) + "px";
       }
       drawn.push(new window.Chart(canvas, {

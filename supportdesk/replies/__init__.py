@@ -1,0 +1,1 @@
+"""Canned replies: texts a technician inserts into a reply, personal or shared by the admins."""

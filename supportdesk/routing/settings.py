@@ -1,0 +1,102 @@
+"""Admins set each team's automatic assignment and manage the routing rules. Everything is checked
+before anything changes; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from supportdesk.accounts import policy
+from supportdesk.accounts.models import Team, User
+from supportdesk.accounts.service import clean_name
+from supportdesk.core.db import flush_unique, get_by_id
+from supportdesk.core.errors import FieldError, NotFound, ValidationError
+from supportdesk.routing import lifecycle
+from supportdesk.routing.lifecycle import MAX_KEYWORDS
+from supportdesk.routing.models import AssignmentMode, RoutingRule, TeamAssignment
+from supportdesk.tickets.models import Category
+
+MAX_OPEN_CAP = 1000
+KEYWORDS_MAX_CHARS = 500
+
+
+def team_assignments(session: Session, actor: User) -> dict[int, TeamAssignment]:
+    """Each team's setting that has one, by team id (teams without one assign nothing)."""
+    policy.require_desk_member(actor)
+    return {row.team_id: row for row in session.scalars(select(TeamAssignment))}
+
+
+def set_team_assignment(
+    session: Session, actor: User, team_id: int, *, mode: AssignmentMode, max_open: int | None = None
+) -> TeamAssignment:
+    policy.require_desk_manager(actor)
+    if get_by_id(session, Team, team_id) is None:
+        raise NotFound(f"Team {team_id} was not found.")
+    if max_open is not None and not 1 <= max_open <= MAX_OPEN_CAP:
+        raise ValidationError.single("max_open", f"between 1 and {MAX_OPEN_CAP} open tickets, or no cap")
+    setting = session.get(TeamAssignment, team_id)
+    if setting is None:
+        setting = TeamAssignment(team_id=team_id)
+        session.add(setting)
+    setting.mode = mode
+    setting.max_open = max_open
+    session.flush()
+    return setting
+
+
+def list_rules(session: Session, actor: User) -> list[RoutingRule]:
+    policy.require_desk_member(actor)
+    return list(session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)))
+
+
+def save_rule(
+    session: Session,
+    actor: User,
+    *,
+    rule_id: int | None = None,
+    name: str,
+    position: int,
+    team_id: int,
+    category_id: int | None = None,
+    keywords: str = "",
+) -> RoutingRule:
+    """Create a rule, or replace one's settings (`rule_id`)."""
+    policy.require_desk_manager(actor)
+    errors: list[FieldError] = []
+    if get_by_id(session, Team, team_id) is None:
+        errors.append(FieldError("team_id", "no team has this id"))
+    if category_id is not None and get_by_id(session, Category, category_id) is None:
+        errors.append(FieldError("category_id", "no category has this id"))
+    words = lifecycle.keywords_of(keywords)
+    if len(keywords) > KEYWORDS_MAX_CHARS or len(words) > MAX_KEYWORDS:
+        errors.append(
+            FieldError("keywords", f"at most {MAX_KEYWORDS} keywords, {KEYWORDS_MAX_CHARS} characters")
+        )
+    if category_id is None and not words:
+        errors.append(FieldError("keywords", "give the rule a category, keywords, or both"))
+    if not 0 <= position <= 10_000:
+        errors.append(FieldError("position", "between 0 and 10000"))
+    if errors:
+        raise ValidationError(errors)
+    rule = RoutingRule() if rule_id is None else _rule(session, rule_id)
+    rule.name = clean_name(name)
+    rule.position = position
+    rule.team_id = team_id
+    rule.category_id = category_id
+    rule.keywords = ", ".join(words)
+    session.add(rule)
+    flush_unique(session, "name", "a rule with this name already exists")
+    return rule
+
+
+def delete_rule(session: Session, actor: User, rule_id: int) -> None:
+    policy.require_desk_manager(actor)
+    session.delete(_rule(session, rule_id))
+    session.flush()
+
+
+def _rule(session: Session, rule_id: int) -> RoutingRule:
+    found = get_by_id(session, RoutingRule, rule_id)
+    if found is None:
+        raise NotFound(f"Routing rule {rule_id} was not found.")
+    return found
