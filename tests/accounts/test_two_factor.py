@@ -10,13 +10,15 @@ from datetime import timedelta
 import pyotp
 from sqlalchemy import select, text
 
+from supportdesk.accounts import twofactor
 from supportdesk.accounts.models import User
+from supportdesk.app import create_app
 from supportdesk.core import clock
-from tests.conftest import csrf_token, form_token, login, page_text
+from tests.conftest import csrf_token, form_token, login, make_config, page_text
 from tests.factories import PASSWORD, make_technician
 
 SECRET = re.compile(r'data-secret="([A-Z2-7]{32})"')
-CODES = re.compile(r"\b([a-z0-9]{5}-[a-z0-9]{5})\b")
+CODES = re.compile(r"data-recovery-code>([a-z0-9]{5}-[a-z0-9]{5})<")
 
 
 def code_at(secret: str, seconds: int = 0) -> str:
@@ -166,12 +168,29 @@ def test_the_half_signed_state_dies_with_a_sign_out_elsewhere(client, session):
     assert not signed_in(client)
 
 
-def test_wrong_codes_spend_the_sign_in_throttle(client, session):
+def test_wrong_codes_spend_the_sign_in_throttle(database_url, tmp_path, app, session):
+    """Password and code guesses draw on one budget per account (production's 5 a minute)."""
+    strict = create_app(
+        make_config(
+            database_url,
+            tmp_path,
+            login_limit_per_account="5 per minute",
+            login_limit_per_address="99 per minute",
+        )
+    )
+    key = strict.config["SUPPORTDESK"].secret_key
     tech = make_technician(session, email="tess@example.com")
-    turn_on(client, tech.email)
-    password_step(client, tech.email)
-    statuses = [code_step(client, "000000").status_code for _ in range(6)]
-    assert 429 in statuses, statuses
+    twofactor.start(session, key, tech, PASSWORD)
+    secret = twofactor.pending_secret(session, key, tech)
+    twofactor.confirm(session, key, tech, code_at(secret))
+    session.commit()
+    client = strict.test_client()
+    assert password_step(client, tech.email).status_code == 302
+    statuses = [code_step(client, "000000").status_code for _ in range(5)]
+    assert statuses == [401] * 4 + [429]
+    with clock.frozen_at(clock.now() + timedelta(seconds=30)):
+        assert code_step(client, code_at(secret)).status_code == 429
+    assert not signed_in(client)
 
 
 def test_a_password_alone_does_not_issue_an_api_token(client, session):
@@ -185,7 +204,7 @@ def test_turning_it_off_takes_password_and_code(client, session):
     tech = make_technician(session, email="tess@example.com")
     secret, _ = turn_on(client, tech.email)
     password_step(client, tech.email)
-    code_step(client, code_at(secret))
+    assert code_step(client, code_at(secret, 30)).status_code == 302  # the next step: this one is used
     with clock.frozen_at(clock.now() + timedelta(seconds=60)):
         refused = client.post(
             "/account/two-factor/disable",
@@ -206,7 +225,7 @@ def test_new_recovery_codes_replace_the_old_ones(client, session):
     tech = make_technician(session, email="tess@example.com")
     secret, old = turn_on(client, tech.email)
     password_step(client, tech.email)
-    code_step(client, code_at(secret))
+    assert code_step(client, code_at(secret, 30)).status_code == 302  # the next step: this one is used
     with clock.frozen_at(clock.now() + timedelta(seconds=60)):
         response = client.post(
             "/account/two-factor/recovery-codes",

@@ -62,4 +62,3 @@ def test_technician_turns_on_two_factor_and_signs_in_with_it(
     page.get_by_label("Code").fill(codes[1])
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(re.compile(r"/desk/"))
-

@@ -239,7 +239,9 @@ REFUSALS: dict[str, Refusal] = {
         (422,),
     ),
     # A code without a password step first: back to the sign-in page, nobody signed in.
-    "accounts.login_code": Refusal("nobody", "POST", lambda d: "/login/code", lambda d: {"code": "123456"}, (302,)),
+    "accounts.login_code": Refusal(
+        "nobody", "POST", lambda d: "/login/code", lambda d: {"code": "123456"}, (302,)
+    ),
     "twofactor.start": Refusal(
         "bob", "POST", lambda d: "/account/two-factor/start", lambda d: {"password": "wrong"}, (422,)
     ),
