@@ -54,8 +54,11 @@ def _page(
     secret = None if enabled else twofactor.pending_secret(session, _key(), user)
     qr = None
     if secret is not None:
-        # segno writes the SVG itself (no user input in it): safe to place in the page as it is.
-        svg = segno.make(twofactor.provisioning_uri(secret, user), error="m").svg_inline(scale=4, border=2)
+        # segno writes the SVG itself (no user input in it): safe to place in the page as it is. A white
+        # background and the standard quiet zone, so phones read it in the dark theme too.
+        svg = segno.make(twofactor.provisioning_uri(secret, user), error="m").svg_inline(
+            scale=4, border=4, light="#fff"
+        )
         qr = Markup(svg)  # noqa: S704
     body = render_template(
         "accounts/two_factor.html",
