@@ -63,6 +63,7 @@ RULES = {
     "reports.export_tickets": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
+    "admin.set_temporary_password": "admin",
     "admin.teams": "admin",
     "admin.team_members": "admin",
     "admin.categories_page": "admin",
