@@ -27,7 +27,7 @@ def people(session):
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_a_temporary_password_must_be_changed_at_the_next_sign_in(
-    browser, live_server, people, session, device
+    browser, live_server, people, session, device, screenshot_dir
 ):
     admin = open_page(browser, device)
     sign_in(admin, live_server, "ada@example.com")
@@ -38,6 +38,7 @@ def test_a_temporary_password_must_be_changed_at_the_next_sign_in(
     form.get_by_label("Temporary password").fill("short")
     form.get_by_role("button", name="Set temporary password").click()
     expect(admin.get_by_text("must be at least 8 characters")).to_be_visible()
+    admin.screenshot(path=str(screenshot_dir / f"admin-user-edit-{device}.png"), full_page=True)
     form = admin.get_by_role("form", name="Temporary password for Erin Employee")
     form.get_by_label("Temporary password").fill("Tmp-4821-desk")
     form.get_by_role("button", name="Set temporary password").click()
@@ -50,6 +51,7 @@ def test_a_temporary_password_must_be_changed_at_the_next_sign_in(
     sign_in(page, live_server, "erin@example.com", "Tmp-4821-desk")
     expect(page).to_have_url(re.compile(r"/account/password"))
     expect(page.get_by_text("An admin set a temporary password for you")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / f"account-temporary-password-{device}.png"))
     page.goto(f"{live_server}/portal/")  # nothing else until the password is changed
     expect(page).to_have_url(re.compile(r"/account/password"))
     page.get_by_label("Current password").fill("Tmp-4821-desk")
