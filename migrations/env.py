@@ -17,6 +17,7 @@ from supportdesk.inbound import models as _inbound  # noqa: F401
 from supportdesk.jobs import models as _jobs  # noqa: F401
 from supportdesk.notifications import models as _notifications  # noqa: F401
 from supportdesk.replies import models as _replies  # noqa: F401
+from supportdesk.reports import models as _reports  # noqa: F401
 from supportdesk.routing import models as _routing  # noqa: F401
 from supportdesk.sla import models as _sla  # noqa: F401
 from supportdesk.tickets import models as _tickets  # noqa: F401

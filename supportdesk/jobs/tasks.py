@@ -13,6 +13,7 @@ from supportdesk.core.db import db
 from supportdesk.inbound import polling
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
+from supportdesk.reports import background
 from supportdesk.sla import escalation, recompute
 from supportdesk.sla import service as service_levels
 from supportdesk.tickets import service as tickets
@@ -42,6 +43,18 @@ def poll_mailboxes() -> int:
 def poll_mailbox_now(mailbox_id: int) -> int:
     """An admin's "Check now" (a failure shows on the mailbox; the minute's poll is the retry)."""
     return polling.poll_mailbox(mailbox_id).imported
+
+
+@job(retries=3, retry_delay=30, retry_backoff=2)
+def export_ticket_list(export_id: int) -> int:
+    """A ticket list too long to stream in a request, written to a file for the one who asked."""
+    return background.run_export(export_id)
+
+
+@periodic_job(crontab(minute="17", hour="*"))
+def purge_old_exports() -> int:
+    """Every hour: exported lists older than a week, files and rows."""
+    return background.purge_old_exports()
 
 
 @periodic_job(crontab(minute="*/5"))

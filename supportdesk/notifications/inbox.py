@@ -54,12 +54,18 @@ def unread_count(session: Session, user: User) -> int:
     return int(read_rows(session, query).scalar_one())
 
 
-def open_notification(session: Session, user: User, notification_id: int) -> int | None:
-    """Mark one of the user's notifications read; the number of its ticket."""
+@dataclass(frozen=True)
+class Opened:
+    ticket_number: int | None
+    export_id: int | None  # a ticket list prepared in the background (reports/background.py)
+
+
+def open_notification(session: Session, user: User, notification_id: int) -> Opened:
+    """Mark one of the user's notifications read; what it is about."""
     if not 1 <= notification_id <= ID_MAX:
         raise NotFound("No such notification.")
     row = session.execute(
-        select(Notification.id, Ticket.number)
+        select(Notification.id, Notification.export_id, Ticket.number)
         .outerjoin(Ticket, Ticket.id == Notification.ticket_id)
         .where(Notification.id == notification_id, Notification.user_id == user.id)
     ).first()
@@ -71,8 +77,7 @@ def open_notification(session: Session, user: User, notification_id: int) -> int
         .values(read_at=now())
         .execution_options(synchronize_session=False)
     )
-    number: int | None = row.number
-    return number
+    return Opened(row.number, row.export_id)
 
 
 def mark_all_read(session: Session, user: User) -> None:

@@ -61,6 +61,7 @@ class NotificationKind(enum.StrEnum):
     ASSIGNED = "assigned"  # the ticket was assigned to me
     SLA_WARNING = "sla_warning"  # a target of a ticket I (or my team) have falls due soon
     SLA_BREACH = "sla_breach"  # a target was missed (to the team's lead, and whoever has the ticket)
+    EXPORT_READY = "export_ready"  # a ticket list I asked for is ready to download
 
 
 class Notification(Base):
@@ -72,6 +73,8 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # A background export's (no foreign key: exports are purged after a week, their notices may stay).
+    export_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
     title: Mapped[str] = mapped_column(String(300))
     excerpt: Mapped[str] = mapped_column(String(300), default="")

@@ -29,8 +29,17 @@ STAFF_ONLY = {
 }
 
 
+# Told in the app only, never by email: nothing to choose.
+IN_APP_ONLY = {NotificationKind.EXPORT_READY}
+
+
 def kinds_for(user: User) -> list[NotificationKind]:
-    return [kind for kind in NotificationKind if user.is_staff or kind not in STAFF_ONLY]
+    """The kinds of email the user may turn on or off."""
+    return [
+        kind
+        for kind in NotificationKind
+        if kind not in IN_APP_ONLY and (user.is_staff or kind not in STAFF_ONLY)
+    ]
 
 
 def email_choices(session: Session, user: User) -> dict[NotificationKind, bool]:

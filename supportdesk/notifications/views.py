@@ -36,11 +36,13 @@ def badge() -> str:
 @bp.get("/<id:notification_id>")
 def open_one(notification_id: int) -> Response:
     with db.transaction() as session:
-        number = inbox.open_notification(session, current_user, notification_id)
-    if number is None:
+        opened = inbox.open_notification(session, current_user, notification_id)
+    if opened.export_id is not None:
+        return redirect(url_for("reports.export_status", export_id=opened.export_id))
+    if opened.ticket_number is None:
         return redirect(url_for("notifications.home"))
     target = "desk.ticket" if current_user.is_staff else "portal.ticket"
-    return redirect(url_for(target, number=number))
+    return redirect(url_for(target, number=opened.ticket_number))
 
 
 @bp.post("/read")

@@ -291,6 +291,9 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"default_team": "999999", "active": "0"},
         (302,),
     ),
+    "reports.request_export": Refusal(
+        "alice", "POST", lambda d: "/reports/exports", lambda d: {"view": "open"}, (404,)
+    ),
     "admin.retry_failed_job": Refusal(
         "admin", "POST", lambda d: "/admin/jobs/failed/999999/retry", lambda d: {}, (404,)
     ),

@@ -1,0 +1,68 @@
+"""What a ticket list's CSV holds, whether streamed or written by a job: its columns, one row per
+ticket, and the desk's query string that chose the list."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+from werkzeug.datastructures import MultiDict
+
+from supportdesk.core.apikit import parse_query
+from supportdesk.reports.csv_export import Value
+from supportdesk.tickets import queues
+from supportdesk.tickets.paging import TicketQuery
+from supportdesk.tickets.summaries import TicketSummary
+
+TICKET_COLUMNS = (
+    "Number",
+    "Subject",
+    "Status",
+    "Priority",
+    "Requester",
+    "Requester email",
+    "Assignee",
+    "Team",
+    "Category",
+    "Created (UTC)",
+    "Updated (UTC)",
+    "First response (UTC)",
+    "Resolved (UTC)",
+    "Closed (UTC)",
+)
+
+
+class TicketExportQuery(TicketQuery):
+    """The desk's query string (a view narrowed by the list's filters); paging is ignored: all of it."""
+
+    model_config = ConfigDict(extra="ignore")
+    view: queues.QueueView = queues.QueueView.UNASSIGNED
+
+
+def ticket_row(ticket: TicketSummary) -> tuple[Value, ...]:
+    return (
+        ticket.number,
+        ticket.subject,
+        ticket.status,
+        ticket.priority,
+        ticket.requester.full_name,
+        ticket.requester.email,
+        ticket.assignee.full_name if ticket.assignee else None,
+        ticket.team.name if ticket.team else None,
+        ticket.category.name if ticket.category else None,
+        ticket.created_at,
+        ticket.updated_at,
+        ticket.first_response_at,
+        ticket.resolved_at,
+        ticket.closed_at,
+    )
+
+
+def parse_list_query(args: MultiDict[str, str]) -> TicketExportQuery:
+    """The desk's query string (a ValidationError naming each bad parameter)."""
+    return parse_query(TicketExportQuery, args)
+
+
+def query_values(args: MultiDict[str, str]) -> dict[str, list[str]]:
+    """The parameters that choose the list, as stored with a background export (paging and the CSRF
+    token left out)."""
+    known = set(TicketExportQuery.model_fields) - {"limit", "cursor"}
+    return {name: args.getlist(name) for name in args if name in known}
