@@ -3,7 +3,7 @@
 Expand only: a new column with a server default, which the previous release never reads.
 
 Revision ID: b8d4f0e3a521
-Revises: a7c3e9d2f410
+Revises: b5d1e7c3a9f2
 Create Date: 2026-11-29 16:45:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'b8d4f0e3a521'
-down_revision = 'a7c3e9d2f410'
+down_revision = 'b5d1e7c3a9f2'
 branch_labels = None
 depends_on = None
 
