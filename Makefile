@@ -118,13 +118,16 @@ seed: migrate
 
 # The benchmark (not part of `make test`): N tickets in PostgreSQL (default 1,000,000; several sizes with
 # N=100000,1000000), every endpoint paired with the ceiling over ROUNDS rounds (default 9) of SECONDS (4).
-bench: install-dev assets wrk
+bench: install-dev assets wrk mail-servers
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
 	$(BIN)/python -m bench.mail_parsing
+	$(BIN)/python -m bench.mail_fetching
 
-# How fast inbound mail is parsed (the corpus in tests/mail/corpus), against the bare stdlib parse.
-bench-mail: install-dev
+# How fast inbound mail is parsed (the corpus in tests/mail/corpus), against the bare stdlib parse; and
+# how fast the fetcher turns a Dovecot mailbox full of it into tickets.
+bench-mail: install-dev mail-servers
 	$(BIN)/python -m bench.mail_parsing
+	$(BIN)/python -m bench.mail_fetching
 
 # The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
 bench-sqlite: install-dev assets wrk

@@ -34,6 +34,8 @@ from supportdesk.replies import pages as reply_pages
 from supportdesk.reports import api as reports_api
 from supportdesk.reports import exports as report_exports
 from supportdesk.reports import web as report_pages
+from supportdesk.routing import admin as routing_admin
+from supportdesk.routing import api as routing_api
 from supportdesk.routing import desk as routing_desk
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
@@ -61,6 +63,8 @@ ROUTE_MODULES = (
     sla_admin,
     sla_desk,
     routing_desk,
+    routing_admin,
+    routing_api,
     raising,
     replies_api,
     reply_pages,

@@ -3,10 +3,12 @@ before anything changes; the caller's unit of work commits."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from dataclasses import dataclass
 
-from supportdesk.accounts import policy
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from supportdesk.accounts import leads, policy
 from supportdesk.accounts.models import Team, User
 from supportdesk.accounts.service import clean_name
 from supportdesk.core.db import flush_unique, get_by_id
@@ -42,6 +44,68 @@ def set_team_assignment(
     setting.max_open = max_open
     session.flush()
     return setting
+
+
+@dataclass(frozen=True)
+class TeamSetup:
+    """A team as the assignment page and the API show it."""
+
+    team_id: int
+    team_name: str
+    mode: AssignmentMode
+    max_open: int | None
+    lead_ids: list[int]
+    members: list[tuple[int, str]]  # (id, name)
+
+
+def team_setups(session: Session, actor: User) -> list[TeamSetup]:
+    """Every team with its assignment, its leads and its members."""
+    policy.require_desk_member(actor)
+    settings = {row.team_id: row for row in session.scalars(select(TeamAssignment))}
+    teams = list(session.scalars(select(Team).options(selectinload(Team.members)).order_by(Team.name)))
+    chosen = leads.lead_ids_by_team(session, [team.id for team in teams])
+    return [_setup(team, settings.get(team.id), chosen.get(team.id, set())) for team in teams]
+
+
+def _setup(team: Team, setting: TeamAssignment | None, lead_ids: set[int]) -> TeamSetup:
+    return TeamSetup(
+        team_id=team.id,
+        team_name=team.name,
+        mode=setting.mode if setting is not None else AssignmentMode.OFF,
+        max_open=setting.max_open if setting is not None else None,
+        lead_ids=sorted(lead_ids),
+        members=[(member.id, member.full_name) for member in team.members],
+    )
+
+
+def save_team_setup(
+    session: Session,
+    actor: User,
+    team_id: int,
+    *,
+    mode: AssignmentMode,
+    max_open: int | None,
+    lead_ids: list[int] | None,
+) -> TeamSetup:
+    """A team's assignment and (when given) its leads, both checked before either changes."""
+    policy.require_desk_manager(actor)
+    team = get_by_id(session, Team, team_id)
+    if team is None:
+        raise NotFound(f"Team {team_id} was not found.")
+    member_ids = {member.id for member in team.members}
+    errors: list[FieldError] = []
+    if max_open is not None and not 1 <= max_open <= MAX_OPEN_CAP:
+        errors.append(FieldError("max_open", f"between 1 and {MAX_OPEN_CAP} open tickets, or no cap"))
+    if lead_ids is not None and set(lead_ids) - member_ids:
+        errors.append(FieldError("lead_ids", "a team's lead must be one of its members: add them first"))
+    if errors:
+        raise ValidationError(errors)
+    setting = set_team_assignment(session, actor, team_id, mode=mode, max_open=max_open)
+    if lead_ids is not None:
+        leads.set_leads(session, actor, team_id, lead_ids)
+    return _setup(
+        team, setting, set(lead_ids) if lead_ids is not None else leads.lead_ids(session, [team_id])
+    )
 
 
 def list_rules(session: Session, actor: User) -> list[RoutingRule]:
@@ -87,6 +151,16 @@ def save_rule(
     session.add(rule)
     flush_unique(session, "name", "a rule with this name already exists")
     return rule
+
+
+def describe_rule(rule: RoutingRule, category_names: dict[int, str]) -> str:
+    """What a rule asks of a ticket, in words: "keywords vpn, wifi; category Printers"."""
+    parts = []
+    if rule.keywords:
+        parts.append(f"keywords {rule.keywords}")
+    if rule.category_id is not None:
+        parts.append(f"category {category_names.get(rule.category_id, '#' + str(rule.category_id))}")
+    return "; ".join(parts) or "every ticket"
 
 
 def delete_rule(session: Session, actor: User, rule_id: int) -> None:

@@ -26,6 +26,7 @@ DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$|^24:00$")
 ZONES = sorted(available_timezones())
 MAX_POSITION = 10_000
+DEFAULT_WARNING_MINUTES = 60
 
 
 def _minutes(text: str, field: str, errors: list[FieldError]) -> int:
@@ -59,12 +60,19 @@ def _optional_minutes(name: str, errors: list[FieldError]) -> int | None:
 @bp.get("/service-levels")
 def service_levels() -> str:
     session = db.session()
+    policies = settings.list_policies(session, current_user)
+    teams = accounts.list_teams(session, current_user)
+    all_categories = categories.list_categories(session, active_only=False)
+    names = settings.Names(
+        categories={c.id: c.name for c in all_categories}, teams={t.id: t.name for t in teams}
+    )
     return render_template(
         "sla/admin.html",
         calendars=settings.list_calendars(session, current_user),
-        policies=settings.list_policies(session, current_user),
-        teams=accounts.list_teams(session, current_user),
-        categories=categories.list_categories(session, active_only=False),
+        policies=policies,
+        described={p.id: settings.describe(p, names) for p in policies},
+        teams=teams,
+        categories=all_categories,
         priorities=list(Priority),
         zones=ZONES,
         days=DAYS,
@@ -122,6 +130,7 @@ def create_policy() -> Response:
     errors: list[FieldError] = []
     first = _optional_minutes("first_response_hours", errors)
     resolution = _optional_minutes("resolution_hours", errors)
+    warning = _optional_minutes("warning_hours", errors)
     priority = request.form.get("priority", "")
     try:
         if priority and priority not in {p.value for p in Priority}:
@@ -146,6 +155,9 @@ def create_policy() -> Response:
                 team_id=_optional_id("team"),
                 first_response_minutes=first,
                 resolution_minutes=resolution,
+                warning_minutes=warning if warning is not None else DEFAULT_WARNING_MINUTES,
+                escalate_priority=request.form.get("escalate_priority") == "1",
+                escalate_to_team_id=_optional_id("escalate_team"),
             )
     except ValueError:
         flash("The policy was not saved: choose from the lists and give the order as a number.", "danger")

@@ -39,6 +39,9 @@ def policy_out(found: SlaPolicy) -> PolicyOut:
         team_id=found.team_id,
         first_response_minutes=found.first_response_minutes,
         resolution_minutes=found.resolution_minutes,
+        warning_minutes=found.warning_minutes,
+        escalate_priority=found.escalate_priority,
+        escalate_to_team_id=found.escalate_to_team_id,
     )
 
 

@@ -44,6 +44,13 @@ class PolicyIn(Schema):
     team_id: Id | None = None
     first_response_minutes: Annotated[int, Field(ge=1, le=366 * 24 * 60)] | None = None
     resolution_minutes: Annotated[int, Field(ge=1, le=366 * 24 * 60)] | None = None
+    warning_minutes: Annotated[int, Field(ge=1, le=30 * 24 * 60)] = Field(
+        default=60, description="Minutes (wall clock) before a target falls due: at risk, and warned"
+    )
+    escalate_priority: bool = Field(default=False, description="On a breach, raise the priority one step")
+    escalate_to_team_id: Id | None = Field(
+        default=None, description="On a breach, move the ticket to this team"
+    )
 
 
 class PolicyOut(PolicyIn):

@@ -5,6 +5,7 @@ same unit of work, so a change that rolls back asks for nothing."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -159,6 +160,48 @@ def delete_policy(session: Session, actor: User, policy_id: int) -> None:
     session.delete(_policy(session, policy_id))
     session.flush()
     request_recompute(session)
+
+
+@dataclass(frozen=True)
+class Names:
+    categories: dict[int, str]
+    teams: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Described:
+    """A policy in words, for the admins' table."""
+
+    applies_to: str  # "urgent priority, team Network" or "every ticket"
+    warning: str  # "1 h before"
+    on_breach: str  # "raise priority, move to Escalations", or "tell the team's lead"
+
+
+def describe(found: SlaPolicy, names: Names) -> Described:
+    conditions = []
+    if found.priority is not None:
+        conditions.append(f"{found.priority.value} priority")
+    if found.category_id is not None:
+        conditions.append(f"category {names.categories.get(found.category_id, '#' + str(found.category_id))}")
+    if found.team_id is not None:
+        conditions.append(f"team {names.teams.get(found.team_id, '#' + str(found.team_id))}")
+    actions = ["raise priority"] if found.escalate_priority else []
+    if found.escalate_to_team_id is not None:
+        actions.append(
+            f"move to {names.teams.get(found.escalate_to_team_id, '#' + str(found.escalate_to_team_id))}"
+        )
+    return Described(
+        applies_to=", ".join(conditions) or "every ticket",
+        warning=f"{_hours(found.warning_minutes)} before",
+        on_breach=", ".join(actions) or "tell the team's lead",
+    )
+
+
+def _hours(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def request_recompute(session: Session) -> None:

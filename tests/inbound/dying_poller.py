@@ -3,7 +3,7 @@ tests:
 
 - `mid-fetch`: while the second message is being fetched;
 - `before-commit`: inside the unit of work that imported the first message, before its commit;
-- `after-commit`: once the first message's ticket is committed, before the message is moved.
+- `after-commit`: once the messages' tickets are committed, before they are moved.
 
     python -m tests.inbound.dying_poller MODE MAILBOX_ID DATABASE_URL INSTANCE_DIR SETTINGS_JSON
 """
@@ -42,9 +42,9 @@ def main(mode: str, mailbox_id: int, database_url: str, instance: str, settings:
         die()  # flushed, not committed
         return received
 
-    def dying_done(self: imap.ImapFolder, uid: int) -> None:
+    def dying_done(self: imap.ImapFolder, uids: list[int]) -> None:
         die()  # committed, not moved
-        done(self, uid)
+        done(self, uids)
 
     if mode == "mid-fetch":
         imap.ImapFolder.fetch = dying_fetch  # type: ignore[method-assign]

@@ -178,6 +178,50 @@ REFUSALS: dict[str, Refusal] = {
         "alice", "POST", lambda d: "/desk/availability", lambda d: {"available": "1"}, (404,)
     ),
     "api.take_next_ticket": Refusal("alice", "POST", lambda d: "/api/v1/tickets/next", lambda d: {}, (403,)),
+    "admin.save_team_assignment": Refusal(
+        "admin",
+        "POST",
+        lambda d: f"/admin/assignment/teams/{d['team'].id}",
+        lambda d: {"mode": "round_robin", "max_open": "0"},
+        (302,),
+    ),
+    "admin.create_routing_rule": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/admin/assignment/rules",
+        lambda d: {"name": "R", "team": str(d["team"].id)},
+        (302,),
+    ),
+    "admin.delete_routing_rule": Refusal(
+        "tech", "POST", lambda d: "/admin/assignment/rules/1/delete", lambda d: {}, (404,)
+    ),
+    "api.replace_team_assignment": Refusal(
+        "admin",
+        "PUT",
+        lambda d: f"/api/v1/routing/teams/{d['team'].id}",
+        lambda d: {"mode": "round_robin", "max_open": 0},
+        (422,),
+    ),
+    "api.create_routing_rule": Refusal(
+        "admin",
+        "POST",
+        lambda d: "/api/v1/routing/rules",
+        lambda d: {"name": "R", "keywords": "vpn", "team_id": 999_999},
+        (422,),
+    ),
+    "api.replace_routing_rule": Refusal(
+        "admin",
+        "PUT",
+        lambda d: "/api/v1/routing/rules/1",
+        lambda d: {"name": "R", "keywords": "vpn", "team_id": 999_999},
+        (422,),
+    ),
+    "api.delete_routing_rule": Refusal(
+        "tech", "DELETE", lambda d: "/api/v1/routing/rules/1", lambda d: {}, (403,)
+    ),
+    "api.set_my_availability": Refusal(
+        "alice", "PUT", lambda d: "/api/v1/routing/availability", lambda d: {"available": True}, (403,)
+    ),
     "admin.delete_policy": Refusal(
         "tech", "POST", lambda d: "/admin/service-levels/policies/1/delete", lambda d: {}, (404,)
     ),

@@ -11,12 +11,9 @@ import pytest
 from supportdesk.core import clock
 from supportdesk.core.db import utcnow
 from supportdesk.sla import service as service_levels
-from supportdesk.sla.models import BusinessCalendar, SlaPolicy
 from supportdesk.tickets import service
 from tests.conftest import login, page_text
-from tests.factories import make_requester, make_technician
-
-ROUND_THE_CLOCK = {str(day): [[0, 24 * 60]] for day in range(7)}
+from tests.factories import make_calendar, make_policy, make_requester, make_technician
 
 
 def raised_ago(session, who, subject, ago):
@@ -28,11 +25,7 @@ def raised_ago(session, who, subject, ago):
 
 @pytest.fixture
 def desk(session):
-    calendar = BusinessCalendar(name="Always", zone="UTC", weekly=ROUND_THE_CLOCK, holidays=[])
-    session.add(calendar)
-    session.flush()
-    session.add(SlaPolicy(name="Standard", position=1, calendar_id=calendar.id, resolution_minutes=4 * 60))
-    session.commit()
+    make_policy(session, make_calendar(session, "Always"), "Standard", position=1, resolution_minutes=4 * 60)
     employee = make_requester(session, full_name="Erin Employee")
     return {
         "tech": make_technician(session, full_name="Tess Tech"),

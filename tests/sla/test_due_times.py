@@ -13,12 +13,19 @@ from supportdesk.core import clock
 from supportdesk.sla import lifecycle
 from supportdesk.sla.clock import ALWAYS, Calendar, Window
 from supportdesk.sla.lifecycle import Policy, SlaState
-from supportdesk.sla.models import BusinessCalendar, SlaPolicy
+from supportdesk.sla.models import BusinessCalendar
 from supportdesk.sla.service import policies
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.service import TicketChanges
-from tests.factories import make_category, make_requester, make_team, make_technician
+from tests.factories import (
+    make_calendar,
+    make_category,
+    make_policy,
+    make_requester,
+    make_team,
+    make_technician,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE_HOURS = {str(day): [[9 * 60, 17 * 60]] for day in range(5)}
@@ -31,30 +38,19 @@ def berlin(day: int, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def desk(session):
-    calendar = BusinessCalendar(name="Berlin office", zone="Europe/Berlin", weekly=OFFICE_HOURS, holidays=[])
-    session.add(calendar)
-    session.flush()
-    session.add_all(
-        [
-            SlaPolicy(
-                name="Urgent",
-                position=1,
-                priority=Priority.URGENT,
-                calendar_id=calendar.id,
-                first_response_minutes=30,
-                resolution_minutes=120,
-            ),
-            SlaPolicy(
-                name="Everything else",
-                position=2,
-                calendar_id=calendar.id,
-                first_response_minutes=60,
-                resolution_minutes=8 * 60,
-            ),
-        ]
+    calendar = make_calendar(session, "Berlin office", zone="Europe/Berlin", weekly=OFFICE_HOURS)
+    make_policy(
+        session,
+        calendar,
+        "Urgent",
+        position=1,
+        priority=Priority.URGENT,
+        first_response_minutes=30,
+        resolution_minutes=120,
     )
-    session.commit()
-    policies(session, fresh=True)
+    make_policy(
+        session, calendar, "Everything else", position=2, first_response_minutes=60, resolution_minutes=8 * 60
+    )
     return {"employee": make_requester(session), "tech": make_technician(session)}
 
 
@@ -122,19 +118,8 @@ def test_the_first_public_reply_meets_or_misses_the_first_response_target(sessio
 def test_the_first_matching_policy_applies(session, desk):
     team = make_team(session, "Network")
     category = make_category(session, "VPN", team=team)
-    calendar_id = session.query(BusinessCalendar).one().id
-    session.add(
-        SlaPolicy(
-            name="Network first",
-            position=0,
-            team_id=team.id,
-            calendar_id=calendar_id,
-            first_response_minutes=15,
-            resolution_minutes=None,
-        )
-    )
-    session.commit()
-    policies(session, fresh=True)
+    calendar = session.query(BusinessCalendar).one()
+    make_policy(session, calendar, "Network first", position=0, team_id=team.id, first_response_minutes=15)
     networked = raise_ticket(session, desk["employee"], berlin(23, 9), category_id=category.id)
     other = raise_ticket(session, desk["employee"], berlin(23, 9))
     assert networked.first_response_due_at == berlin(23, 9, 15)

@@ -262,3 +262,14 @@ def test_only_admins_name_a_teams_lead_and_the_lead_is_a_member(session, desk):
     with pytest.raises(ValidationError):
         leads.set_team_lead(session, desk["admin"], desk["team"].id, desk["ed"].id, lead=True)
     assert leads.lead_ids(session, [desk["team"].id]) == {desk["lena"].id}
+
+
+def test_the_job_pages_through_many_candidates_a_batch_at_a_time(session, desk):
+    make_policy(session, resolution_minutes=60, warning_minutes=30)
+    tickets = [raise_at(session, desk, minutes(n), subject=f"Ticket {n}") for n in range(5)]
+    with clock.frozen_at(minutes(40)):
+        assert escalation.escalate(session, minutes(40), batch=2) == 5  # three batches, none missed
+    session.commit()
+    assert all(alerts(session, t) == [("sla_warning", "resolution")] for t in tickets)
+    with clock.frozen_at(minutes(41)):
+        assert escalation.escalate(session, minutes(41), batch=2) == 0

@@ -7,14 +7,11 @@ from datetime import timedelta
 
 from supportdesk.core import clock
 from supportdesk.core.db import unit_of_work, utcnow
-from supportdesk.sla.models import BusinessCalendar, SlaPolicy
 from supportdesk.sla.next_ticket import take_next
 from supportdesk.tickets import service
 from supportdesk.tickets.lifecycle import Priority, Status
 from supportdesk.tickets.models import Ticket
-from tests.factories import make_requester, make_team, make_technician
-
-ROUND_THE_CLOCK = {str(day): [[0, 24 * 60]] for day in range(7)}
+from tests.factories import make_calendar, make_policy, make_requester, make_team, make_technician
 
 
 def raise_ago(session, who, subject, ago, **fields):
@@ -25,19 +22,14 @@ def raise_ago(session, who, subject, ago, **fields):
 
 
 def test_the_most_urgent_takeable_ticket_of_my_teams_comes_first(session):
-    calendar = BusinessCalendar(name="Always", zone="UTC", weekly=ROUND_THE_CLOCK, holidays=[])
-    session.add(calendar)
-    session.flush()
-    session.add(
-        SlaPolicy(
-            name="Urgent",
-            position=0,
-            priority=Priority.URGENT,
-            calendar_id=calendar.id,
-            resolution_minutes=60,
-        )
+    make_policy(
+        session,
+        make_calendar(session, "Always"),
+        "Urgent",
+        position=0,
+        priority=Priority.URGENT,
+        resolution_minutes=60,
     )
-    session.commit()
     network, finance = make_team(session, "Network"), make_team(session, "Finance")
     tech = make_technician(session, teams=[network])
     boss = make_technician(session)
