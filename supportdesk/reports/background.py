@@ -128,7 +128,7 @@ def run_export(export_id: int) -> int:
 
     def rows() -> Iterator[tuple[Value, ...]]:
         nonlocal count
-        for ticket in reads.iter_tickets(session, user, filters, query.sort):  # type: ignore[arg-type]
+        for ticket in reads.iter_ticket_rows(session, user, filters, query.sort):  # type: ignore[arg-type]
             count += 1
             yield ticket_row(ticket)
 

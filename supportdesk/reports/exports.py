@@ -44,7 +44,7 @@ def report_csv(table: ReportTable, filters: ReportFilters, *, byte_order_mark: b
 
 def tickets_csv(actor: User, filters: TicketFilters, sort: Sort, *, byte_order_mark: bool) -> Response:
     def rows() -> Iterator[tuple[Value, ...]]:
-        for ticket in reads.iter_tickets(db.session(), actor, filters, sort):
+        for ticket in reads.iter_ticket_rows(db.session(), actor, filters, sort):
             yield ticket_row(ticket)
 
     return csv_response(

@@ -3,6 +3,8 @@ ticket, and the desk's query string that chose the list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ConfigDict
 from werkzeug.datastructures import MultiDict
 
@@ -10,7 +12,6 @@ from supportdesk.core.apikit import parse_query
 from supportdesk.reports.csv_export import Value
 from supportdesk.tickets import queues
 from supportdesk.tickets.paging import TicketQuery
-from supportdesk.tickets.summaries import TicketSummary
 
 TICKET_COLUMNS = (
     "Number",
@@ -37,17 +38,18 @@ class TicketExportQuery(TicketQuery):
     view: queues.QueueView = queues.QueueView.UNASSIGNED
 
 
-def ticket_row(ticket: TicketSummary) -> tuple[Value, ...]:
+def ticket_row(ticket: Any) -> tuple[Value, ...]:
+    """A row of `tickets.reads.iter_ticket_rows` as the CSV's cells."""
     return (
         ticket.number,
         ticket.subject,
         ticket.status,
         ticket.priority,
-        ticket.requester.full_name,
-        ticket.requester.email,
-        ticket.assignee.full_name if ticket.assignee else None,
-        ticket.team.name if ticket.team else None,
-        ticket.category.name if ticket.category else None,
+        ticket.requester_name,
+        ticket.requester_email,
+        ticket.assignee_name,
+        ticket.team_name,
+        ticket.category_name,
         ticket.created_at,
         ticket.updated_at,
         ticket.first_response_at,
