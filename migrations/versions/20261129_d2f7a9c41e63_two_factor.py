@@ -1,7 +1,7 @@
 """two-factor sign-in: TOTP secrets (encrypted) and one-time recovery codes (hashed) (issue 20).
 
 Revision ID: d2f7a9c41e63
-Revises: b5d1e7c3a9f2
+Revises: b8d4f0e3a521
 Create Date: 2026-11-29 17:00:00
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = 'd2f7a9c41e63'
-down_revision = 'b5d1e7c3a9f2'
+down_revision = 'b8d4f0e3a521'
 branch_labels = None
 depends_on = None
 

@@ -38,6 +38,8 @@ def issue_token(
     if twofactor.is_enabled(session, user):
         # A password alone is not enough for this account; tokens come from the tokens page, signed in.
         raise PermissionDenied("This account signs in with two factors: create tokens on your account page.")
+    if user.must_change_password:
+        raise PermissionDenied("This password is temporary: sign in on the web and choose your own first.")
     return issue_token_for(session, user, name, lifetime)
 
 
