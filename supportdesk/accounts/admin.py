@@ -109,6 +109,33 @@ def update_user(user_id: int) -> Response | tuple[str, int]:
     return redirect(back)
 
 
+@bp.post("/users/<id:user_id>/password")
+def set_temporary_password(user_id: int) -> Response | tuple[str, int]:
+    back = safe_next(request.form.get("next"), url_for("admin.users"), within="/admin/users")
+    if not FlaskForm().validate_on_submit():
+        return redirect(back)
+    try:
+        with db.transaction() as session:
+            name = service.set_temporary_password(
+                session, current_user, user_id, request.form.get("password", "")[:1024]
+            ).full_name
+    except ValidationError as error:
+        return _users_page(
+            NewUserForm(formdata=None),
+            422,
+            editing=user_id,
+            edited=None,
+            password_error=error.errors[0].message,
+        )
+    flash(
+        f"{name} must choose a new password when they next sign in with the temporary one; they are "
+        "signed out everywhere and their API tokens are revoked. Tell them the password by a channel "
+        "you trust.",
+        "success",
+    )
+    return redirect(back)
+
+
 def _by_field(error: ValidationError | ValueError) -> dict[str, str]:
     if isinstance(error, ValueError):
         return {"": "That role does not exist."}
@@ -138,7 +165,11 @@ def _here() -> str:
 
 
 def _users_page(
-    form: NewUserForm, status: int, editing: int | None = None, edited: dict[str, Any] | None = None
+    form: NewUserForm,
+    status: int,
+    editing: int | None = None,
+    edited: dict[str, Any] | None = None,
+    password_error: str | None = None,
 ) -> tuple[str, int]:
     query = _user_query()
     return render_template(
@@ -149,6 +180,7 @@ def _users_page(
         roles=list(Role),
         editing=editing if editing is not None else request.args.get("edit", type=int),
         edited=edited,
+        password_error=password_error,
         here=_here(),
     ), status
 

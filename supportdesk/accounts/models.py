@@ -59,6 +59,9 @@ class User(Base):
     # Part of every session's identity: raising it ends all of the user's sessions at once (sign-out,
     # password change, deactivation), although session cookies are kept by the browsers.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set with a temporary password an admin chose: until the user picks their own, every page leads
+    # to the password page and the API issues them no token.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     teams: Mapped[list[Team]] = relationship(
         secondary=team_members, back_populates="members", order_by="Team.name"

@@ -66,6 +66,7 @@ def change_password(session: Session, actor: User, current_password: str, new_pa
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise ValidationError.single("new_password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     actor.password_hash = hash_password(new_password)
+    actor.must_change_password = False
     actor.session_epoch += 1
     _revoke_tokens(actor)
     session.flush()
@@ -254,6 +255,27 @@ def replace_password(session: Session, user: User, new_password: str) -> User:
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise ValidationError.single("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.session_epoch += 1
+    _revoke_tokens(user)
+    session.flush()
+    return user
+
+
+def set_temporary_password(session: Session, actor: User, user_id: int, password: str) -> User:
+    """An admin lets someone locked out back in: the password is theirs to pass on, it works to sign
+    in once more, and nothing but choosing a new one is possible until they have. Every session and
+    API token of the user ends now."""
+    policy.require_desk_manager(actor)
+    user = get_by_id(session, User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} was not found.")
+    if user.id == actor.id:
+        raise ValidationError.single("password", "is your own: change it on the Password page")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError.single("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
     user.session_epoch += 1
     _revoke_tokens(user)
     session.flush()

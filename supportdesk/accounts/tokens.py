@@ -34,6 +34,8 @@ def issue_token(
     user = accounts.authenticate(session, email, password)
     if user is None:
         raise PermissionDenied("That email and password do not match an active account.")
+    if user.must_change_password:
+        raise PermissionDenied("This password is temporary: sign in on the web and choose your own first.")
     return issue_token_for(session, user, name, lifetime)
 
 

@@ -131,3 +131,24 @@ def logout() -> Response:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))  # type: ignore[return-value]
+
+
+# Pages a user with a temporary password may still reach: the password page, signing out, and what
+# needs no user at all (the API authenticates with tokens, which such a user cannot get).
+_OPEN_WITH_TEMPORARY_PASSWORD = frozenset({"accounts.change_password", "accounts.logout", "accounts.login"})
+_NO_USER_NEEDED = ("static", "health.", "monitoring.", "recovery.", "apidocs.", "api.")
+
+
+@bp.before_app_request
+def _temporary_password_first() -> Response | None:
+    """After signing in with a temporary password an admin set, nothing but choosing a new one."""
+    endpoint = request.endpoint or ""
+    if "_user_id" not in session or endpoint in _OPEN_WITH_TEMPORARY_PASSWORD:
+        return None
+    if endpoint.startswith(_NO_USER_NEEDED):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        if request.headers.get("HX-Request"):
+            return Response(status=204)  # a part of the page (the bell) stays as it is
+        return redirect(url_for("accounts.change_password"))  # type: ignore[return-value]
+    return None

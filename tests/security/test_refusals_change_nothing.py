@@ -465,6 +465,14 @@ REFUSALS: dict[str, Refusal] = {
     "api.delete_canned_reply": Refusal(
         "tech", "DELETE", lambda d: "/api/v1/canned-replies/999999", lambda d: {}, (404,)
     ),
+    # --- a temporary password too short to keep
+    "admin.set_temporary_password": Refusal(
+        "admin",
+        "POST",
+        lambda d: f"/admin/users/{d['bob'].id}/password",
+        lambda d: {"password": "short"},
+        (422,),
+    ),
 }
 
 

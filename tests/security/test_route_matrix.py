@@ -66,6 +66,7 @@ RULES = {
     "reports.download_export": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
+    "admin.set_temporary_password": "admin",
     "admin.teams": "admin",
     "admin.team_members": "admin",
     "admin.categories_page": "admin",
