@@ -11,7 +11,7 @@ from supportdesk.accounts.models import Team
 from supportdesk.tickets.models import Ticket
 from tests.e2e.test_flows import sign_in
 from tests.e2e.test_technician_day import open_page
-from tests.factories import make_admin, make_requester, make_team, make_ticket
+from tests.factories import make_admin, make_category, make_requester, make_team, make_ticket
 
 pytestmark = pytest.mark.e2e
 
@@ -21,9 +21,10 @@ def desk(session):
     make_admin(session, email="ada@example.com", full_name="Ada Admin")
     make_team(session, "Printers")
     hardware = make_team(session, "Hardware")
+    laptops = make_category(session, "Laptops", team=hardware)
     erin = make_requester(session)
     for n in range(2):
-        make_ticket(session, erin, subject=f"Jam {n}", team_id=hardware.id)
+        make_ticket(session, erin, subject=f"Jam {n}", category_id=laptops.id)
     session.commit()
     return {"hardware": hardware.id}
 
