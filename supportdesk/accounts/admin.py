@@ -17,6 +17,7 @@ from supportdesk.accounts.models import Role
 from supportdesk.core.db import db
 from supportdesk.core.errors import NotFound, ValidationError
 from supportdesk.core.web import options, parse_id, safe_next
+from supportdesk.tickets import teams as team_tickets
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -197,13 +198,55 @@ def teams() -> Response | str | tuple[str, int]:
         else:
             flash(f"Team {form.name.data} created.", "success")
             return redirect(url_for("admin.teams"))
+    return _teams_page(form, 422 if request.method == "POST" else 200)
+
+
+@bp.post("/teams/<id:team_id>/name")
+def rename_team(team_id: int) -> Response | tuple[str, int]:
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("admin.teams"))
+    try:
+        with db.transaction() as session:
+            team = service.get_team(session, current_user, team_id)
+            old = team.name
+            new = service.rename_team(session, current_user, team_id, request.form.get("name", "")[:200]).name
+    except ValidationError as error:
+        flash(f"The team was not renamed: {error.errors[0].message}.", "danger")
+        return _teams_page(NameForm(formdata=None), 422)
+    flash(f"{old} is now called {new}.", "success")
+    return redirect(url_for("admin.teams"))
+
+
+@bp.post("/teams/<id:team_id>/delete")
+def delete_team(team_id: int) -> Response | tuple[str, int]:
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("admin.teams"))
+    try:
+        move_to = request.form.get("move_to", "")
+        with db.transaction() as session:
+            removed = team_tickets.delete_team(
+                session, current_user, team_id, move_to_id=parse_id(move_to) if move_to else None
+            )
+    except (ValidationError, ValueError) as error:
+        detail = (
+            error.errors[0].message if isinstance(error, ValidationError) else "choose a team from the list"
+        )
+        flash(f"The team was not deleted: {detail}.", "danger")
+        return _teams_page(NameForm(formdata=None), 422)
+    where = f"are now with {removed.moved_to}" if removed.moved_to else "have no team now"
+    flash(f"Team {removed.name} deleted: its {removed.tickets} tickets {where}.", "success")
+    return redirect(url_for("admin.teams"))
+
+
+def _teams_page(form: NameForm, status: int) -> tuple[str, int]:
     session = db.session()
     return render_template(
         "admin/teams.html",
         teams=service.list_teams(session, current_user),
         form=form,
         staff=service.list_staff(session),
-    ), 422 if request.method == "POST" else 200
+        ticket_counts=team_tickets.ticket_counts(session, current_user),
+    ), status
 
 
 @bp.post("/teams/<id:team_id>/members")

@@ -493,6 +493,21 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"password": "short"},
         (422,),
     ),
+    # --- a team renamed to a taken name; a team deleted "into" itself
+    "admin.rename_team": Refusal(
+        "admin",
+        "POST",
+        lambda d: f"/admin/teams/{d['team'].id}/name",
+        lambda d: {"name": "Printers team"},
+        (422,),
+    ),
+    "admin.delete_team": Refusal(
+        "admin",
+        "POST",
+        lambda d: f"/admin/teams/{d['team'].id}/delete",
+        lambda d: {"move_to": str(d["team"].id)},
+        (422,),
+    ),
 }
 
 

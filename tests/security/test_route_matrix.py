@@ -75,6 +75,8 @@ RULES = {
     "admin.set_temporary_password": "admin",
     "admin.teams": "admin",
     "admin.team_members": "admin",
+    "admin.rename_team": "admin",
+    "admin.delete_team": "admin",
     "admin.categories_page": "admin",
     "admin.update_category": "admin",
     "admin.jobs_page": "admin",
