@@ -65,7 +65,8 @@ def close_resolved_command() -> None:
 @click.option("--once", is_flag=True, help="Run every periodic job and everything queued once, then exit.")
 def run_worker_command(once: bool) -> None:
     """Run the job engine's consumer (Huey): queued jobs on WORKER_THREADS threads, and the scheduler,
-    until stopped (SIGTERM waits for running jobs; SIGINT too)."""
+    until stopped (SIGTERM waits for running jobs; SIGINT too); and, unless IMAP_IDLE=0, the desk
+    mailboxes' IDLE watcher."""
     from supportdesk.jobs import engine
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -74,6 +75,10 @@ def run_worker_command(once: bool) -> None:
             click.echo(f"Ran {name}.")
         click.echo(f"Ran {engine.run_queued(app)} queued job(s).")
         return
+    if app.config["SUPPORTDESK"].imap_idle:
+        from supportdesk.inbound.watching import MailboxWatcher
+
+        MailboxWatcher(app).start()  # new mail read at once (IMAP IDLE), besides the minute's poll
     engine.run_consumer(app)
 
 

@@ -61,6 +61,7 @@ class Config:
     # Incoming mail (desk mailboxes read over IMAP; each mailbox's server and login are set by admins).
     imap_ca_file: str | None = None  # a private CA's certificate; otherwise the system's
     imap_timeout_seconds: int = 30
+    imap_idle: bool = True  # the worker keeps an IDLE connection per mailbox, besides the minute's poll
     mail_from: str = "support@supportdesk.localhost"
     mail_from_name: str = "SupportDesk"
     reset_limit_per_account: str = "3 per 15 minutes"
@@ -119,6 +120,7 @@ class Config:
             smtp_timeout_seconds=_positive_int(environ, "SMTP_TIMEOUT_SECONDS", 30),
             imap_ca_file=environ.get("IMAP_CA_FILE") or None,
             imap_timeout_seconds=_positive_int(environ, "IMAP_TIMEOUT_SECONDS", 30),
+            imap_idle=environ.get("IMAP_IDLE", "1") not in ("0", "false", "no", "off"),
             mail_from=_mail_from(environ),
             mail_from_name=environ.get("MAIL_FROM_NAME", "SupportDesk"),
             public_url=_public_url(environ),

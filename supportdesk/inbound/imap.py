@@ -110,6 +110,42 @@ class ImapFolder:
         else:
             self._command("expunge", lambda c: c.expunge())
 
+    def wait_for_new_mail(self, seconds: float) -> bool:
+        """IDLE (RFC 2177): True as soon as the server says a message arrived in the folder, False when
+        `seconds` pass without one (or the server has no IDLE). imaplib has no IDLE before Python 3.14,
+        so the command is spoken on its connection directly."""
+        client = self._connected()
+        if b"IDLE" not in self._capabilities:
+            return False
+        tag = client._new_tag()
+        heard = False
+        try:
+            client.send(tag + b" IDLE\r\n")
+            if not client.readline().startswith(b"+"):
+                raise MailboxUnavailable("the server refused IDLE")
+            client.sock.settimeout(seconds)
+            try:
+                while not heard:
+                    line = client.readline()
+                    if not line:
+                        raise MailboxUnavailable("the server closed the connection")
+                    heard = line.startswith(b"* ") and line.rstrip().endswith((b" EXISTS", b" RECENT"))
+            except TimeoutError:
+                # A socket file that timed out refuses every later read; the server sent nothing
+                # meanwhile (that is why it timed out), so a fresh one loses nothing.
+                client.file = client.sock.makefile("rb")
+            client.sock.settimeout(self.settings.timeout_seconds)
+            client.send(b"DONE\r\n")
+            while not (line := client.readline()).startswith(tag):
+                if not line:
+                    raise MailboxUnavailable("the server closed the connection")
+        except (imaplib.IMAP4.error, OSError, ssl.SSLError) as error:
+            self._close()
+            raise MailboxUnavailable(f"could not wait for new mail: {_describe(error)}") from error
+        if not line.startswith(tag + b" OK"):
+            raise MailboxUnavailable(f"the server ended IDLE with {line[:200]!r}")
+        return heard
+
     def _connected(self) -> imaplib.IMAP4:
         if self._client is None:
             raise MailboxUnavailable("not connected")

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from supportdesk.core.clock import now
-from supportdesk.core.config import current_config
+from supportdesk.core.config import Config, current_config
 from supportdesk.core.db import db
 from supportdesk.inbound import receiving
 from supportdesk.inbound.imap import ImapFolder, ImapSettings, MailboxUnavailable
@@ -94,22 +94,26 @@ def _claim(mailbox_id: int) -> ImapSettings | None:
         mailbox = session.get(Mailbox, mailbox_id)
         assert mailbox is not None
         try:
-            password = decrypt_password(config, mailbox.password_encrypted)
+            return imap_settings(config, mailbox)
         except UnreadablePassword as error:
             mailbox.polling_until, mailbox.last_error = None, str(error)
             return None
-        return ImapSettings(
-            host=mailbox.host,
-            port=mailbox.port,
-            security=mailbox.security,
-            username=mailbox.username,
-            password=password,
-            folder=mailbox.folder,
-            after_import=mailbox.after_import,
-            processed_folder=mailbox.processed_folder,
-            ca_file=config.imap_ca_file,
-            timeout_seconds=config.imap_timeout_seconds,
-        )
+
+
+def imap_settings(config: Config, mailbox: Mailbox) -> ImapSettings:
+    """How to reach the mailbox's folder; UnreadablePassword when SECRET_KEY changed since."""
+    return ImapSettings(
+        host=mailbox.host,
+        port=mailbox.port,
+        security=mailbox.security,
+        username=mailbox.username,
+        password=decrypt_password(config, mailbox.password_encrypted),
+        folder=mailbox.folder,
+        after_import=mailbox.after_import,
+        processed_folder=mailbox.processed_folder,
+        ca_file=config.imap_ca_file,
+        timeout_seconds=config.imap_timeout_seconds,
+    )
 
 
 def _release(mailbox_id: int, error: str | None) -> None:
