@@ -129,3 +129,30 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class TwoFactor(Base):
+    """A user's authenticator (TOTP) secret, encrypted with a key derived from SECRET_KEY. Pending until
+    the user confirms it with a current code (enabled_at set); one row per user."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret_encrypted: Mapped[str] = mapped_column(String(255))
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step of the last code accepted: a code of that step or an earlier one is a replay.
+    last_used_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code, kept as a SHA-256 (50 random bits behind the sign-in throttle: no
+    dictionary to attack, and the check is one indexed look-up)."""
+
+    __tablename__ = "two_factor_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

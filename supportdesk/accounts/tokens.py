@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from supportdesk.accounts import service as accounts
+from supportdesk.accounts import twofactor
 from supportdesk.accounts.models import ApiToken, User
 from supportdesk.core import clock
 from supportdesk.core.db import db
@@ -34,6 +35,9 @@ def issue_token(
     user = accounts.authenticate(session, email, password)
     if user is None:
         raise PermissionDenied("That email and password do not match an active account.")
+    if twofactor.is_enabled(session, user):
+        # A password alone is not enough for this account; tokens come from the tokens page, signed in.
+        raise PermissionDenied("This account signs in with two factors: create tokens on your account page.")
     if user.must_change_password:
         raise PermissionDenied("This password is temporary: sign in on the web and choose your own first.")
     return issue_token_for(session, user, name, lifetime)

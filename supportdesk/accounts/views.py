@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk.accounts import service, tokens
-from supportdesk.core import ratelimit
+from supportdesk.accounts import service, tokens, twofactor
+from supportdesk.core import clock, ratelimit
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
 from supportdesk.core.web import form_errors, safe_next
@@ -39,13 +51,65 @@ def login() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         with db.transaction() as db_session:
             user = service.authenticate(db_session, form.email.data, form.password.data)
+            needs_code = user is not None and twofactor.is_enabled(db_session, user)
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
+            target = safe_next(request.args.get("next"), url_for("landing"))
+            if needs_code:
+                # Half signed in: nothing but the code page is open to this session until the code.
+                session[PENDING] = {
+                    "user": user.id,
+                    "epoch": user.session_epoch,
+                    "email": user.email,  # the sign-in throttle's account key for the code attempts
+                    "until": (clock.now() + SECOND_STEP_TIME).timestamp(),
+                    "next": target,
+                }
+                return redirect(url_for("accounts.login_code"))  # type: ignore[return-value]
             login_user(user)
-            return redirect(safe_next(request.args.get("next"), url_for("landing")))  # type: ignore[return-value]
+            return redirect(target)  # type: ignore[return-value]
         flash("That email and password do not match an active account.", "danger")
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
+
+
+PENDING = ratelimit.PENDING_SIGN_IN
+SECOND_STEP_TIME = timedelta(minutes=5)
+
+
+class CodeForm(FlaskForm):  # type: ignore[misc]
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)])
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@ratelimit.per_account
+@ratelimit.per_address
+def login_code() -> Response | str | tuple[str, int]:
+    """The second step of signing in for a user with two-factor on: an authenticator or recovery code."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or pending.get("until", 0) < clock.now().timestamp():
+        session.pop(PENDING, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("accounts.login"))  # type: ignore[return-value]
+    form = CodeForm()
+    if form.validate_on_submit():
+        with db.transaction() as db_session:
+            user = twofactor.complete_sign_in(
+                db_session,
+                current_app.config["SUPPORTDESK"].secret_key,
+                int(pending["user"]),
+                int(pending["epoch"]),
+                form.code.data,
+            )
+        if user is not None:
+            session.clear()
+            login_user(user)
+            return redirect(pending["next"])  # type: ignore[return-value]
+        flash(
+            "That code is not valid. Try the current code from your app, or an unused recovery code.",
+            "danger",
+        )
+        return render_template("accounts/login_code.html", form=CodeForm(formdata=None)), 401
+    return render_template("accounts/login_code.html", form=form), 422 if form.errors else 200
 
 
 class TokenForm(FlaskForm):  # type: ignore[misc]

@@ -3,12 +3,15 @@ through Redis in production (RATELIMIT_STORAGE_URI), in memory for a single embe
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from supportdesk.core.apikit import ApiError, parse_json
+
+# The session key of a sign-in waiting for its second factor (accounts/views.py).
+PENDING_SIGN_IN = "two_factor_pending"
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
@@ -22,6 +25,9 @@ def submitted_email() -> str:
         email = body.get("email") if isinstance(body, dict) else None
     else:
         email = request.form.get("email")
+    pending = session.get(PENDING_SIGN_IN)
+    if not email and isinstance(pending, dict):
+        email = pending.get("email")  # a two-factor code: it spends the same account's budget
     if not email and current_user and current_user.is_authenticated:
         email = current_user.email  # a password check while signed in: the change-password form
     return f"account:{str(email or '').strip().lower()[:254]}"

@@ -238,6 +238,26 @@ REFUSALS: dict[str, Refusal] = {
         lambda d: {"current_password": "wrong", "new_password": "x" * 12, "confirm": "x" * 12},
         (422,),
     ),
+    # A code without a password step first: back to the sign-in page, nobody signed in.
+    "accounts.login_code": Refusal(
+        "nobody", "POST", lambda d: "/login/code", lambda d: {"code": "123456"}, (302,)
+    ),
+    "twofactor.start": Refusal(
+        "bob", "POST", lambda d: "/account/two-factor/start", lambda d: {"password": "wrong"}, (422,)
+    ),
+    "twofactor.confirm": Refusal(
+        "bob", "POST", lambda d: "/account/two-factor/confirm", lambda d: {"code": "123456"}, (422,)
+    ),
+    "twofactor.disable": Refusal(
+        "bob",
+        "POST",
+        lambda d: "/account/two-factor/disable",
+        lambda d: {"password": "password123", "code": "123456"},
+        (422,),
+    ),
+    "twofactor.recovery_codes": Refusal(
+        "bob", "POST", lambda d: "/account/two-factor/recovery-codes", lambda d: {"code": "123456"}, (422,)
+    ),
     "portal.new_ticket": Refusal(
         "alice",
         "POST",
