@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -12,7 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from supportdesk.accounts import policy, reads, recovery, service
+from supportdesk.accounts import policy, reads, recovery, service, twofactor
 from supportdesk.accounts.models import Role
 from supportdesk.core.db import db
 from supportdesk.core.errors import NotFound, ValidationError
@@ -20,6 +21,7 @@ from supportdesk.core.web import options, parse_id, safe_next
 from supportdesk.tickets import teams as team_tickets
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+log = structlog.get_logger("supportdesk.accounts")
 
 
 class NewUserForm(FlaskForm):  # type: ignore[misc]
@@ -132,6 +134,28 @@ def set_temporary_password(user_id: int) -> Response | tuple[str, int]:
         f"{name} must choose a new password when they next sign in with the temporary one; they are "
         "signed out everywhere and their API tokens are revoked. Tell them the password by a channel "
         "you trust.",
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.post("/users/<id:user_id>/two-factor/reset")
+def reset_two_factor(user_id: int) -> Response | tuple[str, int]:
+    back = safe_next(request.form.get("next"), url_for("admin.users"), within="/admin/users")
+    if not FlaskForm().validate_on_submit():
+        return redirect(back)
+    try:
+        with db.transaction() as session:
+            user = twofactor.reset_for(session, current_user, user_id)
+            name, email = user.full_name, user.email
+    except ValidationError as error:
+        flash(f"Two-factor sign-in not reset: this user {error.errors[0].message}.", "danger")
+        return _users_page(NewUserForm(formdata=None), 422, editing=user_id)
+    # Who reset whose second factor, from where: in the request log until the admin audit log lands.
+    log.info("two_factor_reset", actor_id=current_user.id, user_id=user_id, remote_addr=request.remote_addr)
+    flash(
+        f"Two-factor sign-in is off for {name} ({email}); they are signed out everywhere. They sign in with "
+        "their password and can set it up again.",
         "success",
     )
     return redirect(back)

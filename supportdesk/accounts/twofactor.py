@@ -19,11 +19,13 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from supportdesk.accounts import policy
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import RecoveryCode, TwoFactor, User
 from supportdesk.accounts.passwords import verify_password
 from supportdesk.core import clock
-from supportdesk.core.errors import ValidationError
+from supportdesk.core.db import get_by_id
+from supportdesk.core.errors import NotFound, ValidationError
 
 ISSUER = "SupportDesk"
 RECOVERY_CODE_COUNT = 10
@@ -157,6 +159,23 @@ def regenerate_recovery_codes(session: Session, secret_key: str, user: User, cod
     if not check_code(session, secret_key, user, code):
         raise ValidationError.single("code", "is not a valid code")
     return _new_recovery_codes(session, user)
+
+
+def reset_for(session: Session, actor: User, user_id: int) -> User:
+    """An admin turns off someone's second factor (a lost phone and lost recovery codes): they sign in
+    with their password and set it up again. Their sessions end, a half sign-in included."""
+    policy.require_desk_manager(actor)
+    user = get_by_id(session, User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} was not found.")
+    if user.id == actor.id:
+        raise ValidationError.single("user_id", "is you: turn yours off on your Two-factor page")
+    if _record(session, user) is None:
+        raise ValidationError.single("user_id", "has no two-factor sign-in to reset")
+    _remove(session, user)
+    user.session_epoch += 1
+    session.flush()
+    return user
 
 
 def recovery_codes_left(session: Session, user: User) -> int:

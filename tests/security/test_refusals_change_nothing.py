@@ -242,6 +242,9 @@ REFUSALS: dict[str, Refusal] = {
     "accounts.login_code": Refusal(
         "nobody", "POST", lambda d: "/login/code", lambda d: {"code": "123456"}, (302,)
     ),
+    "admin.reset_two_factor": Refusal(
+        "tech", "POST", lambda d: f"/admin/users/{d['bob'].id}/two-factor/reset", lambda d: {}, (404,)
+    ),
     "twofactor.start": Refusal(
         "bob", "POST", lambda d: "/account/two-factor/start", lambda d: {"password": "wrong"}, (422,)
     ),

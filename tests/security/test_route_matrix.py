@@ -72,6 +72,7 @@ RULES = {
     "reports.download_export": "desk",
     "admin.users": "admin",
     "admin.update_user": "admin",
+    "admin.reset_two_factor": "admin",
     "admin.set_temporary_password": "admin",
     "admin.teams": "admin",
     "admin.team_members": "admin",
