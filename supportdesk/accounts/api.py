@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from flask import Response
 
-from supportdesk.accounts import service, tokens
+from supportdesk.accounts import reads, service, tokens
 from supportdesk.accounts.models import ApiToken, Team, User
 from supportdesk.accounts.schemas import (
     TeamCreate,
@@ -19,6 +19,7 @@ from supportdesk.accounts.schemas import (
     TokenOut,
     UserCreate,
     UserList,
+    UserListQuery,
     UserOut,
     UserPatch,
 )
@@ -115,10 +116,25 @@ def me() -> Response:
 # --- admin: users, teams, categories --------------------------------------------------------------------
 
 
-@registry.route(bp, "/users", "GET", summary="Every user (admins)", tag="Users", responses={200: UserList})
-def list_users() -> Response:
+@registry.route(
+    bp,
+    "/users",
+    "GET",
+    summary="Users a page at a time, by name: ?q= part of a name or email, role, status (admins)",
+    tag="Users",
+    query=UserListQuery,
+    responses={200: UserList},
+)
+def list_users(query: UserListQuery) -> Response:
+    session = db.session()
+    found = reads.user_page(
+        session,
+        current_actor(),
+        reads.UserQuery(text=query.q, role=query.role, status=query.status, page=query.page, size=query.size),
+    )
+    users = service.users_with_teams(session, [row.id for row in found.rows])
     return json_response(
-        UserList(items=[user_out(u) for u in service.list_users(db.session(), current_actor())])
+        UserList(items=[user_out(u) for u in users], total=found.total, page=found.page, pages=found.pages)
     )
 
 

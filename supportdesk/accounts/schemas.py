@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -53,6 +53,18 @@ class UserOut(Schema):
 
 class UserList(Schema):
     items: list[UserOut]
+    # The page asked for (the last one when asked past the end), of `pages`, with `total` users matching.
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+
+
+class UserListQuery(Schema):
+    q: str = Field(default="", max_length=100, description="Part of a name or an email")
+    role: Role | None = None
+    status: Literal["active", "deactivated"] | None = None
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    size: int = Field(default=50, ge=1, le=200)
 
 
 class UserCreate(Schema):

@@ -7,7 +7,7 @@ import re
 import secrets
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from supportdesk.accounts import policy
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
@@ -160,6 +160,17 @@ def _revoke_tokens(user: User) -> None:
 def list_users(session: Session, actor: User) -> list[User]:
     policy.require_desk_manager(actor)
     return list(session.scalars(select(User).order_by(func.lower(User.full_name), User.id)))
+
+
+def users_with_teams(session: Session, user_ids: list[int]) -> list[User]:
+    """These users, in this order, with their teams read in one more statement (not one per user)."""
+    if not user_ids:
+        return []
+    found = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_(user_ids)).options(selectinload(User.teams)))
+    }
+    return [found[i] for i in user_ids if i in found]
 
 
 def list_staff(session: Session) -> list[User]:

@@ -288,13 +288,18 @@ def _build_list(
     if shape.after_cursor:
         last_value = bindparam("last_value", type_=sort_column.type)
         last_id = bindparam("last_id", type_=Integer)
+        # The first term repeats what the OR implies: it is the bound an index range scan starts from.
+        # Without it PostgreSQL read the index from the top and filtered, so page k cost k pages (the
+        # middle of a million-ticket list: 900 ms instead of 1 ms).
         if shape.sort.descending:
             query = query.where(
-                or_(sort_column < last_value, (sort_column == last_value) & (Ticket.id < last_id))
+                sort_column <= last_value,
+                or_(sort_column < last_value, (sort_column == last_value) & (Ticket.id < last_id)),
             )
         else:
             query = query.where(
-                or_(sort_column > last_value, (sort_column == last_value) & (Ticket.id > last_id))
+                sort_column >= last_value,
+                or_(sort_column > last_value, (sort_column == last_value) & (Ticket.id > last_id)),
             )
     order = (
         (sort_column.desc(), Ticket.id.desc())

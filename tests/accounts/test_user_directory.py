@@ -116,3 +116,23 @@ def test_only_admins_edit_users(session):
         service.update_user(session, make_technician(session), erin.id, full_name="X")
     with pytest.raises(ValidationError):
         service.update_user(session, make_admin(session), erin.id, full_name="  ")
+
+
+def test_the_api_lists_users_by_page_with_the_same_filters(clean_app, session, api_as):
+    admin = make_admin(session, full_name="Ada Admin")
+    make_technician(session, full_name="Sam Okafor", email="sam@example.com")
+    for n in range(7):
+        make_requester(session, full_name=f"Zed {n}", email=f"zed{n}@example.com")
+    api = api_as(admin)
+    first = api.get("/api/v1/users?q=zed&size=3").get_json()
+    assert [u["full_name"] for u in first["items"]] == ["Zed 0", "Zed 1", "Zed 2"]
+    assert (first["total"], first["page"], first["pages"]) == (7, 1, 3)
+    last = api.get("/api/v1/users?q=zed&size=3&page=3").get_json()
+    assert [u["full_name"] for u in last["items"]] == ["Zed 6"]
+    techs = api.get("/api/v1/users?role=technician").get_json()
+    assert [u["email"] for u in techs["items"]] == ["sam@example.com"]
+    assert api.get("/api/v1/users?role=boss").status_code == 422
+    assert api.get("/api/v1/users?size=1000").status_code == 422
+    with counting(clean_app) as statements:
+        assert api.get("/api/v1/users?size=200").status_code == 200
+    assert len(statements) <= 6, statements
