@@ -24,3 +24,8 @@ def require_desk_manager(actor: User) -> None:
 def require_desk_member(actor: User) -> None:
     if not may_use_desk(actor):
         raise PermissionDenied("Only the desk can read this.")
+
+
+def two_factor_required(user: User, roles: tuple[str, ...]) -> bool:
+    """Whether the desk's setting (REQUIRE_TWO_FACTOR) holds this user to a second factor."""
+    return user.role.value in roles

@@ -141,10 +141,15 @@ def check_code(session: Session, secret_key: str, user: User, code: str) -> bool
     return False
 
 
-def disable(session: Session, secret_key: str, user: User, password: str, code: str) -> None:
-    """Turn two-factor off: the password and a code (or recovery code), both checked before anything."""
+def disable(
+    session: Session, secret_key: str, user: User, password: str, code: str, required: tuple[str, ...] = ()
+) -> None:
+    """Turn two-factor off: the password and a code (or recovery code), both checked before anything;
+    not for a user the desk requires it of (`required`: the roles of REQUIRE_TWO_FACTOR)."""
     if not is_enabled(session, user):
         raise ValidationError.single("code", "two-factor sign-in is not on")
+    if policy.two_factor_required(user, required):
+        raise ValidationError.single("code", "the desk requires two-factor sign-in for your role")
     if not verify_password(user.password_hash, password):
         raise ValidationError.single("password", "is not your password")
     if not check_code(session, secret_key, user, code):

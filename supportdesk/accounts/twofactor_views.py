@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from supportdesk.accounts import twofactor
+from supportdesk.accounts import policy, twofactor
 from supportdesk.core import ratelimit
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
@@ -40,6 +40,40 @@ class RegenerateForm(FlaskForm):  # type: ignore[misc]
     code = StringField("Code from your app", validators=[DataRequired(), Length(max=32)])
 
 
+def _required_roles() -> tuple[str, ...]:
+    roles: tuple[str, ...] = current_app.config["SUPPORTDESK"].require_two_factor
+    return roles
+
+
+# Kept in the session once a required user is seen with two-factor on, so the check below reads the
+# database once per session rather than on every request. Turning it off drops the mark; an admin's
+# reset ends the session.
+_SEEN_ON = "two_factor_on"
+# What a user held to set up two-factor may still reach.
+_OPEN = frozenset({"accounts.logout", "accounts.login", "accounts.login_code", "accounts.change_password"})
+_NO_USER_NEEDED = ("static", "health.", "monitoring.", "recovery.", "apidocs.", "api.", "twofactor.")
+
+
+@bp.before_app_request
+def _two_factor_first() -> Response | None:
+    """Staff of a role the desk requires it of (REQUIRE_TWO_FACTOR) set up a second factor before anything."""
+    roles = _required_roles()
+    endpoint = request.endpoint or ""
+    if not roles or "_user_id" not in session or session.get(_SEEN_ON):
+        return None
+    if endpoint in _OPEN or endpoint.startswith(_NO_USER_NEEDED) or not current_user.is_authenticated:
+        return None
+    user = current_user._get_current_object()
+    if not policy.two_factor_required(user, roles):
+        return None
+    if twofactor.is_enabled(db.session(), user):
+        session[_SEEN_ON] = True
+        return None
+    if request.headers.get("HX-Request"):
+        return Response(status=204)  # a part of the page (the bell) stays as it is
+    return redirect(url_for("twofactor.settings"))
+
+
 def _key() -> str:
     key: str = current_app.config["SUPPORTDESK"].secret_key
     return key
@@ -48,10 +82,10 @@ def _key() -> str:
 def _page(
     status: int = 200, codes: list[str] | None = None, **forms: FlaskForm
 ) -> tuple[str, int, dict[str, str]]:
-    session = db.session()
+    db_session = db.session()
     user = current_user._get_current_object()
-    enabled = twofactor.is_enabled(session, user)
-    secret = None if enabled else twofactor.pending_secret(session, _key(), user)
+    enabled = twofactor.is_enabled(db_session, user)
+    secret = None if enabled else twofactor.pending_secret(db_session, _key(), user)
     qr = None
     if secret is not None:
         # segno writes the SVG itself (no user input in it): safe to place in the page as it is. A white
@@ -66,7 +100,8 @@ def _page(
         secret=secret,
         qr=qr,
         codes=codes,
-        codes_left=twofactor.recovery_codes_left(session, user) if enabled else 0,
+        required=policy.two_factor_required(user, _required_roles()),
+        codes_left=twofactor.recovery_codes_left(db_session, user) if enabled else 0,
         start_form=forms.get("start_form") or StartForm(formdata=None),
         confirm_form=forms.get("confirm_form") or ConfirmForm(formdata=None),
         disable_form=forms.get("disable_form") or DisableForm(formdata=None),
@@ -89,8 +124,8 @@ def start() -> Response | tuple[str, int, dict[str, str]]:
     form = StartForm()
     if form.validate_on_submit():
         try:
-            with db.transaction() as session:
-                twofactor.start(session, _key(), current_user._get_current_object(), form.password.data)
+            with db.transaction() as db_session:
+                twofactor.start(db_session, _key(), current_user._get_current_object(), form.password.data)
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -106,8 +141,10 @@ def confirm() -> tuple[str, int, dict[str, str]]:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            with db.transaction() as session:
-                codes = twofactor.confirm(session, _key(), current_user._get_current_object(), form.code.data)
+            with db.transaction() as db_session:
+                codes = twofactor.confirm(
+                    db_session, _key(), current_user._get_current_object(), form.code.data
+                )
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -123,13 +160,19 @@ def disable() -> Response | tuple[str, int, dict[str, str]]:
     form = DisableForm()
     if form.validate_on_submit():
         try:
-            with db.transaction() as session:
+            with db.transaction() as db_session:
                 twofactor.disable(
-                    session, _key(), current_user._get_current_object(), form.password.data, form.code.data
+                    db_session,
+                    _key(),
+                    current_user._get_current_object(),
+                    form.password.data,
+                    form.code.data,
+                    _required_roles(),
                 )
         except ValidationError as error:
             form_errors(form, error)
         else:
+            session.pop(_SEEN_ON, None)
             flash("Two-factor sign-in is off: your password alone signs you in.", "warning")
             return redirect(url_for("twofactor.settings"))
     return _page(422, disable_form=form)
@@ -143,9 +186,9 @@ def recovery_codes() -> tuple[str, int, dict[str, str]]:
     form = RegenerateForm()
     if form.validate_on_submit():
         try:
-            with db.transaction() as session:
+            with db.transaction() as db_session:
                 codes = twofactor.regenerate_recovery_codes(
-                    session, _key(), current_user._get_current_object(), form.code.data
+                    db_session, _key(), current_user._get_current_object(), form.code.data
                 )
         except ValidationError as error:
             form_errors(form, error)

@@ -70,6 +70,8 @@ class Config:
     public_url: str = "http://127.0.0.1:5000"
     # The desk's calendar: where its days start and end (reports count per local day and week).
     desk_timezone: str = "UTC"
+    # Roles ("admin", "technician") whose users must sign in with a second factor.
+    require_two_factor: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -127,7 +129,16 @@ class Config:
             reset_limit_per_account=environ.get("RESET_LIMIT_PER_ACCOUNT", "3 per 15 minutes"),
             reset_limit_per_address=environ.get("RESET_LIMIT_PER_ADDRESS", "20 per hour"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
+            require_two_factor=_staff_roles(environ, "REQUIRE_TWO_FACTOR"),
         )
+
+
+def _staff_roles(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    roles = tuple(dict.fromkeys(r.strip() for r in environ.get(name, "").split(",") if r.strip()))
+    unknown = [r for r in roles if r not in ("admin", "technician")]
+    if unknown:
+        raise ConfigError(f"{name} names roles among admin and technician, not {', '.join(unknown)}")
+    return roles
 
 
 def _jobs_backend(environ: Mapping[str, str]) -> str:
