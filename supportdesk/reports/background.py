@@ -29,8 +29,7 @@ from supportdesk.reports.csv_export import Value, csv_chunks
 from supportdesk.reports.models import ExportStatus, TicketExport
 from supportdesk.reports.policy import may_see_reports
 from supportdesk.reports.ticket_rows import TICKET_COLUMNS, parse_list_query, ticket_row
-from supportdesk.tickets import queues, reads
-from supportdesk.tickets.list_count import count_tickets
+from supportdesk.tickets import queues, whole_lists
 from supportdesk.tickets.paging import TicketFilters
 
 STREAM_LIMIT = 100_000
@@ -50,7 +49,7 @@ class ExportRow:
 
 def is_long(session: Session, actor: User, filters: TicketFilters) -> bool:
     """Whether the list has more than STREAM_LIMIT tickets (counted no further than that)."""
-    return count_tickets(session, actor, filters, up_to=STREAM_LIMIT) > STREAM_LIMIT
+    return whole_lists.count_tickets(session, actor, filters, up_to=STREAM_LIMIT) > STREAM_LIMIT
 
 
 def request_export(session: Session, actor: User, query: dict[str, list[str]]) -> TicketExport:
@@ -128,7 +127,7 @@ def run_export(export_id: int) -> int:
 
     def rows() -> Iterator[tuple[Value, ...]]:
         nonlocal count
-        for ticket in reads.iter_ticket_rows(session, user, filters, query.sort):  # type: ignore[arg-type]
+        for ticket in whole_lists.iter_ticket_rows(session, user, filters, query.sort):  # type: ignore[arg-type]
             count += 1
             yield ticket_row(ticket)
 

@@ -22,7 +22,7 @@ from supportdesk.reports.policy import report_scope
 from supportdesk.reports.tables import REPORT_NAMES, Names, ReportTable, one_table
 from supportdesk.reports.ticket_rows import TICKET_COLUMNS, TicketExportQuery, query_values, ticket_row
 from supportdesk.reports.web import bp, desk_today, desk_zone
-from supportdesk.tickets import queues, reads
+from supportdesk.tickets import queues, whole_lists
 from supportdesk.tickets.choices import field_choices
 from supportdesk.tickets.paging import Sort, TicketFilters
 
@@ -44,7 +44,7 @@ def report_csv(table: ReportTable, filters: ReportFilters, *, byte_order_mark: b
 
 def tickets_csv(actor: User, filters: TicketFilters, sort: Sort, *, byte_order_mark: bool) -> Response:
     def rows() -> Iterator[tuple[Value, ...]]:
-        for ticket in reads.iter_ticket_rows(db.session(), actor, filters, sort):
+        for ticket in whole_lists.iter_ticket_rows(db.session(), actor, filters, sort):
             yield ticket_row(ticket)
 
     return csv_response(

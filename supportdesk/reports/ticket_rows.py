@@ -39,7 +39,7 @@ class TicketExportQuery(TicketQuery):
 
 
 def ticket_row(ticket: Any) -> tuple[Value, ...]:
-    """A row of `tickets.reads.iter_ticket_rows` as the CSV's cells."""
+    """A row of `tickets.whole_lists.iter_ticket_rows` as the CSV's cells."""
     return (
         ticket.number,
         ticket.subject,

@@ -10,10 +10,10 @@ running it. One statement serves every user of a kind, so the policy states its 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -156,39 +156,6 @@ def ticket_after(
     cursor = encode_cursor(sort.key, _sort_value(current, sort.key), current.id)
     page = list_tickets(session, actor, filters, sort, PageRequest(limit=1, cursor=cursor))
     return page.items[0].number if page.items else None
-
-
-EXPORT_BATCH = 1000
-
-
-def iter_ticket_rows(
-    session: Session,
-    actor: User,
-    filters: TicketFilters = TicketFilters(),
-    sort: Sort = Sort(),
-    batch: int = EXPORT_BATCH,
-) -> Iterator[Any]:
-    """Every ticket of the list `list_tickets` pages through, a batch at a time (the same statements
-    and keyset, with a larger page, so memory holds one batch whatever the list's length), as the
-    rows a CSV export writes (`_EXPORTED`'s columns)."""
-    warnings = _warnings(session, filters)
-    values: dict[str, Any] = {
-        "actor_id": actor.id,
-        "page_size": batch + 1,
-        **_filter_values(filters, warnings),
-    }
-    text = (filters.text or "").strip()
-    after_cursor = False
-    while True:
-        shape = _ListShape.of(actor, filters, sort, warnings, after_cursor=after_cursor)
-        more = (_text_clause(session, actor, text),) if text else ()
-        rows = read_rows(session, _build_list(shape, *more, columns=_EXPORTED), values).all()
-        yield from rows[:batch]
-        if len(rows) <= batch:
-            return
-        last = rows[batch - 1]
-        values["last_value"], values["last_id"] = _sort_value(last, sort.key), last.id
-        after_cursor = True
 
 
 def suggest_similar(session: Session, actor: User, subject: str, limit: int = 5) -> list[TicketSummary]:
@@ -442,30 +409,6 @@ _SUMMARY = (
     .outerjoin(_assignee, _assignee.id == Ticket.assignee_id)
     .outerjoin(Team, Team.id == Ticket.team_id)
     .outerjoin(Category, Category.id == Ticket.category_id)
-)
-
-# What a CSV export writes (reports/ticket_rows.py) and the keyset needs: not the description, which a
-# million-ticket export would otherwise read for nothing.
-_EXPORTED = cast(
-    "Select[Any]",
-    select(
-        Ticket.id,
-        Ticket.number,
-        Ticket.subject,
-        Ticket.status,
-        Ticket.priority,
-        Ticket.created_at,
-        Ticket.updated_at,
-        Ticket.first_response_at,
-        Ticket.resolved_at,
-        Ticket.closed_at,
-        Ticket.next_due_at,
-        _requester.full_name.label("requester_name"),
-        _requester.email.label("requester_email"),
-        _assignee.full_name.label("assignee_name"),
-        Team.name.label("team_name"),
-        Category.name.label("category_name"),
-    ).select_from(_SUMMARY.get_final_froms()[0]),
 )
 
 _TICKET_BY_NUMBER = {
