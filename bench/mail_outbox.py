@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 2000
 BUDGET_PER_SECOND = 200
 TEXT = "Hello Erin,\n\nSam Okafor replied on your ticket:\n\n" + "The VPN profile is renewed. " * 20
-HTML = "<p>Hello Erin,</p><p>Sam Okafor replied on your ticket:</p>" + "<p>The VPN profile is renewed.</p>" * 20
+HTML = (
+    "<p>Hello Erin,</p><p>Sam Okafor replied on your ticket:</p>" + "<p>The VPN profile is renewed.</p>" * 20
+)
 
 
 @dataclass(frozen=True)
