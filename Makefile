@@ -122,12 +122,14 @@ bench: install-dev assets wrk mail-servers
 	N=$(or $(N),1000000) $(BIN)/python -m bench.run
 	$(BIN)/python -m bench.mail_parsing
 	$(BIN)/python -m bench.mail_fetching
+	$(BIN)/python -m bench.mail_outbox
 
 # How fast inbound mail is parsed (the corpus in tests/mail/corpus), against the bare stdlib parse; and
 # how fast the fetcher turns a Dovecot mailbox full of it into tickets.
 bench-mail: install-dev mail-servers
 	$(BIN)/python -m bench.mail_parsing
 	$(BIN)/python -m bench.mail_fetching
+	$(BIN)/python -m bench.mail_outbox
 
 # The embedded mode's budget: SQLite with N tickets (default 100,000), one user, every page p99 <= 50 ms.
 bench-sqlite: install-dev assets wrk
