@@ -8,11 +8,10 @@ from http import HTTPStatus
 
 from flask import Response, request
 
-from supportdesk.accounts import service as accounts
 from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, FieldError
-from supportdesk.tickets import categories, policy, reads, service, summaries
+from supportdesk.tickets import categories, policy, raising, reads, service, summaries
 from supportdesk.tickets.models import Category, Comment, Ticket, TicketEvent
 from supportdesk.tickets.paging import TicketQuery
 from supportdesk.tickets.schemas import (
@@ -146,10 +145,15 @@ def create_ticket(body: TicketCreate) -> Response:
     try:
         with db.transaction() as session:
             requester_id = body.requester_id
+            creation_key = request.headers.get("Idempotency-Key")
             if body.new_requester is not None:
-                requester_id = accounts.add_requester(
-                    session, actor, email=body.new_requester.email, full_name=body.new_requester.full_name
-                ).id
+                requester_id = raising.requester_for_new_person(
+                    session,
+                    actor,
+                    email=body.new_requester.email,
+                    full_name=body.new_requester.full_name,
+                    creation_key=creation_key,
+                )
             ticket = service.create_ticket(
                 session,
                 actor,
@@ -160,7 +164,7 @@ def create_ticket(body: TicketCreate) -> Response:
                 requester_id=requester_id,
                 team_id=body.team_id,
                 assignee_id=body.assignee_id,
-                creation_key=request.headers.get("Idempotency-Key"),
+                creation_key=creation_key,
             )
     except service.AlreadyCreated as earlier:
         ticket = reads.read_ticket(db.session(), actor, earlier.number)

@@ -468,6 +468,12 @@ def _claim_creation_key(
     raise AlreadyCreated(earlier.number)
 
 
+def created_with_key(session: Session, actor: User, key: str) -> int | None:
+    """The number of the ticket `actor` already raised with this Idempotency-Key, if any."""
+    row = read_rows(session, _CREATION_KEY, {"user_id": actor.id, "key": key}).first()
+    return None if row is None else int(row.number)
+
+
 # RETURNING tells whether the row went in: nothing comes back when the key was already there.
 _NEW_CREATION_KEY = {
     "postgresql": postgresql.insert(CreationKey)
@@ -497,6 +503,7 @@ __all__ = [
     "bulk_update",
     "close_resolved_tickets",
     "create_ticket",
+    "created_with_key",
     "get_ticket",
     "transition",
     "update_fields",

@@ -92,3 +92,22 @@ def test_the_api_raises_for_an_existing_or_a_new_requester_and_the_events_say_so
     # A requester may not add people.
     employee = api_as(erin)
     assert employee.post("/api/v1/tickets", json={**new, "subject": "Mine"}).status_code == 403
+
+
+def test_a_retry_with_the_same_key_returns_the_first_ticket_for_a_new_requester(session, api_as):
+    """A client that lost the answer sends the same request again: it gets the ticket the first
+    attempt raised, not a refusal of the requester that attempt added, and nobody is added twice."""
+    api = api_as(make_technician(session, full_name="Sam Okafor"))
+    new = {
+        "subject": "Badge",
+        "new_requester": {"full_name": "Walter Walk-in", "email": "walter@example.com"},
+    }
+    key = {"Idempotency-Key": "walk-in-7"}
+    first = api.post("/api/v1/tickets", json=new, headers=key)
+    again = api.post("/api/v1/tickets", json=new, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json["number"] == first.json["number"]
+    assert again.json["requester"]["id"] == first.json["requester"]["id"]
+    # The same key with another request is still refused, and a new key still refuses a known address.
+    assert api.post("/api/v1/tickets", json={**new, "subject": "Other"}, headers=key).status_code == 422
+    assert api.post("/api/v1/tickets", json=new, headers={"Idempotency-Key": "walk-in-8"}).status_code == 422
