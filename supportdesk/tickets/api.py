@@ -11,7 +11,7 @@ from flask import Response, request
 from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, FieldError
-from supportdesk.tickets import categories, policy, raising, reads, service, summaries
+from supportdesk.tickets import categories, policy, reads, service, summaries, walk_ins
 from supportdesk.tickets.models import Category, Comment, Ticket, TicketEvent
 from supportdesk.tickets.paging import TicketQuery
 from supportdesk.tickets.schemas import (
@@ -147,7 +147,7 @@ def create_ticket(body: TicketCreate) -> Response:
             requester_id = body.requester_id
             creation_key = request.headers.get("Idempotency-Key")
             if body.new_requester is not None:
-                requester_id = raising.requester_for_new_person(
+                requester_id = walk_ins.requester_for_new_person(
                     session,
                     actor,
                     email=body.new_requester.email,
