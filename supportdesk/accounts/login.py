@@ -22,7 +22,7 @@ def load_user(session_id: str) -> User | None:
     """The user of a session cookie ("<id>.<epoch>"); a deactivated user's sessions, and sessions from
     before their last sign-out or password change, end on their next request."""
     user_id, _, epoch = session_id.partition(".")
-    if not user_id.isdigit() or not epoch.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()) or not (epoch.isascii() and epoch.isdigit()):
         return None
     user = accounts.find_user(db.session(), int(user_id))
     if user is None or not user.is_active or user.session_epoch != int(epoch):

@@ -302,7 +302,9 @@ def _answered_ticket(
     named = [i for i in (message.in_reply_to, *reversed(message.references)) if i]
     for message_id in named:
         identity = identity_from_message_id(message_id, domain=domain, secret=secret)
-        if identity is not None and identity.get("ticket", "").isdigit():
+        if identity is not None and (
+            identity.get("ticket", "").isascii() and identity.get("ticket", "").isdigit()
+        ):
             return int(identity["ticket"])
     if named:
         earlier = session.scalar(

@@ -70,7 +70,11 @@ def recipients_for(session: Session, event: TicketEvent) -> list[Told]:
     elif event.kind is EventKind.SLA_BREACH:
         # The leads of the team it breached in (`old_value`) and of the team it is in now (an
         # escalation may have moved it), then whoever has it.
-        teams = {int(event.old_value)} if event.old_value and event.old_value.isdigit() else set()
+        teams = (
+            {int(event.old_value)}
+            if event.old_value and (event.old_value.isascii() and event.old_value.isdigit())
+            else set()
+        )
         if ticket.team_id is not None:
             teams.add(ticket.team_id)
         tell(leads.leads_of(session, teams), NotificationKind.SLA_BREACH, staff_only=True)

@@ -55,7 +55,7 @@ def save_team_assignment(team_id: int) -> Response:
     if mode not in {m.value for m in AssignmentMode}:
         errors.append(FieldError("mode", "choose how the team's tickets are handed out"))
     cap_text = request.form.get("max_open", "").strip()
-    max_open = int(cap_text) if cap_text.isdigit() and len(cap_text) < 6 else None
+    max_open = int(cap_text) if (cap_text.isascii() and cap_text.isdigit()) and len(cap_text) < 6 else None
     if cap_text and max_open is None:
         errors.append(FieldError("max_open", "a number of open tickets, or empty for no cap"))
     try:
@@ -92,9 +92,9 @@ def create_routing_rule() -> Response:
         team_text, category_text = request.form.get("team", ""), request.form.get("category", "")
         position_text = request.form.get("position", "").strip() or "0"
         if (
-            not team_text.isdigit()
-            or (category_text and not category_text.isdigit())
-            or not position_text.isdigit()
+            not (team_text.isascii() and team_text.isdigit())
+            or (category_text and not (category_text.isascii() and category_text.isdigit()))
+            or not (position_text.isascii() and position_text.isdigit())
         ):
             raise ValidationError.single("team", "choose from the lists and give the order as a number")
         with db.transaction() as session:
