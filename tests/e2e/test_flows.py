@@ -34,6 +34,9 @@ def shortcut(page: Page, key: str) -> None:
 
 
 def sign_out(page: Page) -> None:
+    # The page must have loaded first: right after a redirect the toggler is not there yet, so a phone
+    # would skip opening the menu and wait for a Sign out button that stays folded away.
+    page.locator("html[data-sd-ready]").wait_for(state="attached")
     toggler = page.get_by_role("button", name="Toggle navigation")
     if toggler.is_visible():  # phone width: open the collapsed menu and let it finish opening
         toggler.click()
