@@ -76,7 +76,10 @@ def test_a_connection_cut_anywhere_in_a_poll_loses_nothing_and_imports_nothing_t
             proxy.cut_after = None
             assert poll(imap_app, row).error is None
             _all_imported_once(session, account, row, tag, f"after a cut at byte {cut} of {boundaries[-1]}")
-        assert stopped >= len(cuts) - 3  # all but the cuts in the logout, whose errors do not matter
+        # Most cuts must have broken a poll (else the proxy cut nowhere that mattered). Not all: the
+        # points were learned from one poll, and on a loaded machine the server's answers arrive
+        # grouped differently, so a few points fall where no read is pending (CI saw 43 of 47).
+        assert stopped >= len(cuts) * 3 // 4
     finally:
         proxy.close()
 
