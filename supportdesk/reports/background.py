@@ -89,8 +89,10 @@ def read_export(session: Session, actor: User, export_id: int) -> ExportRow:
 
 
 def ready_file(session: Session, actor: User, export_id: int) -> Path:
-    export = read_export(session, actor, export_id)
-    path = file_path(current_config(), get_by_id(session, TicketExport, export.id))  # type: ignore[arg-type]
+    export = get_by_id(session, TicketExport, export_id)
+    if export is None or export.user_id != actor.id:
+        raise NotFound("There is no such export.")
+    path = file_path(current_config(), export)
     if export.status is not ExportStatus.READY or not path.exists():
         raise NotFound("This export is not ready.")
     return path
