@@ -181,6 +181,9 @@ class EventKind(enum.StrEnum):
     SLA_BREACH = "sla_breach"
     # Raised by the desk for someone else: the requester as they were named then ("Name (email)").
     REQUESTER = "requester"
+    # The requester rated the ticket's resolution (supportdesk/satisfaction/): the score given, and the
+    # one it replaced when they changed it.
+    RATING = "rating"
 
 
 class TicketEvent(Base):

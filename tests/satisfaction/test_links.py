@@ -7,13 +7,13 @@ from __future__ import annotations
 import email
 import re
 from datetime import UTC, datetime, timedelta
+from email import policy
 
 import pytest
-from email import policy
 from sqlalchemy import func, select
 
 from supportdesk.core import clock
-from supportdesk.notifications import watchers
+from supportdesk.notifications import delivery, watchers
 from supportdesk.notifications.models import OutboxMessage
 from supportdesk.satisfaction import links, service
 from supportdesk.satisfaction.lifecycle import LINK_VALID_FOR
@@ -62,7 +62,9 @@ def bodies(message: OutboxMessage) -> tuple[str, str]:
 
 def rating_links_in_mail(session, ticket) -> list[str]:
     message = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.kind == "resolved")
+        select(OutboxMessage).where(
+            OutboxMessage.ticket_id == ticket.id, OutboxMessage.kind == "resolved_rating"
+        )
     ).one()
     text, html = bodies(message)
     found = re.findall(r"https?://\S+/rate/[A-Za-z0-9_.\-]+\?score=(?:good|bad)", text)
@@ -169,9 +171,9 @@ def test_a_token_of_an_earlier_resolution_is_refused(clean_app, client, session,
 def test_someone_else_signed_in_cannot_use_the_link(clean_app, client, session, people):
     ticket = resolve(session, people)
     path = path_of(rating_links_in_mail(session, ticket)[0])
-    for email in ("olga@example.com", "sam@example.com"):
+    for address in ("olga@example.com", "sam@example.com"):
         client.delete_cookie("session")
-        login(client, email)
+        login(client, address)
         assert client.get(path).status_code == 403
         response = client.post(
             path.split("?")[0], data={"csrf_token": csrf_token(client, "/portal/"), "score": "good"}
@@ -197,8 +199,19 @@ def test_watchers_copied_on_the_resolution_get_no_rating_link(clean_app, session
         watchers.add_watcher(session, people["tech"], ticket.number, "olga@example.com")
         watchers.add_watcher(session, people["tech"], ticket.number, "sam@example.com")
         session.commit()
-    tickets.transition(session, make_technician(session, email="tom@example.com"), ticket.number, Status.RESOLVED)
+    tickets.transition(
+        session, make_technician(session, email="tom@example.com"), ticket.number, Status.RESOLVED
+    )
     session.commit()
-    resolved = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "resolved")).all()
-    assert sorted(m.recipients for m in resolved) == ["erin@example.com", "olga@example.com", "sam@example.com"]
+    resolved = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind.in_(["resolved", "resolved_rating"]))
+    ).all()
+    assert sorted(m.recipients for m in resolved) == [
+        "erin@example.com",
+        "olga@example.com",
+        "sam@example.com",
+    ]
     assert [m.recipients for m in resolved if "/rate/" in bodies(m)[0]] == ["erin@example.com"]
+    # Only the requester's copy holds the links: it is the one kept only until a relay has it.
+    assert [m.recipients for m in resolved if m.kind == "resolved_rating"] == ["erin@example.com"]
+    assert "resolved_rating" in delivery.SENSITIVE_KINDS

@@ -130,7 +130,9 @@ def test_a_closed_ticket_keeps_its_resolution_and_its_rating(session, people):
         session.commit()
         service.rate(session, people["erin"], ticket.number, "good", "")
         session.commit()
-    assert [r.score.value for r in ratings.ratings_of_ticket(session, people["tech"], ticket.number)] == ["good"]
+    assert [r.score.value for r in ratings.ratings_of_ticket(session, people["tech"], ticket.number)] == [
+        "good"
+    ]
 
 
 def test_an_open_ticket_cannot_be_rated(session, people):

@@ -163,6 +163,10 @@ RULES = {
     "api.list_mail_receipts": "api_admin",
     "api.retry_mail_receipt": "api_admin",
     "api.discard_mail_receipt": "api_admin",
+    "satisfaction.rate": "ticket",
+    "satisfaction.rate_from_link": "public",
+    "api.get_rating": "api_ticket",
+    "api.rate_ticket": "api_ticket",
 }
 MAILBOX = {
     "name": "Rogue",
@@ -220,6 +224,7 @@ JSON = {
     "api.create_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.replace_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.set_my_availability": {"available": True},
+    "api.rate_ticket": {"score": "good"},
 }
 
 
