@@ -106,6 +106,7 @@ def test_starting_needs_the_password(client, session):
 def test_sign_in_asks_for_the_code_and_is_not_a_sign_in_until_then(client, session):
     tech = make_technician(session, email="tess@example.com")
     secret, _ = turn_on(client, tech.email)
+    session.expire_all()
     signed_on = session.get(User, tech.id).last_login_at
     with clock.frozen_at(clock.now() + timedelta(seconds=90)):
         first = password_step(client, tech.email)
