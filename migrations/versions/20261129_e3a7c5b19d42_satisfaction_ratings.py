@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('resolution_event_id', sa.Integer(), nullable=False),
     sa.Column('requester_id', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Enum('good', 'bad', name='score', native_enum=False, create_constraint=False, length=16), nullable=False),
+    sa.Column('score', sa.String(length=16), nullable=False),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('resolved_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', supportdesk.core.db.UTCDateTime(timezone=True), nullable=False),
