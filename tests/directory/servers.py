@@ -32,7 +32,7 @@ SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
 
 def missing_tools() -> str | None:
     if not Path(SLAPD).exists() or not Path(SLAPADD).exists():
-        return "OpenLDAP's slapd is not installed (make directory-server, or apt-get install slapd ldap-utils)"
+        return "slapd is not installed (make directory-server, or apt-get install slapd ldap-utils)"
     if not shutil.which("openssl"):
         return "openssl is not installed"
     return None
@@ -55,7 +55,8 @@ class Authority:
     @classmethod
     def create(cls, folder: Path, name: str = "ca") -> Authority:
         ca_key, ca_cert = folder / f"{name}-key.pem", folder / f"{name}.pem"
-        key, request, cert = folder / f"{name}-server-key.pem", folder / f"{name}-server.csr", folder / f"{name}-server.pem"
+        key, request = folder / f"{name}-server-key.pem", folder / f"{name}-server.csr"
+        cert = folder / f"{name}-server.pem"
         extensions = folder / f"{name}-server.ext"
         extensions.write_text("subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n")
         for command in (
@@ -83,7 +84,7 @@ class Slapd:
         self.config = root / "slapd.conf"
         (root / "data").mkdir()
         includes = "".join(f"include /etc/ldap/schema/{name}.schema\n" for name in SCHEMAS)
-        # `allow bind_anon_cred`: the server accepts a bind with a name and an empty password as an
+        # `allow bind_anon_dn`: the server accepts a bind with a name and an empty password as an
         # anonymous bind (as Active Directory does), so the tests prove the desk refuses it itself.
         self.config.write_text(
             f"""# Written by tests/directory/servers.py for one test session.
@@ -91,7 +92,7 @@ class Slapd:
 argsfile {root}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
-allow bind_anon_cred
+allow bind_anon_dn
 TLSCACertificateFile {self.authority.ca_cert}
 TLSCertificateFile {self.authority.cert}
 TLSCertificateKeyFile {self.authority.key}
@@ -262,7 +263,8 @@ class TestDirectory:
             self._drop_member(admin, self.group_dn(group), self.user_dn(uid))
 
     def _groups_with(self, admin: ldap3.Connection, member: str) -> list[str]:
-        admin.search(self.groups, f"(member={ldap3.utils.conv.escape_filter_chars(member)})", attributes=["cn"])
+        query = f"(member={ldap3.utils.conv.escape_filter_chars(member)})"
+        admin.search(self.groups, query, attributes=["cn"])
         return [entry.entry_dn for entry in admin.entries]
 
     @staticmethod

@@ -95,7 +95,9 @@ def test_an_empty_password_never_binds_although_the_server_takes_it_as_anonymous
         ["ldapwhoami", "-x", "-H", server.ldaps_url, "-D", alice, "-w", ""],
         capture_output=True,
         text=True,
-        env={**os.environ, "LDAPTLS_CACERT": str(server.authority.ca_cert)},
+        # libldap checks "localhost" against the machine's own name: its certificate check is beside
+        # the point here (the desk's own is tested in test_tls.py).
+        env={**os.environ, "LDAPTLS_REQCERT": "never"},
         check=False,
     )
     assert whoami.returncode == 0, whoami.stderr
@@ -113,8 +115,9 @@ def test_an_empty_password_never_binds_although_the_server_takes_it_as_anonymous
 )
 def test_names_cannot_inject_into_the_search_filter(directory_app, client, session, ldap_tree, alice, name):
     ldap_tree.add_user("admin", "Admin-Password-9")
+    refused = 400 if "\x00" in name else 401  # the site refuses NUL in any form before the page
     for password in (ALICE_PASSWORD, "Admin-Password-9"):
-        assert sign_in(client, name, password).status_code == 401
+        assert sign_in(client, name, password).status_code == refused
     assert Directory(settings_for(ldap_tree)).find_person(name) is None
     assert users(session) == []
 
@@ -209,3 +212,19 @@ def test_a_directory_that_does_not_answer_refuses_its_people_and_not_the_local_o
     with pytest.raises(DirectoryUnavailable):
         Directory(down).find_person("alice")
     assert sign_in(client, local.email, PASSWORD).status_code == 302
+
+
+def test_a_directory_account_gets_no_password_reset_mail(directory_app, client, session, alice):
+    from supportdesk.notifications.models import OutboxMessage
+
+    assert sign_in(client, "alice", ALICE_PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/portal/")})
+    local = make_requester(session, email="contractor@example.com")
+    for email in ("alice.liddell@example.org", local.email):
+        response = client.post(
+            "/password/forgot", data={"email": email, "csrf_token": csrf_token(client, "/password/forgot")}
+        )
+        assert response.status_code in (200, 302)
+    session.expire_all()
+    sent = session.scalars(select(OutboxMessage.raw).where(OutboxMessage.kind == "password_reset")).all()
+    assert len(sent) == 1 and local.email in sent[0]

@@ -75,8 +75,8 @@ def test_settings_with_their_defaults_and_mappings():
             **BASE,
             "LDAP_USER_ATTRIBUTE": "sAMAccountName",
             "LDAP_ADMIN_GROUPS": "CN=Desk Admins,OU=Groups,DC=example,DC=com",
-            "LDAP_TECHNICIAN_GROUPS": "CN=IT,OU=Groups,DC=example,DC=com ; CN=Helpdesk,OU=Groups,DC=example,DC=com",
-            "LDAP_TEAM_GROUPS": "Network=CN=Net,OU=Groups,DC=example,DC=com;Field Service=CN=FS,DC=example,DC=com",
+            "LDAP_TECHNICIAN_GROUPS": "CN=IT,OU=Groups,DC=example,DC=com ; CN=Helpdesk,OU=Groups,DC=example,DC=com",  # noqa: E501
+            "LDAP_TEAM_GROUPS": "Network=CN=Net,OU=Groups,DC=example,DC=com;Field Service=CN=FS,DC=example,DC=com",  # noqa: E501
         }
     )
     assert settings is not None
