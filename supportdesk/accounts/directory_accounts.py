@@ -68,9 +68,7 @@ def sign_in(
     user = change.user
     if user is None or not user.is_active:
         return None
-    user.last_login_at = clock.now()
-    session.flush()
-    return user
+    return user  # not yet a sign-in: a second factor may be owed (accounts.record_sign_in marks one)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ def login() -> Response | str | tuple[str, int]:
                     db_session, directory, form.email.data, form.password.data
                 )
                 needs_code = user is not None and twofactor.is_enabled(db_session, user)
+                if user is not None and not needs_code:
+                    service.record_sign_in(db_session, user)
         except DirectoryUnavailable:
             current_app.logger.exception("the directory did not answer a sign-in")
             flash("The company directory does not answer just now. Try again in a minute.", "danger")
