@@ -222,3 +222,15 @@ def test_a_person_removed_from_the_directory_cannot_sign_in_after_the_next_sync(
     assert sign_in(client, "bob@example.org", PASSWORD).status_code == 401
     assert not by_email(session)["bob@example.org"].is_active
     assert session.scalars(select(Team)).all() == []
+
+
+def test_another_server_of_the_same_directory_keeps_everyone_s_account(directory_app, session, ldap_tree):
+    ldap_tree.add_user("ann", "pw-Ann-123")
+    run(directory_app)
+    config = directory_app.config["SUPPORTDESK"]
+    directory_app.config["SUPPORTDESK"] = dataclasses.replace(
+        config,
+        directory=settings_for(ldap_tree, LDAP_URL=ldap_tree.server.ldap_url),  # StartTLS now
+    )
+    assert counts(run(directory_app)) == {"unchanged": 1, "seen": 1}
+    assert list(by_email(session)) == ["ann@example.org"]
