@@ -88,25 +88,19 @@ def role_from_groups(settings: DirectorySettings, groups: frozenset[str]) -> Rol
     return Role.REQUESTER
 
 
-def find_account(
-    session: Session, settings: DirectorySettings, person: DirectoryPerson
-) -> DirectoryAccount | None:
-    """The account linked to this entry; else one linked to the same user name on this server (an
-    entry deleted and created again keeps its person's account)."""
+def find_account(session: Session, person: DirectoryPerson) -> DirectoryAccount | None:
+    """The account linked to this entry; else one linked to the same user name (an entry deleted and
+    created again keeps its person's account). A desk has one directory: a new LDAP_URL for it (another
+    domain controller) keeps everyone's account."""
     account = session.scalars(
-        select(DirectoryAccount).where(
-            DirectoryAccount.server == settings.url, DirectoryAccount.entry_id == person.entry_id
-        )
-    ).one_or_none()
+        select(DirectoryAccount).where(DirectoryAccount.entry_id == person.entry_id).limit(1)
+    ).first()
     if account is None:
         account = session.scalars(
             select(DirectoryAccount)
-            .where(
-                DirectoryAccount.server == settings.url,
-                func.lower(DirectoryAccount.username) == person.username.lower(),
-            )
+            .where(func.lower(DirectoryAccount.username) == person.username.lower())
             .limit(1)
-        ).one_or_none()
+        ).first()
     return account
 
 
@@ -125,7 +119,7 @@ def apply_person(
         log.warning("directory person skipped: not a valid email", dn=person.dn)
         return Change(None, "conflict")
     role = role_from_groups(settings, groups)
-    account = account or find_account(session, settings, person)
+    account = account or find_account(session, person)
     if account is None:
         if accounts.find_user_by_email(session, email) is not None:
             log.warning("directory person not linked: their email belongs to a local account", dn=person.dn)
@@ -158,7 +152,8 @@ def apply_person(
     user = linked
     before = _snapshot(user, account)
     kind = "updated"
-    account.entry_id, account.dn, account.username, account.synced_at = (
+    account.server, account.entry_id, account.dn, account.username, account.synced_at = (
+        settings.url,
         person.entry_id,
         person.dn,
         person.username,

@@ -18,7 +18,7 @@ class DirectoryAccount(Base):
     __table_args__ = (UniqueConstraint("server", "entry_id"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    # LDAP_URL when the account was linked: a desk moved to another directory links people afresh.
+    # The LDAP_URL of the last sign-in or sync that saw the person (where the account came from).
     server: Mapped[str] = mapped_column(String(255))
     # entryUUID / objectGUID: the person through renames and moves in the tree.
     entry_id: Mapped[str] = mapped_column(String(255))

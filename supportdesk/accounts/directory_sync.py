@@ -14,11 +14,12 @@ import click
 import structlog
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from supportdesk.accounts import directory_accounts
 from supportdesk.accounts.directory import Directory, DirectoryUnavailable, normal_dn
 from supportdesk.accounts.directory_models import DirectoryAccount
+from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
@@ -61,7 +62,13 @@ def synchronise(
     directory = directory or Directory(settings)
     people = directory.everyone()
     members = directory.members()
-    accounts = list(session.scalars(select(DirectoryAccount).where(DirectoryAccount.server == settings.url)))
+    accounts = list(session.scalars(select(DirectoryAccount)))
+    # Their users and teams in two statements, not two per person.
+    session.scalars(
+        select(User)
+        .join(DirectoryAccount, DirectoryAccount.user_id == User.id)
+        .options(selectinload(User.teams))
+    ).all()
     if not people and any(a.removed_at is None for a in accounts):
         raise NobodyFound(f"the directory lists nobody under {settings.user_base} with the user filter")
     now = clock.now()
