@@ -1,7 +1,7 @@
 """admin audit log: append-only entries of admins' changes and sign-in method changes (issue 20).
 
 Revision ID: e7a3c9d15b42
-Revises: d2f7a9c41e63
+Revises: 286134d4ce09
 Create Date: 2026-11-29 19:50:00
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = 'e7a3c9d15b42'
-down_revision = 'd2f7a9c41e63'
+down_revision = '286134d4ce09'
 branch_labels = None
 depends_on = None
 
