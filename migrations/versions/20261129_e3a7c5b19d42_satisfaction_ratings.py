@@ -2,7 +2,7 @@
 (issue 21). A new table only: the previous release runs on this schema unchanged.
 
 Revision ID: e3a7c5b19d42
-Revises: d2f7a9c41e63
+Revises: e7a3c9d15b42
 Create Date: 2026-11-29 19:32:05
 """
 
@@ -12,7 +12,7 @@ import supportdesk.core.db
 
 
 revision = 'e3a7c5b19d42'
-down_revision = 'd2f7a9c41e63'
+down_revision = 'e7a3c9d15b42'
 branch_labels = None
 depends_on = None
 
