@@ -169,7 +169,9 @@ def test_search_ranks_stems_prefixes_and_highlights_safely(session, desk):
     top = hits[0]
     assert "<mark>printer</mark>" in str(top.title_html).lower()
     snippet = str(top.snippet_html)
-    assert "<mark>" in snippet and "<script>" not in snippet and "&lt;script&gt;" in snippet
+    assert "<mark>" in snippet and "<script" not in snippet and "</script" not in snippet
+    # SQLite shows the text escaped; PostgreSQL's ts_headline drops what looks like a tag.
+    assert "script" not in snippet or "&lt;script&gt;" in snippet
     # Words only: operators and quotes of either database's syntax are just text.
     assert reads.search_articles(session, erin, '"printer" OR * NEAR( -:') is not None
     assert reads.search_articles(session, erin, "   ") == []
