@@ -37,7 +37,9 @@ def test_the_desk_writes_publishes_and_revises_articles(session, people, api_as)
     assert created.headers["Location"].endswith(f"/kb/articles/{article['id']}")
     url = f"/api/v1/kb/articles/{article['id']}"
 
-    changed = sam.patch(url, json={"state": "published", "title": "Connect to the VPN from home", "version": 1})
+    changed = sam.patch(
+        url, json={"state": "published", "title": "Connect to the VPN from home", "version": 1}
+    )
     assert changed.status_code == 200, changed.json
     assert (changed.json["state"], changed.json["version"], changed.json["title"]) == (
         "published",
@@ -71,7 +73,8 @@ def test_employees_read_and_search_only_published_public_articles(session, peopl
         ("VPN outage draft", "VPN is down, draft.", "public", "draft"),
     ]:
         response = sam.post(
-            "/api/v1/kb/articles", json={"title": title, "body": body, "visibility": visibility, "state": state}
+            "/api/v1/kb/articles",
+            json={"title": title, "body": body, "visibility": visibility, "state": state},
         )
         assert response.status_code == 201
         ids[title] = response.json["id"]

@@ -51,7 +51,9 @@ def test_every_save_is_a_version_with_who_and_what_changed(session, desk):
         Visibility.PUBLIC,
     )
     assert article.tag_list == ["vpn", "remote-access"]
-    service.update_article(session, ada, article.id, body="Open the client, then sign in.", expected_version=1)
+    service.update_article(
+        session, ada, article.id, body="Open the client, then sign in.", expected_version=1
+    )
     session.commit()
     service.publish_article(session, sam, article.id)
     session.commit()
@@ -126,8 +128,9 @@ def test_only_the_desk_writes_articles(session, desk):
 def test_requesters_read_only_published_public_articles(session, desk):
     sam, erin = desk["sam"], desk["erin"]
     public = _article(session, sam, "Printer jams", "Open tray 2 and pull the paper.")
-    internal = _article(session, sam, "Printer admin password", "Printer secret is hunter2.",
-                        visibility=Visibility.INTERNAL)  # fmt: skip
+    internal = _article(
+        session, sam, "Printer admin password", "Printer secret is hunter2.", visibility=Visibility.INTERNAL
+    )
     draft = _article(session, sam, "Printer recall", "Printer recall draft.", publish=False)
     unpublished = _article(session, sam, "Old printer guide", "Printer from 2010.")
     service.unpublish_article(session, sam, unpublished.id)
@@ -135,8 +138,11 @@ def test_requesters_read_only_published_public_articles(session, desk):
 
     assert [r.title for r in reads.list_articles(session, erin).items] == ["Printer jams"]
     assert {r.title for r in reads.list_articles(session, sam).items} == {
-        "Printer jams", "Printer admin password", "Printer recall", "Old printer guide",
-    }  # fmt: skip
+        "Printer jams",
+        "Printer admin password",
+        "Printer recall",
+        "Old printer guide",
+    }
     assert reads.read_article(session, erin, public.id).title == "Printer jams"
     for hidden in (internal, draft, unpublished):
         with pytest.raises(NotFound):
@@ -146,18 +152,26 @@ def test_requesters_read_only_published_public_articles(session, desk):
     assert titles(reads.search_articles(session, erin, "hunter2")) == []
     assert titles(reads.search_articles(session, erin, "printer", any_word=True)) == ["Printer jams"]
     assert set(titles(reads.search_articles(session, sam, "printer"))) == {
-        "Printer jams", "Printer admin password", "Printer recall", "Old printer guide",
-    }  # fmt: skip
+        "Printer jams",
+        "Printer admin password",
+        "Printer recall",
+        "Old printer guide",
+    }
     assert [c.name for c in reads.portal_categories(session, erin)] == []
 
 
 def test_search_ranks_stems_prefixes_and_highlights_safely(session, desk):
     sam, erin = desk["sam"], desk["erin"]
     _article(session, sam, "Printing a PDF", "Choose a printer and press print.")
-    _article(session, sam, "Wi-Fi passwords", "The printer in the lobby has its own network.",
-             tags=["wifi"])  # fmt: skip
-    _article(session, sam, "Connect a printer", "Add the printer from Settings. Printers <script>x</script>.",
-             tags=["printer"], category_id=desk["vpn"].id)  # fmt: skip
+    _article(session, sam, "Wi-Fi passwords", "The printer in the lobby has its own network.", tags=["wifi"])
+    _article(
+        session,
+        sam,
+        "Connect a printer",
+        "Add the printer from Settings. Printers <script>x</script>.",
+        tags=["printer"],
+        category_id=desk["vpn"].id,
+    )
     hits = reads.search_articles(session, erin, "printers")
     # A match in the title and tags outranks one in the body only.
     assert titles(hits)[0] == "Connect a printer"

@@ -69,18 +69,26 @@ def test_a_technician_writes_publishes_and_revises_an_article(client, session, p
 
 def test_employees_browse_search_and_read_only_public_articles(client, session, people):
     sam = people["sam"]
-    public = _article(session, sam, "Connect to the VPN", "Open the VPN client and sign in.",
-                      category_id=people["vpn"].id)  # fmt: skip
-    internal = _article(session, sam, "VPN root access", "VPN admin password: in the vault.",
-                        visibility=Visibility.INTERNAL, category_id=people["vpn"].id)  # fmt: skip
+    public = _article(
+        session, sam, "Connect to the VPN", "Open the VPN client and sign in.", category_id=people["vpn"].id
+    )
+    internal = _article(
+        session,
+        sam,
+        "VPN root access",
+        "VPN admin password: in the vault.",
+        visibility=Visibility.INTERNAL,
+        category_id=people["vpn"].id,
+    )
     draft = _article(session, sam, "VPN outage notice", "VPN is down (draft).", publish=False)
     login(client, "erin@example.com")
     home = page_text(client.get("/portal/help"))
-    assert "Connect to the VPN" in home and "VPN (1)" in home.replace("</a> <span class=\"text-body-secondary small\">", " ")
-    for page in (home, page_text(client.get("/portal/help?q=vpn")), page_text(client.get(f"/portal/help?category={people['vpn'].id}"))):
-        assert "Connect to the VPN" in page
+    assert "Connect to the VPN" in home and '>VPN</a> <span class="text-body-secondary small">(1)' in home
+    found = page_text(client.get("/portal/help?q=vpn"))
+    assert "Connect to the <mark>VPN</mark>" in found
+    for page in (home, found, page_text(client.get(f"/portal/help?category={people['vpn'].id}"))):
+        assert "Connect to the" in page
         assert "root access" not in page and "outage" not in page and "vault" not in page
-    assert "<mark>VPN</mark>" in page_text(client.get("/portal/help?q=vpn"))
     assert client.get(f"/portal/help/{public.id}").status_code == 200
     for hidden in (internal, draft):
         response = client.get(f"/portal/help/{hidden.id}")
@@ -96,8 +104,13 @@ def test_hostile_article_text_is_inert(client, session, people, payload):
     sam = people["sam"]
     article = _article(session, sam, f"T {payload}"[:200], f"B {payload} vpn", tags=["vpn"])
     login(client, "sam@example.com")
-    for url in ("/desk/kb", "/desk/kb?q=vpn", f"/desk/kb/{article.id}", f"/desk/kb/{article.id}/edit",
-                f"/desk/kb/{article.id}/history"):  # fmt: skip
+    for url in (
+        "/desk/kb",
+        "/desk/kb?q=vpn",
+        f"/desk/kb/{article.id}",
+        f"/desk/kb/{article.id}/edit",
+        f"/desk/kb/{article.id}/history",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_page_inert(page_text(response))

@@ -490,12 +490,18 @@ REFUSALS: dict[str, Refusal] = {
     ),
     # --- knowledge base: an article without a title, an unknown category, no such article
     "desk.kb_new_article": Refusal(
-        "tech", "POST", lambda d: "/desk/kb/new", lambda d: {"title": " ", "body": "x", "visibility": "public"}, (422,)
+        "tech",
+        "POST",
+        lambda d: "/desk/kb/new",
+        lambda d: {"title": " ", "body": "x", "visibility": "public"},
+        (422,),
     ),
     "desk.kb_edit_article": Refusal(
         "tech", "POST", lambda d: "/desk/kb/999999/edit", lambda d: {"title": "x", "body": "y"}, (404,)
     ),
-    "desk.kb_publish_article": Refusal("tech", "POST", lambda d: "/desk/kb/999999/publish", lambda d: {}, (404,)),
+    "desk.kb_publish_article": Refusal(
+        "tech", "POST", lambda d: "/desk/kb/999999/publish", lambda d: {}, (404,)
+    ),
     "desk.kb_unpublish_article": Refusal(
         "tech", "POST", lambda d: "/desk/kb/999999/unpublish", lambda d: {}, (404,)
     ),
