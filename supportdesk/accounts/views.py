@@ -52,6 +52,8 @@ def login() -> Response | str | tuple[str, int]:
         with db.transaction() as db_session:
             user = service.authenticate(db_session, form.email.data, form.password.data)
             needs_code = user is not None and twofactor.is_enabled(db_session, user)
+            if user is not None and not needs_code:
+                service.record_sign_in(db_session, user)
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             target = safe_next(request.args.get("next"), url_for("landing"))
