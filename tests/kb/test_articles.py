@@ -180,6 +180,13 @@ def test_search_ranks_stems_prefixes_and_highlights_safely(session, desk):
     assert titles(reads.search_articles(session, erin, "print", category_id=desk["vpn"].id)) == [
         "Connect a printer"
     ]
+    # Every word must match the article; each is marked where it is (one in the title, one far down
+    # the body: the snippet is the part around it).
+    long_body = "Keep it plugged in overnight. " * 12 + "Calibrate the cells once a month."
+    _article(session, sam, "Laptop battery", long_body)
+    (both,) = reads.search_articles(session, erin, "laptop calibrate")
+    assert "<mark>Laptop</mark>" in str(both.title_html)
+    assert "<mark>Calibrate</mark>" in str(both.snippet_html)
     top = hits[0]
     assert "<mark>printer</mark>" in str(top.title_html).lower()
     snippet = str(top.snippet_html)
