@@ -129,13 +129,17 @@ def _sqlite(words: list[str], any_word: bool) -> Select[Any]:
 
 
 def _postgres(words: list[str], any_word: bool) -> Select[Any]:
-    tsquery = func.to_tsquery("english", (" | " if any_word else " & ").join([*words[:-1], f"{words[-1]}:*"]))
+    alternatives = [*words[:-1], f"{words[-1]}:*"]
+    tsquery = func.to_tsquery("english", (" | " if any_word else " & ").join(alternatives))
+    # Every word must match the article, but the title or the body alone may hold only some of them:
+    # ts_headline marks nothing where its query does not match as a whole, so it is given any word.
+    any_of = func.to_tsquery("english", " | ".join(alternatives))
     document: ColumnElement[Any] = literal_column(_PG_DOCUMENT)
     return (
         select(
             *_columns(
-                func.ts_headline("english", Article.title, tsquery, _PG_TITLE_OPTIONS),
-                func.ts_headline("english", Article.body, tsquery, _PG_SNIPPET_OPTIONS),
+                func.ts_headline("english", Article.title, any_of, _PG_TITLE_OPTIONS),
+                func.ts_headline("english", Article.body, any_of, _PG_SNIPPET_OPTIONS),
             )
         )
         .select_from(Article)
