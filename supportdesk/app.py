@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supportdesk import cli
-from supportdesk.accounts import admin, recovery_views, tokens, twofactor_views
+from supportdesk.accounts import admin, audit_api, audit_views, recovery_views, tokens, twofactor_views
 from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
@@ -53,6 +53,8 @@ from supportdesk.tickets import web as ticket_web
 # notifications' session hooks.
 ROUTE_MODULES = (
     accounts_api,
+    audit_api,
+    audit_views,
     tickets_api,
     ticket_admin,
     jobs_admin,

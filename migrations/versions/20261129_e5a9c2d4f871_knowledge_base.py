@@ -4,7 +4,7 @@ SQLite: the FTS5 table kb_fts over title, tags and body (external content, kept 
 PostgreSQL: a generated, weighted tsvector (title A, tags B, body D) under a GIN index.
 
 Revision ID: e5a9c2d4f871
-Revises: 286134d4ce09
+Revises: e7a3c9d15b42
 Create Date: 2026-11-29 19:45:00
 """
 
@@ -14,7 +14,7 @@ import supportdesk.core.db
 
 
 revision = 'e5a9c2d4f871'
-down_revision = '286134d4ce09'
+down_revision = 'e7a3c9d15b42'
 branch_labels = None
 depends_on = None
 
