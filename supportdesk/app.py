@@ -25,6 +25,8 @@ from supportdesk.inbound import api as mailbox_api
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.kb import api as kb_api
+from supportdesk.kb import pages as kb_pages
 from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
@@ -75,6 +77,8 @@ ROUTE_MODULES = (
     mailbox_admin,
     mailbox_api,
     satisfaction_api,
+    kb_api,
+    kb_pages,
 )
 
 csrf = CSRFProtect()

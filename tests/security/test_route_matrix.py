@@ -170,6 +170,20 @@ RULES = {
     "satisfaction.rate_from_link": "public",
     "api.get_rating": "api_ticket",
     "api.rate_ticket": "api_ticket",
+    "portal.help_center": "signed_in",
+    "portal.help_article": "signed_in",
+    "desk.kb_articles": "desk",
+    "desk.kb_new_article": "desk",
+    "desk.kb_article": "desk",
+    "desk.kb_edit_article": "desk",
+    "desk.kb_publish_article": "desk",
+    "desk.kb_unpublish_article": "desk",
+    "desk.kb_article_history": "desk",
+    "api.list_articles": "api_signed_in",
+    "api.get_article": "api_signed_in",
+    "api.create_article": "api_desk",
+    "api.update_article": "api_desk",
+    "api.list_article_versions": "api_desk",
 }
 MAILBOX = {
     "name": "Rogue",
@@ -228,6 +242,8 @@ JSON = {
     "api.replace_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.set_my_availability": {"available": True},
     "api.rate_ticket": {"score": "good"},
+    "api.create_article": {"title": "Rogue", "body": "x"},
+    "api.update_article": {"title": "R"},
 }
 
 
@@ -249,6 +265,7 @@ def build(app, rule, desk) -> str:
         "policy_id": 1,
         "rule_id": 1,
         "reply_id": 999_999,
+        "article_id": 999_999,
         "action": "close",
         "job_id": 999_999,
         "message_id": 999_999,
