@@ -25,7 +25,7 @@ from supportdesk.jobs import engine as jobs_engine
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
 # The real mail servers (Dovecot, the aiosmtpd relay) for any test that asks for them.
-pytest_plugins = ("tests.mail.fixtures",)
+pytest_plugins = ("tests.mail.fixtures", "tests.oidc.fixtures")
 
 BACKENDS = ("sqlite", "postgresql")
 
