@@ -20,8 +20,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk.accounts import service, tokens, twofactor
+from supportdesk.accounts import oidc, oidc_views, service, tokens, twofactor
 from supportdesk.core import clock, ratelimit
+from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
 from supportdesk.core.web import form_errors, safe_next
@@ -49,9 +50,15 @@ def login() -> Response | str | tuple[str, int]:
         return redirect(url_for("landing"))  # type: ignore[return-value]
     form = LoginForm()
     if form.validate_on_submit():
-        with db.transaction() as db_session:
-            user = service.authenticate(db_session, form.email.data, form.password.data)
-            needs_code = user is not None and twofactor.is_enabled(db_session, user)
+        try:
+            with db.transaction() as db_session:
+                user = service.authenticate(db_session, form.email.data, form.password.data)
+                if user is not None and not oidc.may_use_password(current_config().oidc, user):
+                    raise oidc.SignInRefused("password-off", "")  # rolls the sign-in back
+                needs_code = user is not None and twofactor.is_enabled(db_session, user)
+        except oidc.SignInRefused:
+            flash(f"Sign in with {current_config().oidc.provider_name} instead.", "info")  # type: ignore[union-attr]
+            return render_template("accounts/login.html", form=form), 403
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             target = safe_next(request.args.get("next"), url_for("landing"))
@@ -189,12 +196,13 @@ def change_password() -> Response | str | tuple[str, int]:
 @login_required
 def logout() -> Response:
     # Ending the epoch, not just dropping this cookie, so a copied session cookie dies too.
+    provider_logout = oidc_views.provider_logout_url()  # the provider's session ends too, where it can
     with db.transaction() as db_session:
         service.end_sessions(db_session, current_user)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("accounts.login"))  # type: ignore[return-value]
+    return redirect(provider_logout or url_for("accounts.login"))  # type: ignore[return-value]
 
 
 # Pages a user with a temporary password may still reach: the password page, signing out, and what

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
+from supportdesk.core.oidc_settings import OidcSettings, OidcSettingsError, oidc_from_env
+
 ENVIRONMENTS = ("development", "test", "production")
 JOBS_BACKENDS = ("redis", "sqlite", "memory")
 # starttls: a plain connection upgraded before AUTH (port 587); tls: TLS from the start (465); none:
@@ -72,6 +74,8 @@ class Config:
     desk_timezone: str = "UTC"
     # Roles ("admin", "technician") whose users must sign in with a second factor.
     require_two_factor: tuple[str, ...] = ()
+    # OpenID Connect sign-in (OIDC_*: see oidc_settings.py); None when OIDC_ISSUER is not set.
+    oidc: OidcSettings | None = None
 
     @property
     def is_production(self) -> bool:
@@ -130,7 +134,15 @@ class Config:
             reset_limit_per_address=environ.get("RESET_LIMIT_PER_ADDRESS", "20 per hour"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
             require_two_factor=_staff_roles(environ, "REQUIRE_TWO_FACTOR"),
+            oidc=_oidc(environ),
         )
+
+
+def _oidc(environ: Mapping[str, str]) -> OidcSettings | None:
+    try:
+        return oidc_from_env(environ)
+    except OidcSettingsError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _staff_roles(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
