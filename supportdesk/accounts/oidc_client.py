@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client.integration import FlaskIntegration
@@ -146,10 +147,11 @@ def logout_url(settings: OidcSettings, id_token: str, post_logout_redirect_uri: 
         return None
     if not metadata.get("end_session_endpoint"):
         return None
-    result = _client(settings).create_logout_url(
-        post_logout_redirect_uri=post_logout_redirect_uri,
-        id_token_hint=id_token,
-        client_id=settings.client_id,
-    )
-    url: str = result["url"]
+    # No state: nothing comes back but the browser, to the sign-in page, and nothing there depends on it.
+    params = [
+        ("id_token_hint", id_token),
+        ("post_logout_redirect_uri", post_logout_redirect_uri),
+        ("client_id", settings.client_id),
+    ]
+    url: str = add_params_to_uri(metadata["end_session_endpoint"], params)
     return url

@@ -4,6 +4,7 @@ oidc_client.py."""
 
 from __future__ import annotations
 
+import flask
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
@@ -96,7 +97,14 @@ def _refused(settings: OidcSettings, message: str, status: int, detail: str = ""
     body = render_template(
         "accounts/oidc_refused.html", provider=settings.provider_name, message=message, detail=detail
     )
-    return Response(body, status=status, headers={"Cache-Control": "no-store"})
+    return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def leave_for_provider(url: str) -> flask.Response:
+    """The page that takes the browser on to the provider's sign-out, once the desk's has happened."""
+    settings = _settings()
+    body = render_template("accounts/oidc_signing_out.html", url=url, provider=settings.provider_name)
+    return flask.Response(body, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 def provider_logout_url() -> str | None:

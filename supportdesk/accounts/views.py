@@ -202,7 +202,9 @@ def logout() -> Response:
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(provider_logout or url_for("accounts.login"))  # type: ignore[return-value]
+    if provider_logout:
+        return oidc_views.leave_for_provider(provider_logout)
+    return redirect(url_for("accounts.login"))  # type: ignore[return-value]
 
 
 # Pages a user with a temporary password may still reach: the password page, signing out, and what
