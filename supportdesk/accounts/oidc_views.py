@@ -5,6 +5,7 @@ oidc_client.py."""
 from __future__ import annotations
 
 import flask
+import structlog
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.core.web import safe_next
 
 bp = Blueprint("oidc", __name__)
+log = structlog.get_logger("supportdesk.accounts")
 
 _NEXT = "oidc_next"
 # The sign-in budget per address (LOGIN_LIMIT_PER_ADDRESS), shared with the password form: a script
@@ -67,11 +69,19 @@ def callback() -> Response:
     try:
         claims, id_token = oidc_client.finish(settings)
     except oidc_client.ProviderError as error:
+        log.warning("oidc_sign_in_failed", reason=str(error), remote_addr=request.remote_addr)
         return _refused(settings, error.message, error.status, error.detail)
     try:
         user = _sign_in(settings, claims)
     except oidc.SignInRefused as refusal:
+        log.warning(
+            "oidc_sign_in_refused",
+            code=refusal.code,
+            subject=claims.get("sub"),
+            remote_addr=request.remote_addr,
+        )
         return _refused(settings, refusal.reason, 403)
+    log.info("oidc_sign_in", user_id=user.id, subject=claims.get("sub"), remote_addr=request.remote_addr)
     target = safe_next(session.get(_NEXT), url_for("landing"))
     session.clear()  # a fresh session at sign-in, as with a password, so a planted one is worth nothing
     login_user(user)
