@@ -56,6 +56,8 @@ def login() -> Response | str | tuple[str, int]:
                 if user is not None and not oidc.may_use_password(current_config().oidc, user):
                     raise oidc.SignInRefused("password-off", "")  # rolls the sign-in back
                 needs_code = user is not None and twofactor.is_enabled(db_session, user)
+                if user is not None and not needs_code:
+                    service.record_sign_in(db_session, user)
         except oidc.SignInRefused:
             flash(f"Sign in with {current_config().oidc.provider_name} instead.", "info")  # type: ignore[union-attr]
             return render_template("accounts/login.html", form=form), 403
