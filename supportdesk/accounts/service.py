@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from supportdesk.accounts import policy
+from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from supportdesk.core import clock
@@ -47,6 +48,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         return None
+    if session.get(DirectoryAccount, user.id) is not None:
+        return None  # the directory checks this account's password; a local one never counts
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.flush()

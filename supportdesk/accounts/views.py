@@ -20,7 +20,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk.accounts import oidc, oidc_views, service, tokens, twofactor
+from supportdesk.accounts import directory_accounts, oidc, oidc_views, service, tokens, twofactor
+from supportdesk.accounts.directory import DirectoryUnavailable
 from supportdesk.core import clock, ratelimit
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
@@ -49,18 +50,25 @@ def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("landing"))  # type: ignore[return-value]
     form = LoginForm()
+    directory = current_config().directory  # people may sign in with a directory user name too
     if form.validate_on_submit():
         try:
             with db.transaction() as db_session:
-                user = service.authenticate(db_session, form.email.data, form.password.data)
+                user = directory_accounts.authenticate(
+                    db_session, directory, form.email.data, form.password.data
+                )
                 if user is not None and not oidc.may_use_password(current_config().oidc, user):
                     raise oidc.SignInRefused("password-off", "")  # rolls the sign-in back
                 needs_code = user is not None and twofactor.is_enabled(db_session, user)
                 if user is not None and not needs_code:
                     service.record_sign_in(db_session, user)
+        except DirectoryUnavailable:
+            current_app.logger.exception("the directory did not answer a sign-in")
+            flash("The company directory does not answer just now. Try again in a minute.", "danger")
+            return render_template("accounts/login.html", form=form, directory=directory), 503
         except oidc.SignInRefused:
             flash(f"Sign in with {current_config().oidc.provider_name} instead.", "info")  # type: ignore[union-attr]
-            return render_template("accounts/login.html", form=form), 403
+            return render_template("accounts/login.html", form=form, directory=directory), 403
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             target = safe_next(request.args.get("next"), url_for("landing"))
@@ -77,8 +85,8 @@ def login() -> Response | str | tuple[str, int]:
             login_user(user)
             return redirect(target)  # type: ignore[return-value]
         flash("That email and password do not match an active account.", "danger")
-        return render_template("accounts/login.html", form=form), 401
-    return render_template("accounts/login.html", form=form)
+        return render_template("accounts/login.html", form=form, directory=directory), 401
+    return render_template("accounts/login.html", form=form, directory=directory)
 
 
 PENDING = ratelimit.PENDING_SIGN_IN

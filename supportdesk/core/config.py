@@ -8,11 +8,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
 from supportdesk.core.oidc_settings import OidcSettings, OidcSettingsError, oidc_from_env
+
+if TYPE_CHECKING:
+    from supportdesk.core.directory_settings import DirectorySettings
 
 ENVIRONMENTS = ("development", "test", "production")
 JOBS_BACKENDS = ("redis", "sqlite", "memory")
@@ -74,6 +78,8 @@ class Config:
     desk_timezone: str = "UTC"
     # Roles ("admin", "technician") whose users must sign in with a second factor.
     require_two_factor: tuple[str, ...] = ()
+    # The company directory (LDAP / Active Directory) people sign in with: core/directory_settings.py.
+    directory: DirectorySettings | None = None
     # OpenID Connect sign-in (OIDC_*: see oidc_settings.py); None when OIDC_ISSUER is not set.
     oidc: OidcSettings | None = None
 
@@ -134,6 +140,7 @@ class Config:
             reset_limit_per_address=environ.get("RESET_LIMIT_PER_ADDRESS", "20 per hour"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
             require_two_factor=_staff_roles(environ, "REQUIRE_TWO_FACTOR"),
+            directory=_directory_settings(environ),
             oidc=_oidc(environ),
         )
 
@@ -143,6 +150,12 @@ def _oidc(environ: Mapping[str, str]) -> OidcSettings | None:
         return oidc_from_env(environ)
     except OidcSettingsError as error:
         raise ConfigError(str(error)) from None
+
+
+def _directory_settings(environ: Mapping[str, str]) -> DirectorySettings | None:
+    from supportdesk.core.directory_settings import directory_settings  # it raises our ConfigError
+
+    return directory_settings(environ)
 
 
 def _staff_roles(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
