@@ -3,7 +3,7 @@
 Expand only: a new table the previous release never reads.
 
 Revision ID: e4a1c7b9d2f5
-Revises: 286134d4ce09
+Revises: e5a9c2d4f871
 Create Date: 2026-11-29 20:00:00
 """
 
@@ -13,7 +13,7 @@ import supportdesk.core.db
 
 
 revision = 'e4a1c7b9d2f5'
-down_revision = '286134d4ce09'
+down_revision = 'e5a9c2d4f871'
 branch_labels = None
 depends_on = None
 
