@@ -26,9 +26,7 @@ def alice_signed_in(client, ldap_tree, session):  # type: ignore[no-untyped-def]
     return session.scalars(select(User).where(User.email == "alice@example.org")).one()
 
 
-def test_two_factor_is_turned_on_and_off_with_the_directory_password(
-    directory_app, client, session, ldap_tree
-):
+def test_two_factor_is_turned_on_with_the_directory_password(directory_app, client, session, ldap_tree):
     import re
 
     alice = alice_signed_in(client, ldap_tree, session)
