@@ -16,20 +16,39 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts import service as accounts
-from supportdesk.accounts.directory import Directory, DirectoryPerson
+from supportdesk.accounts.directory import Directory, DirectoryPerson, DirectoryUnavailable
 from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import STAFF_ROLES, Role, Team, User
 from supportdesk.accounts.passwords import verify_password
 from supportdesk.core import clock
+from supportdesk.core.config import current_config
 from supportdesk.core.directory_settings import DirectorySettings
+from supportdesk.core.errors import ValidationError
 
 log = structlog.get_logger("supportdesk.directory")
 # Not an argon2 hash: no password ever verifies against it (the directory checks directory passwords).
 NO_LOCAL_PASSWORD = "!directory"  # noqa: S105 - a marker, not a secret
 
 
-def is_directory_account(session: Session, user: User) -> bool:
-    return session.get(DirectoryAccount, user.id) is not None
+is_directory_account = accounts.is_directory_account
+
+
+def own_password_matches(session: Session, user: User, password: str) -> bool:
+    """A signed-in user proving again that it is them (two-factor set-up, turning it off): their local
+    password, or for a directory account the directory's (a bind as their entry)."""
+    account = session.get(DirectoryAccount, user.id)
+    if account is None:
+        return verify_password(user.password_hash, password)
+    settings = current_config().directory
+    if settings is None or not password:
+        return False
+    try:
+        return Directory(settings).password_matches(account.dn, password)
+    except DirectoryUnavailable:
+        log.exception("the directory did not answer a password check")
+        raise ValidationError.single(
+            "password", "could not be checked: the company directory does not answer just now"
+        ) from None
 
 
 def authenticate(

@@ -199,7 +199,9 @@ def change_password() -> Response | str | tuple[str, int]:
                 "Password changed. Other browsers are signed out and your API tokens are revoked.", "success"
             )
             return redirect(url_for("landing"))  # type: ignore[return-value]
-    return render_template("accounts/password.html", form=form), 422 if form.errors else 200
+    directory_account = service.is_directory_account(db.session(), current_user)
+    page = render_template("accounts/password.html", form=form, directory_account=directory_account)
+    return page, 422 if form.errors else 200
 
 
 @bp.post("/logout")
