@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "user.invited": "User invited",
     "user.imported": "Users imported",
     "user.renamed": "User renamed",
+    "user.email_changed": "Email changed",
     "user.role_changed": "Role changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",

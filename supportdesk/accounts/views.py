@@ -26,6 +26,7 @@ from supportdesk.core import clock, ratelimit
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.core.web import form_errors, safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -55,7 +56,7 @@ def login() -> Response | str | tuple[str, int]:
         try:
             with db.transaction() as db_session:
                 user = directory_accounts.authenticate(
-                    db_session, directory, form.email.data, form.password.data
+                    db_session, directory, form.email.data, form.password.data, request_origin()
                 )
                 if user is not None and not oidc.may_use_password(current_config().oidc, user):
                     raise oidc.SignInRefused("password-off", "")  # rolls the sign-in back
