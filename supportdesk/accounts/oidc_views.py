@@ -16,6 +16,7 @@ from supportdesk.accounts.models import User
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.core.oidc_settings import OidcSettings
+from supportdesk.core.origin import request_origin
 from supportdesk.core.ratelimit import limiter
 from supportdesk.core.web import safe_next
 
@@ -94,7 +95,7 @@ def _sign_in(settings: OidcSettings, claims: dict[str, object]) -> User:
     for attempt in range(2):
         try:
             with db.transaction() as db_session:
-                return oidc.sign_in(db_session, settings, claims)
+                return oidc.sign_in(db_session, settings, claims, request_origin(via="sso"))
         except IntegrityError:
             # The same person's first sign-in in two tabs at once: the other one made the account.
             if attempt:
