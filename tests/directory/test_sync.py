@@ -256,3 +256,13 @@ def test_a_sync_that_changes_nothing_runs_the_same_statements_for_3_people_or_30
         sizes.append(len(statements))
     assert sizes[0] == sizes[1], sizes
     assert sizes[1] <= 8
+
+
+def test_a_directory_that_stops_at_its_size_limit_changes_nothing(directory_app, session, ldap_tree):
+    # The suite's slapd answers the service account 40 entries at most (OpenLDAP's default is 500):
+    # a sync that saw only the first 40 would deactivate everyone after them.
+    for n in range(41):
+        ldap_tree.add_user(f"p{n}", "pw-P-123")
+    with pytest.raises(DirectoryUnavailable, match="size limit"):
+        run(directory_app)
+    assert by_email(session) == {}
