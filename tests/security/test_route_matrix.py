@@ -22,6 +22,7 @@ RULES = {
     "accounts.login_code": "public",
     "oidc.start": "public",
     "oidc.callback": "public",
+    "oidc.backchannel_logout": "public",
     "recovery.forgot_password": "public",
     "recovery.reset_password": "public",
     "recovery.confirm_email": "public",
