@@ -66,6 +66,9 @@ function build() {
     jwks: { keys: signingKeys },
     cookies: { keys: cookieKeys },
     pkce: { required: () => true },
+    // The desk under test listens on loopback, which the provider's outgoing-request (SSRF) guard
+    // refuses by design; back-channel logout calls go to it all the same.
+    fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: {
       openid: ['sub'],
@@ -100,6 +103,12 @@ function build() {
     },
     ttl: { Session: 3600, Grant: 3600, Interaction: 600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
   });
+  for (const outcome of ['backchannel.success', 'backchannel.error']) {
+    instance.on(outcome, (ctx, ...details) => {
+      const [errorOrClient] = details;
+      process.stdout.write(`${outcome} ${errorOrClient?.message ?? errorOrClient?.clientId ?? ''}\n`);
+    });
+  }
   instance.use(async (ctx, next) => {
     await next();
     if (ctx.path === '/token' && misbehaviour && ctx.body && ctx.body.id_token) {
