@@ -1,7 +1,7 @@
 """knowledge base: deflections, an article that answered a ticket before it was raised (issue 21).
 
 Revision ID: f3b8d1e6a240
-Revises: e5a9c2d4f871
+Revises: e4a1c7b9d2f5
 Create Date: 2026-11-29 20:00:00
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = 'f3b8d1e6a240'
-down_revision = 'e5a9c2d4f871'
+down_revision = 'e4a1c7b9d2f5'
 branch_labels = None
 depends_on = None
 
