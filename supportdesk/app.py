@@ -34,6 +34,7 @@ from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
 from supportdesk.kb import api as kb_api
+from supportdesk.kb import assist as kb_assist
 from supportdesk.kb import pages as kb_pages
 from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
@@ -84,6 +85,7 @@ ROUTE_MODULES = (
     mailbox_api,
     kb_api,
     kb_pages,
+    kb_assist,
 )
 
 csrf = CSRFProtect()

@@ -513,6 +513,9 @@ REFUSALS: dict[str, Refusal] = {
     "desk.kb_unpublish_article": Refusal(
         "tech", "POST", lambda d: "/desk/kb/999999/unpublish", lambda d: {}, (404,)
     ),
+    "portal.help_solved": Refusal(
+        "alice", "POST", lambda d: "/portal/help/999999/solved", lambda d: {}, (404,)
+    ),
     "api.create_article": Refusal(
         "tech",
         "POST",

@@ -183,6 +183,10 @@ RULES = {
     "api.create_article": "api_desk",
     "api.update_article": "api_desk",
     "api.list_article_versions": "api_desk",
+    "portal.help_suggestions": "signed_in",
+    "portal.help_solved": "signed_in",
+    "admin.kb_deflections": "admin",
+    "desk.kb_article_picker": "desk",
 }
 MAILBOX = {
     "name": "Rogue",
