@@ -41,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "user.two_factor_reset": "Two-factor sign-in reset",
     "sign_in.two_factor_enabled": "Two-factor sign-in turned on",
     "sign_in.two_factor_disabled": "Two-factor sign-in turned off",
+    "sign_in.provider_linked": "Linked to the identity provider",
     "team.created": "Team created",
     "team.renamed": "Team renamed",
     "team.members_changed": "Team members changed",

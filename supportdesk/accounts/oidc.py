@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportdesk.accounts import audit
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.identities import ExternalIdentity
 from supportdesk.accounts.models import Role, Team, User
 from supportdesk.core import clock
 from supportdesk.core.errors import ValidationError
 from supportdesk.core.oidc_settings import OidcSettings
+from supportdesk.core.origin import Origin
 
 # The session key that says this browser signed in through the provider (and keeps the ID token for
 # the provider's sign-out). Such a session skips the local second factor: the provider did it.
@@ -36,9 +38,12 @@ class SignInRefused(Exception):
         self.reason = reason
 
 
-def sign_in(session: Session, settings: OidcSettings, claims: Mapping[str, Any]) -> User:
+def sign_in(
+    session: Session, settings: OidcSettings, claims: Mapping[str, Any], origin: Origin | None = None
+) -> User:
     """The user these verified claims sign in, created or linked on a first sign-in; role and teams
-    follow the provider's groups (when mapped); last sign-in times are set."""
+    follow the provider's groups (when mapped); last sign-in times are set. What the provider changed
+    goes in the admin audit log, with no actor (the provider) and the browser's `origin`."""
     subject = claims.get("sub")
     if not isinstance(subject, str) or not 1 <= len(subject) <= 255:
         raise SignInRefused("no-subject", "The identity provider did not say who you are.")
@@ -48,18 +53,36 @@ def sign_in(session: Session, settings: OidcSettings, claims: Mapping[str, Any])
             ExternalIdentity.issuer == settings.issuer, ExternalIdentity.subject == subject
         )
     ).one_or_none()
+    created = linked = False
     if identity is None:
-        user = _first_sign_in(session, settings, claims, email)
+        user, created = _first_sign_in(session, settings, claims, email)
         identity = ExternalIdentity(user=user, issuer=settings.issuer, subject=subject)
         session.add(identity)
+        linked = True
     user = identity.user
     if not user.is_active:
         raise SignInRefused("deactivated", "Your SupportDesk account is deactivated. Ask the IT desk.")
-    _map_groups(session, settings, user, _groups(claims, settings.groups_claim))
+    was_role = user.role
+    team_changes = _map_groups(session, settings, user, _groups(claims, settings.groups_claim))
     identity.email = email
     identity.last_login_at = clock.now()
     accounts.record_sign_in(session, user)  # the provider proved every factor it asks for
+    _audit(session, origin, user, identity, created, linked, was_role, team_changes)
     return user
+
+
+def end_sessions_of(session: Session, settings: OidcSettings, subject: str) -> User | None:
+    """The provider ended this person's session (back-channel logout): every desk session of theirs
+    ends on its next request. None when the desk does not know them."""
+    identity = session.scalars(
+        select(ExternalIdentity).where(
+            ExternalIdentity.issuer == settings.issuer, ExternalIdentity.subject == subject
+        )
+    ).one_or_none()
+    if identity is None:
+        return None
+    accounts.end_sessions(session, identity.user)
+    return identity.user
 
 
 def may_use_password(settings: OidcSettings | None, user: User) -> bool:
@@ -70,7 +93,8 @@ def may_use_password(settings: OidcSettings | None, user: User) -> bool:
 
 def _first_sign_in(
     session: Session, settings: OidcSettings, claims: Mapping[str, Any], email: str | None
-) -> User:
+) -> tuple[User, bool]:
+    """The account a first sign-in links to, and whether it was created for it."""
     verified = _is_verified(claims.get(settings.email_verified_claim))
     if email is None:
         raise SignInRefused(
@@ -85,7 +109,7 @@ def _first_sign_in(
         )
     existing = accounts.find_user_by_email(session, email)
     if existing is not None:
-        return existing
+        return existing, False
     if not settings.create_users:
         raise SignInRefused(
             "no-account",
@@ -93,7 +117,7 @@ def _first_sign_in(
             "here. Ask the IT desk to add you.",
         )
     try:
-        return accounts.register_user(
+        user = accounts.register_user(
             session,
             email=email,
             full_name=_full_name(claims, email),
@@ -105,9 +129,16 @@ def _first_sign_in(
         raise SignInRefused(
             "invalid-profile", f"Your profile cannot make an account: {error.detail}"
         ) from None
+    return user, True
 
 
-def _map_groups(session: Session, settings: OidcSettings, user: User, groups: frozenset[str]) -> None:
+# A mapped team, whether the mapping created it, and its members' emails before the sign-in.
+_TeamChange = tuple[Team, bool, list[str]]
+
+
+def _map_groups(
+    session: Session, settings: OidcSettings, user: User, groups: frozenset[str]
+) -> list[_TeamChange]:
     if settings.maps_roles:
         if groups & settings.admin_groups:
             user.role = Role.ADMIN
@@ -116,23 +147,82 @@ def _map_groups(session: Session, settings: OidcSettings, user: User, groups: fr
         else:
             user.role = Role.REQUESTER
     if not settings.team_groups:
-        return
+        return []
     # Only the teams the mapping names follow the provider; teams an admin manages by hand stay.
     mapped = {team for _, team in settings.team_groups}
     wanted = {team for group, team in settings.team_groups if group in groups} if user.is_staff else set()
-    teams = _teams_named(session, mapped)
+    teams, new_names = _teams_named(session, mapped)
+    changes = [
+        (team, name in new_names, sorted(m.email for m in team.members)) for name, team in teams.items()
+    ]
     kept = [t for t in user.teams if t.name not in mapped]
     user.teams = kept + [teams[name] for name in sorted(wanted)]
+    session.flush()
+    return changes
 
 
-def _teams_named(session: Session, names: Iterable[str]) -> dict[str, Team]:
-    """The mapped teams, created when missing (the admin named them in the mapping)."""
+def _audit(
+    session: Session,
+    origin: Origin | None,
+    user: User,
+    identity: ExternalIdentity,
+    created: bool,
+    linked: bool,
+    was_role: Role,
+    team_changes: list[_TeamChange],
+) -> None:
+    def entry(action: str, target: User | Team, label: str, before: Any = None, after: Any = None) -> None:
+        kind = "user" if isinstance(target, User) else "team"
+        audit.record_changes(
+            session,
+            None,
+            origin,
+            action,
+            target_type=kind,
+            target_id=target.id,
+            target_label=label,
+            before=before or {},
+            after=after,
+        )
+
+    if created:
+        entry(
+            "user.created",
+            user,
+            user.email,
+            after={"email": user.email, "full_name": user.full_name, "role": user.role.value},
+        )
+    if linked:
+        entry(
+            "sign_in.provider_linked",
+            user,
+            user.email,
+            after={"issuer": identity.issuer, "subject": identity.subject},
+        )
+    if not created:
+        entry("user.role_changed", user, user.email, {"role": was_role.value}, {"role": user.role.value})
+    for team, team_created, members in sorted(team_changes, key=lambda change: change[0].name):
+        if team_created:
+            entry("team.created", team, team.name, after={"name": team.name})
+        entry(
+            "team.members_changed",
+            team,
+            team.name,
+            {"members": members},
+            {"members": sorted(m.email for m in team.members)},
+        )
+
+
+def _teams_named(session: Session, names: Iterable[str]) -> tuple[dict[str, Team], set[str]]:
+    """The mapped teams, created when missing (the admin named them in the mapping), and which were."""
     names = set(names)
     found = {t.name: t for t in session.scalars(select(Team).where(Team.name.in_(names)))}
-    for name in sorted(names - found.keys()):
+    created = names - found.keys()
+    for name in sorted(created):
         found[name] = Team(name=name)
         session.add(found[name])
-    return found
+    session.flush()
+    return found, created
 
 
 def _email(claims: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from sqlalchemy import select
 
+from supportdesk.accounts.audit import AuditEntry
 from supportdesk.accounts.identities import ExternalIdentity
 from supportdesk.accounts.models import Role, User
 from supportdesk.tickets.models import Ticket
@@ -290,3 +291,37 @@ def test_an_unreachable_provider_is_a_clear_page_not_a_500(oidc_app, oidc_provid
     use_oidc(oidc_app, oidc_provider, issuer=f"http://127.0.0.1:{free_port()}")
     response = oidc_app.test_client().get("/login/oidc")
     assert response.status_code == 502 and "cannot be reached" in page_text(response)
+
+
+def test_what_the_provider_changes_is_in_the_admin_audit_log(oidc_app, oidc_provider, session):
+    use_oidc(
+        oidc_app,
+        oidc_provider,
+        technician_groups=frozenset({"IT-Desk"}),
+        team_groups=(("IT-Desk", "Service desk"),),
+    )
+    assert sign_in(oidc_app.test_client(), "tom").status_code == 302
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.target_label) for e in entries] == [
+        ("user.created", "tom@example.com"),
+        ("sign_in.provider_linked", "tom@example.com"),
+        ("team.created", "Service desk"),
+        ("team.members_changed", "Service desk"),
+    ]
+    created, linked, _, members = entries
+    assert created.after == {"email": "tom@example.com", "full_name": "Tom Technician", "role": "technician"}
+    assert linked.after == {"issuer": oidc_provider.issuer, "subject": "tom"}
+    assert members.before == {"members": []} and members.after == {"members": ["tom@example.com"]}
+    assert {(e.actor_id, e.via, e.ip) for e in entries} == {(None, "sso", "127.0.0.1")}
+    # An admin demotes Tom; his next sign-in puts the provider's role back, and says so.
+    tom = session.scalars(select(User).where(User.email == "tom@example.com")).one()
+    tom.role = Role.REQUESTER
+    session.commit()
+    assert sign_in(oidc_app.test_client(), "tom").status_code == 302
+    latest = session.scalars(select(AuditEntry).where(AuditEntry.id > members.id)).all()
+    assert [(e.action, e.before, e.after) for e in latest] == [
+        ("user.role_changed", {"role": "requester"}, {"role": "technician"})
+    ]
+    # A sign-in that changes nothing records nothing.
+    assert sign_in(oidc_app.test_client(), "tom").status_code == 302
+    assert session.scalars(select(AuditEntry).where(AuditEntry.id > latest[0].id)).all() == []
