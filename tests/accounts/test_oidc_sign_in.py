@@ -325,3 +325,11 @@ def test_what_the_provider_changes_is_in_the_admin_audit_log(oidc_app, oidc_prov
     # A sign-in that changes nothing records nothing.
     assert sign_in(oidc_app.test_client(), "tom").status_code == 302
     assert session.scalars(select(AuditEntry).where(AuditEntry.id > latest[0].id)).all() == []
+
+
+def test_only_people_of_the_desks_domains_come_in_when_the_desk_names_them(oidc_app, oidc_provider, session):
+    use_oidc(oidc_app, oidc_provider, allowed_domains=frozenset({"example.org"}))
+    _refused(oidc_app, session, "erin", 403, "not one of this desk")
+    assert session.scalars(select(User)).all() == []
+    use_oidc(oidc_app, oidc_provider, allowed_domains=frozenset({"example.org", "example.com"}))
+    assert sign_in(oidc_app.test_client(), "erin").status_code == 302
