@@ -149,6 +149,7 @@ def create_app(config: Config | None = None) -> Flask:
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
     app.register_blueprint(apidocs.bp)
+    csrf.exempt(oidc_views.backchannel_logout)  # the provider's server-to-server call: a signed token
     csrf.exempt(apikit.bp)  # the API authenticates with bearer tokens, which a browser never sends by itself
     app.register_error_handler(apikit.ApiError, apikit.api_error_response)
     app.add_url_rule("/preview", "preview", preview.markdown_preview, methods=["POST"])
