@@ -93,6 +93,15 @@ RULES = {
     "notifications.open_one": "signed_in",
     "notifications.mark_all_read": "signed_in",
     "notifications.settings": "signed_in",
+    "desk.similar_tickets": "desk",
+    "desk.merge": "desk",
+    "desk.link_parent": "desk",
+    "desk.unlink_parent": "desk",
+    "api.get_links": "api_ticket",
+    "api.similar_tickets": "api_desk",
+    "api.merge_ticket": "api_desk",
+    "api.link_parent": "api_desk",
+    "api.unlink_parent": "api_desk",
     "watchers.watchers_part": "desk",
     "watchers.add_watcher": "desk",
     "watchers.remove_watcher": "desk",
@@ -220,6 +229,8 @@ JSON = {
     "api.create_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.replace_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.set_my_availability": {"available": True},
+    "api.merge_ticket": {"into": 1},
+    "api.link_parent": {"parent": 1},
 }
 
 

@@ -31,7 +31,9 @@ def kinds(session, ticket):
     session.expire_all()
     return [
         (e.kind, e.new_value)
-        for e in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
+        for e in session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+        )
     ]
 
 
@@ -75,7 +77,7 @@ def test_the_survivor_shows_the_duplicates_conversation_to_the_desk_and_to_no_ot
     assert [m.number for m in desk_view.merged_from] == [duplicate.number]
     shown = desk_view.merged_from[0]
     assert shown.description == "Error 809"
-    assert [c.body for c in shown.comments][0] == "Still failing after a restart"
+    assert next(c.body for c in shown.comments) == "Still failing after a restart"
     # Alice owns the survivor but not the duplicate: none of Bob's words reach her.
     assert links.related(session, people["alice"], survivor.number).merged_from == []
     # Bob sees where his ticket went, by number only (he may not open Alice's ticket).
