@@ -19,7 +19,7 @@ from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, Permi
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.routing import availability
 from supportdesk.sla import reads as service_levels
-from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
+from supportdesk.tickets import collisions, drafts, lifecycle, links, policy, queues, reads, service
 from supportdesk.tickets import presence as ticket_presence
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import (
@@ -435,6 +435,7 @@ def _workspace(
         ),
         bodies={c.id: c.body for c in shown.comments},
         targets=service_levels.targets(session, ticket, clock.now()),
+        links=links.links_of(session, current_user, ticket),
     )
 
 

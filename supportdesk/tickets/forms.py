@@ -20,7 +20,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from supportdesk.core.db import ID_MAX
 from supportdesk.core.web import options, parse_id
 from supportdesk.tickets.lifecycle import Priority, Status
-from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
+from supportdesk.tickets.models import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
 
 
 def optional_id(value: object) -> int | None:
@@ -114,3 +114,18 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
     # "assign:<id>", "assign:none", "status:<status>" or "priority:<priority>"
     change = StringField("Change", validators=[DataRequired(message="Choose what to change.")])
     next = HiddenField()
+
+
+class MergeForm(FlaskForm):  # type: ignore[misc]
+    """Merge this ticket into another: its number (#1042 or 1042), the words its requester reads
+    (the desk's default when empty), and whether they are copied on the other ticket."""
+
+    into = StringField(
+        "Merge into ticket", validators=[DataRequired(message="Name a ticket."), Length(max=20)]
+    )
+    message = TextAreaField("Message to the requester", validators=[Optional(), Length(max=COMMENT_MAX)])
+    copy_requester = BooleanField("Copy the requester on that ticket", default=True)
+
+
+class ParentForm(FlaskForm):  # type: ignore[misc]
+    parent = StringField("Incident", validators=[DataRequired(message="Name a ticket."), Length(max=20)])
