@@ -174,3 +174,93 @@ def test_the_api_merges_and_tells_each_side_what_it_may_know(clean_app, session,
         .status_code
         == 403
     )
+
+
+@pytest.fixture
+def incident(session, people, vpn):
+    """Alice's ticket is the incident; Bob's two tickets are to be linked to it (`link_children`)."""
+    return {"parent": vpn["survivor"], "children": [vpn["duplicate"], vpn["other"]]}
+
+
+def link_children(api, incident):
+    for child in incident["children"]:
+        response = api.put(f"/api/v1/tickets/{child}/parent", json={"parent": incident["parent"]})
+        assert response.status_code == 200 and response.json["parent"]["number"] == incident["parent"]
+
+
+def test_the_desk_links_a_ticket_to_an_incident_and_the_parent_lists_it(clean_app, client, people, vpn):
+    login(client, people["tech"].email)
+    token = csrf_token(client, f"/desk/tickets/{vpn['duplicate']}")
+    response = client.post(
+        f"/desk/tickets/{vpn['duplicate']}/parent",
+        data={"csrf_token": token, "parent": f"#{vpn['survivor']}"},
+    )
+    assert response.status_code == 303
+    child_page = visible(client.get(f"/desk/tickets/{vpn['duplicate']}"))
+    assert f"Part of #{vpn['survivor']} VPN is down" in child_page
+    parent_page = visible(client.get(f"/desk/tickets/{vpn['survivor']}"))
+    assert "Incident: 1 linked ticket (1 open)" in parent_page
+    assert f"#{vpn['duplicate']} Cannot connect to VPN" in parent_page
+    assert "Also send this reply to the requesters of the 1 linked ticket" in parent_page
+    client.post(f"/desk/tickets/{vpn['duplicate']}/parent/remove", data={"csrf_token": token})
+    assert "Incident:" not in visible(client.get(f"/desk/tickets/{vpn['survivor']}"))
+
+
+def test_a_desk_reply_on_the_parent_reaches_the_childrens_requesters(
+    clean_app, client, session, api_as, people, incident
+):
+    link_children(api_as(people["tech"]), incident)
+    login(client, people["tech"].email)
+    token = csrf_token(client, f"/desk/tickets/{incident['parent']}")
+    response = client.post(
+        f"/desk/tickets/{incident['parent']}/reply",
+        data={
+            "csrf_token": token,
+            "body": "The VPN gateway is back.",
+            "visibility": "public",
+            "to_children": "y",
+            "then_status": "resolved",
+        },
+        follow_redirects=True,
+    )
+    assert "and to the requesters of 2 linked ticket(s)" in visible(response)
+    client.delete_cookie("session")
+    login(client, people["bob"].email)
+    page = visible(client.get(f"/portal/tickets/{incident['children'][0]}"))
+    assert "The VPN gateway is back." in page and "Solved" in page
+    assert "VPN is down" not in page and "Incident" not in page
+
+
+def test_an_internal_note_is_refused_for_the_children_and_nothing_is_sent(
+    clean_app, client, session, api_as, people, incident
+):
+    link_children(api_as(people["tech"]), incident)
+    login(client, people["tech"].email)
+    token = csrf_token(client, f"/desk/tickets/{incident['parent']}")
+    response = client.post(
+        f"/desk/tickets/{incident['parent']}/reply",
+        data={"csrf_token": token, "body": "note", "visibility": "internal", "to_children": "y"},
+    )
+    assert response.status_code == 422 and "Only a public reply" in visible(response)
+
+
+def test_the_api_links_replies_to_children_and_unlinks(clean_app, session, api_as, people, incident):
+    api = api_as(people["tech"])
+    link_children(api, incident)
+    links_of_parent = api.get(f"/api/v1/tickets/{incident['parent']}/links").json
+    assert [c["number"] for c in links_of_parent["children"]] == incident["children"]
+    reply = api.post(
+        f"/api/v1/tickets/{incident['parent']}/comments", json={"body": "Fixed.", "to_children": True}
+    )
+    assert reply.status_code == 201
+    for child in incident["children"]:
+        bodies = [c["body"] for c in api.get(f"/api/v1/tickets/{child}/comments").json["items"]]
+        assert bodies[-1] == "Fixed."
+    bob = api_as(people["bob"])
+    assert bob.get(f"/api/v1/tickets/{incident['children'][0]}/links").json["parent"] is None
+    refused = bob.post(
+        f"/api/v1/tickets/{incident['children'][0]}/comments", json={"body": "hi", "to_children": True}
+    )
+    assert refused.status_code == 403
+    assert api.delete(f"/api/v1/tickets/{incident['children'][0]}/parent").json["parent"] is None
+    assert api.delete(f"/api/v1/tickets/{incident['children'][0]}/parent").status_code == 409
