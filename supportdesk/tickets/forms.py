@@ -66,6 +66,8 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     then_status = HiddenField(validators=[Optional(), AnyOf(["pending", "on_hold", "resolved"])])
     then_next = BooleanField("Then open the next ticket")
     queue = HiddenField(validators=[Optional(), Length(max=20)])
+    # On a parent incident: the public reply goes to every child's requester too (tickets/incidents.py).
+    to_children = BooleanField("Also send to the requesters of the linked tickets")
 
 
 class DraftForm(FlaskForm):  # type: ignore[misc]

@@ -104,9 +104,10 @@ def reply_with_children(
     session: Session, actor: User, parent_number: int, body: str, **reply: object
 ) -> tuple[Comment, list[int]]:
     """A public reply on the parent and on each of its children, in one unit of work."""
-    comment = service.add_comment(session, actor, parent_number, body, **reply)  # type: ignore[arg-type]
-    if comment.internal:
+    _require_desk(actor)
+    if reply.get("internal"):
         raise ValidationError.single("to_children", "Only a public reply goes to the children's requesters.")
+    comment = service.add_comment(session, actor, parent_number, body, **reply)  # type: ignore[arg-type]
     return comment, reply_to_children(session, actor, parent_number, body)
 
 
