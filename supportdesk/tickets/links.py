@@ -132,7 +132,12 @@ def similar_open(session: Session, actor: User, number: int, limit: int = SIMILA
         return []
     statement = (
         _LINKED_COLUMNS.join(matches, matches.c.ticket_id == Ticket.id)
-        .where(status_in(ACTIVE_STATUSES), Ticket.id != ticket.id, Ticket.merged_into_id.is_(None))
+        .where(
+            status_in(ACTIVE_STATUSES),
+            Ticket.id != ticket.id,
+            Ticket.merged_into_id.is_(None),
+            or_(Ticket.parent_id.is_(None), Ticket.parent_id != ticket.id),  # its children are linked
+        )
         .order_by(matches.c.score.desc(), Ticket.id.desc())
         .limit(limit)
     )
