@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 VENDOR := supportdesk/static/vendor
 
-.PHONY: run test smoke install install-dev assets browser nginx mail-servers wrk migrate seed bench bench-sqlite bench-mail bench-plot clean \
+.PHONY: run test smoke install install-dev assets browser nginx mail-servers directory-server wrk migrate seed bench bench-sqlite bench-mail bench-plot clean \
 	lock release deploy-test vm-tools
 
 run: install assets migrate seed
@@ -19,7 +19,7 @@ run: install assets migrate seed
 	@$(FLASK) run-worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-dev assets browser nginx mail-servers
+test: install-dev assets browser nginx mail-servers directory-server
 	@mkdir -p reports
 	$(BIN)/ruff check supportdesk tests migrations bench deploy
 	$(BIN)/ruff format --check supportdesk tests bench deploy
@@ -80,6 +80,17 @@ mail-servers:
 				>/dev/null 2>&1 && break; \
 		done; [ -x /usr/sbin/dovecot ] \
 		|| echo "!!! Could not install Dovecot: the mail server tests will be skipped (a failure under CI=true)"; }
+
+# The directory tests start Debian's OpenLDAP (slapd, with ldap-utils' ldapwhoami) themselves; install it
+# when missing. RUNLEVEL=1 keeps the package's scripts from starting a system-wide slapd.
+directory-server:
+	@{ [ -x /usr/sbin/slapd ] && command -v ldapwhoami >/dev/null 2>&1; } || { echo "Installing Debian's slapd for the directory tests"; \
+		for apt in "apt-get" "sudo -n apt-get"; do \
+			RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $$apt install -y -q slapd ldap-utils >/dev/null 2>&1 && break; \
+			$$apt update -q >/dev/null 2>&1 && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive $$apt install -y -q slapd ldap-utils \
+				>/dev/null 2>&1 && break; \
+		done; [ -x /usr/sbin/slapd ] \
+		|| echo "!!! Could not install slapd: the directory tests will be skipped (a failure under CI=true)"; }
 
 # The benchmark's load generator is Debian's wrk; install it when missing (a fresh machine has none).
 wrk:

@@ -83,5 +83,8 @@ def run_worker_command(once: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from supportdesk.accounts.directory_sync import ldap_sync_command
+
     for command in (create_user_command, seed_demo_command, close_resolved_command, run_worker_command):
         app.cli.add_command(command)
+    app.cli.add_command(ldap_sync_command)

@@ -24,8 +24,8 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import engine as jobs_engine
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
-# The real mail servers (Dovecot, the aiosmtpd relay) for any test that asks for them.
-pytest_plugins = ("tests.mail.fixtures",)
+# The real mail servers (Dovecot, the aiosmtpd relay) and directory (slapd) for any test that asks.
+pytest_plugins = ("tests.mail.fixtures", "tests.directory.fixtures")
 
 BACKENDS = ("sqlite", "postgresql")
 

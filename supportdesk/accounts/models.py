@@ -6,10 +6,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ColumnElement, ForeignKey, Integer, String, Table, and_, false
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supportdesk.core.db import Base, UTCDateTime, utcnow
+from supportdesk.core.db import Base, StoredEnum, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
@@ -22,16 +21,9 @@ class Role(enum.StrEnum):
 STAFF_ROLES = (Role.TECHNICIAN, Role.ADMIN)
 
 
-def enum_column(enum_class: type[enum.StrEnum]) -> SAEnum:
+def enum_column(enum_class: type[enum.StrEnum]) -> StoredEnum:
     """Store enums as their lower-case values in a plain VARCHAR, the same on every backend."""
-    return SAEnum(
-        enum_class,
-        native_enum=False,
-        create_constraint=False,
-        length=16,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
+    return StoredEnum(enum_class)
 
 
 team_members = Table(

@@ -16,6 +16,7 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts import policy
+from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import User
 from supportdesk.accounts.passwords import verify_password
 from supportdesk.accounts.service import find_user_by_email, free_email, replace_password
@@ -84,8 +85,8 @@ def request_password_reset(session: Session, email: str) -> None:
     """Send a reset link if an active account uses this address; the same (silent) result otherwise,
     so the answer says nothing about which addresses have accounts."""
     user = find_user_by_email(session, email) if email else None
-    if user is None or not user.is_active:
-        return
+    if user is None or not user.is_active or session.get(DirectoryAccount, user.id) is not None:
+        return  # a directory account's password is the directory's to reset
     token = _serializer("password reset").dumps({"u": user.id, "f": _fingerprint(user.password_hash)})
     _mail(
         session,

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from supportdesk.accounts import policy
+from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from supportdesk.core import clock
@@ -40,17 +41,25 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Unknown emails cost the same argon2 verify as
+    """The active user with these credentials, or None; not yet a sign-in (a second factor may be
+    owed: `record_sign_in` marks one). Unknown emails cost the same argon2 verify as
     known ones, so timing does not reveal which emails have accounts."""
     user = find_user_by_email(session, email)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         return None
+    if session.get(DirectoryAccount, user.id) is not None:
+        return None  # the directory checks this account's password; a local one never counts
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+        session.flush()
+    return user
+
+
+def record_sign_in(session: Session, user: User) -> None:
+    """The user is signed in: every factor their account asks for has been proven."""
     user.last_login_at = clock.now()
     session.flush()
-    return user
 
 
 def end_sessions(session: Session, user: User) -> None:

@@ -40,6 +40,7 @@ def issue_token(
         raise PermissionDenied("This account signs in with two factors: create tokens on your account page.")
     if user.must_change_password:
         raise PermissionDenied("This password is temporary: sign in on the web and choose your own first.")
+    accounts.record_sign_in(session, user)
     return issue_token_for(session, user, name, lifetime)
 
 

@@ -108,6 +108,7 @@ def complete_sign_in(session: Session, secret_key: str, user_id: int, epoch: int
         return None
     if not check_code(session, secret_key, user, code):
         return None
+    accounts.record_sign_in(session, user)
     return user
 
 

@@ -20,8 +20,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk.accounts import service, tokens, twofactor
+from supportdesk.accounts import directory_accounts, service, tokens, twofactor
+from supportdesk.accounts.directory import DirectoryUnavailable
 from supportdesk.core import clock, ratelimit
+from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
 from supportdesk.core.web import form_errors, safe_next
@@ -48,10 +50,20 @@ def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("landing"))  # type: ignore[return-value]
     form = LoginForm()
+    directory = current_config().directory  # people may sign in with a directory user name too
     if form.validate_on_submit():
-        with db.transaction() as db_session:
-            user = service.authenticate(db_session, form.email.data, form.password.data)
-            needs_code = user is not None and twofactor.is_enabled(db_session, user)
+        try:
+            with db.transaction() as db_session:
+                user = directory_accounts.authenticate(
+                    db_session, directory, form.email.data, form.password.data
+                )
+                needs_code = user is not None and twofactor.is_enabled(db_session, user)
+                if user is not None and not needs_code:
+                    service.record_sign_in(db_session, user)
+        except DirectoryUnavailable:
+            current_app.logger.exception("the directory did not answer a sign-in")
+            flash("The company directory does not answer just now. Try again in a minute.", "danger")
+            return render_template("accounts/login.html", form=form, directory=directory), 503
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             target = safe_next(request.args.get("next"), url_for("landing"))
@@ -68,8 +80,8 @@ def login() -> Response | str | tuple[str, int]:
             login_user(user)
             return redirect(target)  # type: ignore[return-value]
         flash("That email and password do not match an active account.", "danger")
-        return render_template("accounts/login.html", form=form), 401
-    return render_template("accounts/login.html", form=form)
+        return render_template("accounts/login.html", form=form, directory=directory), 401
+    return render_template("accounts/login.html", form=form, directory=directory)
 
 
 PENDING = ratelimit.PENDING_SIGN_IN

@@ -8,9 +8,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
+
+if TYPE_CHECKING:
+    from supportdesk.core.directory_settings import DirectorySettings
 
 ENVIRONMENTS = ("development", "test", "production")
 JOBS_BACKENDS = ("redis", "sqlite", "memory")
@@ -72,6 +76,8 @@ class Config:
     desk_timezone: str = "UTC"
     # Roles ("admin", "technician") whose users must sign in with a second factor.
     require_two_factor: tuple[str, ...] = ()
+    # The company directory (LDAP / Active Directory) people sign in with: core/directory_settings.py.
+    directory: DirectorySettings | None = None
 
     @property
     def is_production(self) -> bool:
@@ -130,7 +136,14 @@ class Config:
             reset_limit_per_address=environ.get("RESET_LIMIT_PER_ADDRESS", "20 per hour"),
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
             require_two_factor=_staff_roles(environ, "REQUIRE_TWO_FACTOR"),
+            directory=_directory_settings(environ),
         )
+
+
+def _directory_settings(environ: Mapping[str, str]) -> DirectorySettings | None:
+    from supportdesk.core.directory_settings import directory_settings  # it raises our ConfigError
+
+    return directory_settings(environ)
 
 
 def _staff_roles(environ: Mapping[str, str], name: str) -> tuple[str, ...]:

@@ -3,6 +3,8 @@ derives from."""
 
 from __future__ import annotations
 
+import enum
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -10,7 +12,17 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, DateTime, Engine, Executable, MetaData, Result, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Result,
+    String,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -65,6 +77,43 @@ def flush_unique(session: Session, field: str, message: str) -> None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class StoredEnum(TypeDecorator[enum.StrEnum]):
+    """A StrEnum kept as its value in a plain VARCHAR, the same on every backend. A value this release
+    does not know, written by a newer release it was rolled back from, loads as a stand-in member of
+    the enum (its `value` the stored text, equal to no known member) instead of failing every page
+    that lists it: the data half of "expand, then contract" (CONTRIBUTING.md). Writing an unknown
+    value is still refused."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:  # noqa: ARG002
+        if value is None:
+            return None
+        return self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> enum.StrEnum | None:  # noqa: ARG002
+        if value is None:
+            return None
+        try:
+            return self.enum_class(value)
+        except ValueError:
+            return stand_in(self.enum_class, value)
+
+
+@functools.cache
+def stand_in(enum_class: type[enum.StrEnum], value: str) -> enum.StrEnum:
+    """The one stand-in member for a value `enum_class` does not define (cached, so `is` holds)."""
+    member = str.__new__(enum_class, value)
+    member._name_ = value.upper()
+    member._value_ = value
+    return member
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from huey import crontab
 
+from supportdesk.accounts import directory_sync
 from supportdesk.core.clock import now
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
@@ -116,3 +117,11 @@ def escalate_service_levels() -> int:
         raised += done
         if position is None:
             return raised
+
+
+@periodic_job(crontab(minute="*/15"))
+def sync_directory() -> int:
+    """Every 15 minutes: accounts follow the company directory (created, updated, deactivated), in one
+    unit of work; nothing to do without LDAP_URL. How many accounts changed."""
+    report = directory_sync.run_sync()
+    return report.changed if report is not None else 0

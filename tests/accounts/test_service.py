@@ -34,6 +34,8 @@ def test_register_validates_fields(session):
 def test_authenticate(session):
     user = make_requester(session, email="sam@example.com")
     assert service.authenticate(session, "SAM@example.com", PASSWORD).id == user.id
+    assert user.last_login_at is None, "checking a password is not yet a sign-in"
+    service.record_sign_in(session, user)
     assert user.last_login_at is not None
     assert service.authenticate(session, "sam@example.com", "wrong password") is None
     assert service.authenticate(session, "nobody@example.com", PASSWORD) is None

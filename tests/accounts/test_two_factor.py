@@ -106,15 +106,21 @@ def test_starting_needs_the_password(client, session):
 def test_sign_in_asks_for_the_code_and_is_not_a_sign_in_until_then(client, session):
     tech = make_technician(session, email="tess@example.com")
     secret, _ = turn_on(client, tech.email)
+    session.expire_all()
+    signed_on = session.get(User, tech.id).last_login_at
     with clock.frozen_at(clock.now() + timedelta(seconds=90)):
         first = password_step(client, tech.email)
         assert first.status_code == 302 and first.headers["Location"].startswith("/login/code")
         assert not signed_in(client)
         assert code_step(client, "123456").status_code == 401
         assert not signed_in(client)
+        session.expire_all()
+        assert session.get(User, tech.id).last_login_at == signed_on, "a password alone is no sign-in"
         response = code_step(client, code_at(secret))
         assert response.status_code == 302
         assert signed_in(client)
+        session.expire_all()
+        assert session.get(User, tech.id).last_login_at == clock.now()
 
 
 def test_a_code_works_once_and_a_neighbouring_step_is_accepted(client, session):
