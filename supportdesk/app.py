@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supportdesk import cli
-from supportdesk.accounts import admin, recovery_views, tokens, twofactor_views
+from supportdesk.accounts import admin, audit_api, audit_views, recovery_views, tokens, twofactor_views
 from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
@@ -25,6 +25,8 @@ from supportdesk.inbound import api as mailbox_api
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.kb import api as kb_api
+from supportdesk.kb import pages as kb_pages
 from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
@@ -51,6 +53,8 @@ from supportdesk.tickets import web as ticket_web
 # notifications' session hooks.
 ROUTE_MODULES = (
     accounts_api,
+    audit_api,
+    audit_views,
     tickets_api,
     ticket_admin,
     jobs_admin,
@@ -72,6 +76,8 @@ ROUTE_MODULES = (
     reply_pages,
     mailbox_admin,
     mailbox_api,
+    kb_api,
+    kb_pages,
 )
 
 csrf = CSRFProtect()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -17,11 +16,11 @@ from supportdesk.accounts import policy, reads, recovery, service, twofactor
 from supportdesk.accounts.models import Role
 from supportdesk.core.db import db
 from supportdesk.core.errors import NotFound, ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.core.web import options, parse_id, safe_next
 from supportdesk.tickets import teams as team_tickets
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-log = structlog.get_logger("supportdesk.accounts")
 
 
 class NewUserForm(FlaskForm):  # type: ignore[misc]
@@ -55,6 +54,7 @@ def users() -> Response | str | tuple[str, int]:
                     full_name=form.full_name.data,
                     password=form.password.data,
                     role=Role(form.role.data),
+                    origin=request_origin(),
                 )
         except ValidationError as error:
             flash(error.detail, "danger")
@@ -83,10 +83,13 @@ def update_user(user_id: int) -> Response | tuple[str, int]:
                 role=Role(role) if role else None,
                 is_active=None if active is None else active == "1",
                 full_name=full_name,
+                origin=request_origin(),
             )
             pending = None
             if email is not None and service.normalise_email(email) != user.email:
-                pending = recovery.request_email_change_for(session, current_user, user_id, email)
+                pending = recovery.request_email_change_for(
+                    session, current_user, user_id, email, origin=request_origin()
+                )
             name, state = (
                 user.full_name,
                 "active" if user.is_active else "deactivated (signed out everywhere)",
@@ -120,7 +123,11 @@ def set_temporary_password(user_id: int) -> Response | tuple[str, int]:
     try:
         with db.transaction() as session:
             name = service.set_temporary_password(
-                session, current_user, user_id, request.form.get("password", "")[:1024]
+                session,
+                current_user,
+                user_id,
+                request.form.get("password", "")[:1024],
+                origin=request_origin(),
             ).full_name
     except ValidationError as error:
         return _users_page(
@@ -146,13 +153,11 @@ def reset_two_factor(user_id: int) -> Response | tuple[str, int]:
         return redirect(back)
     try:
         with db.transaction() as session:
-            user = twofactor.reset_for(session, current_user, user_id)
+            user = twofactor.reset_for(session, current_user, user_id, origin=request_origin())
             name, email = user.full_name, user.email
     except ValidationError as error:
         flash(f"Two-factor sign-in not reset: this user {error.errors[0].message}.", "danger")
         return _users_page(NewUserForm(formdata=None), 422, editing=user_id)
-    # Who reset whose second factor, from where: in the request log until the admin audit log lands.
-    log.info("two_factor_reset", actor_id=current_user.id, user_id=user_id, remote_addr=request.remote_addr)
     flash(
         f"Two-factor sign-in is off for {name} ({email}); they are signed out everywhere. They sign in with "
         "their password and can set it up again.",
@@ -216,7 +221,7 @@ def teams() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             with db.transaction() as session:
-                service.create_team(session, current_user, form.name.data)
+                service.create_team(session, current_user, form.name.data, origin=request_origin())
         except ValidationError as error:
             flash(error.detail, "danger")
         else:
@@ -233,7 +238,9 @@ def rename_team(team_id: int) -> Response | tuple[str, int]:
         with db.transaction() as session:
             team = service.get_team(session, current_user, team_id)
             old = team.name
-            new = service.rename_team(session, current_user, team_id, request.form.get("name", "")[:200]).name
+            new = service.rename_team(
+                session, current_user, team_id, request.form.get("name", "")[:200], origin=request_origin()
+            ).name
     except ValidationError as error:
         flash(f"The team was not renamed: {error.errors[0].message}.", "danger")
         return _teams_page(NameForm(formdata=None), 422)
@@ -249,7 +256,11 @@ def delete_team(team_id: int) -> Response | tuple[str, int]:
         move_to = request.form.get("move_to", "")
         with db.transaction() as session:
             removed = team_tickets.delete_team(
-                session, current_user, team_id, move_to_id=parse_id(move_to) if move_to else None
+                session,
+                current_user,
+                team_id,
+                move_to_id=parse_id(move_to) if move_to else None,
+                origin=request_origin(),
             )
     except (ValidationError, ValueError) as error:
         detail = (
@@ -279,7 +290,7 @@ def team_members(team_id: int) -> Response:
         try:
             ids = [parse_id(i) for i in request.form.getlist("members")]
             with db.transaction() as session:
-                team = service.set_team_members(session, current_user, team_id, ids)
+                team = service.set_team_members(session, current_user, team_id, ids, origin=request_origin())
         except (ValidationError, ValueError) as error:
             flash(getattr(error, "detail", "Choose members from the list."), "danger")
         else:

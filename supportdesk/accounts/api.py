@@ -26,6 +26,7 @@ from supportdesk.accounts.schemas import (
 from supportdesk.core import ratelimit
 from supportdesk.core.apikit import bp, current_actor, json_response, registry
 from supportdesk.core.db import db
+from supportdesk.core.origin import request_origin
 
 
 def user_out(user: User) -> UserOut:
@@ -156,6 +157,7 @@ def create_user(body: UserCreate) -> Response:
             full_name=body.full_name,
             password=body.password,
             role=body.role,
+            origin=request_origin("api"),
         )
     return json_response(user_out(user), HTTPStatus.CREATED, {"Location": f"/api/v1/users/{user.id}"})
 
@@ -178,6 +180,7 @@ def update_user(user_id: int, body: UserPatch) -> Response:
             role=body.role,
             is_active=body.is_active,
             full_name=body.full_name,
+            origin=request_origin("api"),
         )
     return json_response(user_out(user))
 
@@ -201,7 +204,7 @@ def list_teams() -> Response:
 )
 def create_team(body: TeamCreate) -> Response:
     with db.transaction() as session:
-        team = service.create_team(session, current_actor(), body.name)
+        team = service.create_team(session, current_actor(), body.name, origin=request_origin("api"))
     return json_response(team_out(team), HTTPStatus.CREATED)
 
 
@@ -217,6 +220,11 @@ def create_team(body: TeamCreate) -> Response:
 def update_team(team_id: int, body: TeamPatch) -> Response:
     with db.transaction() as session:
         team = service.update_team(
-            session, current_actor(), team_id, name=body.name, member_ids=body.member_ids
+            session,
+            current_actor(),
+            team_id,
+            name=body.name,
+            member_ids=body.member_ids,
+            origin=request_origin("api"),
         )
     return json_response(team_out(team))

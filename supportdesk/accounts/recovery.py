@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from supportdesk.accounts import policy
+from supportdesk.accounts import audit, policy
 from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import User
 from supportdesk.accounts.passwords import verify_password
@@ -24,6 +24,7 @@ from supportdesk.core import clock
 from supportdesk.core.config import current_config
 from supportdesk.core.db import get_by_id
 from supportdesk.core.errors import DomainError, NotFound, ValidationError
+from supportdesk.core.origin import Origin
 from supportdesk.mail.addresses import Address
 from supportdesk.notifications import outbox
 
@@ -124,7 +125,9 @@ def request_email_change(session: Session, actor: User, new_email: str, password
     return email
 
 
-def request_email_change_for(session: Session, admin: User, user_id: int, new_email: str) -> str:
+def request_email_change_for(
+    session: Session, admin: User, user_id: int, new_email: str, *, origin: Origin | None = None
+) -> str:
     """An admin correcting someone's address: the same rule as for their own change (the link goes to
     the new address, the current one is told, nothing changes until the link is used), without their
     password. The new address, normalised."""
@@ -134,6 +137,17 @@ def request_email_change_for(session: Session, admin: User, user_id: int, new_em
         raise NotFound(f"User {user_id} was not found.")
     email = free_email(session, new_email, current=user.email)
     _ask_to_confirm(session, user, email)
+    audit.record(
+        session,
+        admin,
+        origin,
+        "user.email_change_requested",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        before={"email": user.email},
+        after={"email": email},
+    )
     return email
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from supportdesk.accounts import policy
+from supportdesk.accounts import audit, policy
 from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
 from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from supportdesk.core import clock
 from supportdesk.core.db import ID_MAX, flush_unique, get_by_id
 from supportdesk.core.errors import FieldError, NotFound, ValidationError
+from supportdesk.core.origin import Origin
 
 # ASCII only: a Cyrillic "a" (U+0430) in "admin@example.com" would make a look-alike of a real account.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -104,10 +106,28 @@ def register_user(
 
 
 def create_user(
-    session: Session, actor: User, *, email: str, full_name: str, password: str, role: Role
+    session: Session,
+    actor: User,
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    origin: Origin | None = None,
 ) -> User:
     policy.require_desk_manager(actor)
-    return register_user(session, email=email, full_name=full_name, password=password, role=role)
+    user = register_user(session, email=email, full_name=full_name, password=password, role=role)
+    audit.record(
+        session,
+        actor,
+        origin,
+        "user.created",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        after={"email": user.email, "full_name": user.full_name, "role": user.role.value},
+    )
+    return user
 
 
 def add_requester(session: Session, actor: User, *, email: str, full_name: str) -> User:
@@ -128,6 +148,7 @@ def update_user(
     role: Role | None = None,
     is_active: bool | None = None,
     full_name: str | None = None,
+    origin: Origin | None = None,
 ) -> User:
     policy.require_desk_manager(actor)
     user = get_by_id(session, User, user_id)
@@ -143,6 +164,8 @@ def update_user(
         errors = _validate_user(user.email, full_name, errors=[])
         if errors:
             raise ValidationError(errors)
+    was = {"full_name": user.full_name, "role": user.role.value, "is_active": user.is_active}
+    if full_name is not None:
         user.full_name = full_name.strip()
     if role is not None:
         user.role = role
@@ -152,7 +175,31 @@ def update_user(
             _revoke_tokens(user)
             user.session_epoch += 1
     session.flush()
+    _record_user_changes(session, actor, origin, user, was)
     return user
+
+
+def _record_user_changes(
+    session: Session, actor: User, origin: Origin | None, user: User, was: dict[str, Any]
+) -> None:
+    """One audit entry per kind of change (a role change and a deactivation are filtered apart)."""
+    now = {"full_name": user.full_name, "role": user.role.value, "is_active": user.is_active}
+    for field, action in (
+        ("full_name", "user.renamed"),
+        ("role", "user.role_changed"),
+        ("is_active", "user.reactivated" if user.is_active else "user.deactivated"),
+    ):
+        audit.record_changes(
+            session,
+            actor,
+            origin,
+            action,
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            before={field: was[field]},
+            after={field: now[field]},
+        )
 
 
 def _revoke_tokens(user: User) -> None:
@@ -187,20 +234,34 @@ def list_staff(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(active_staff()).order_by(User.full_name)))
 
 
-def create_team(session: Session, actor: User, name: str) -> Team:
+def create_team(session: Session, actor: User, name: str, *, origin: Origin | None = None) -> Team:
     policy.require_desk_manager(actor)
     team = Team(name=clean_name(name))
     session.add(team)
     flush_unique(session, "name", "a team with this name already exists")
+    audit.record(
+        session,
+        actor,
+        origin,
+        "team.created",
+        target_type="team",
+        target_id=team.id,
+        target_label=team.name,
+        after={"name": team.name},
+    )
     return team
 
 
-def set_team_members(session: Session, actor: User, team_id: int, user_ids: list[int]) -> Team:
-    return update_team(session, actor, team_id, member_ids=user_ids)
+def set_team_members(
+    session: Session, actor: User, team_id: int, user_ids: list[int], *, origin: Origin | None = None
+) -> Team:
+    return update_team(session, actor, team_id, member_ids=user_ids, origin=origin)
 
 
-def rename_team(session: Session, actor: User, team_id: int, name: str) -> Team:
-    return update_team(session, actor, team_id, name=name)
+def rename_team(
+    session: Session, actor: User, team_id: int, name: str, *, origin: Origin | None = None
+) -> Team:
+    return update_team(session, actor, team_id, name=name, origin=origin)
 
 
 def update_team(
@@ -210,16 +271,37 @@ def update_team(
     *,
     name: str | None = None,
     member_ids: list[int] | None = None,
+    origin: Origin | None = None,
 ) -> Team:
     """Rename a team and/or set its members: both are checked before either changes."""
     team = get_team(session, actor, team_id)
     new_name = clean_name(name) if name is not None else None
     members = _team_members(session, member_ids) if member_ids is not None else None
+    old_name, old_members = team.name, sorted(m.email for m in team.members)
     if members is not None:
         team.members = members
     if new_name is not None:
         team.name = new_name
     flush_unique(session, "name", "a team with this name already exists")
+    for action, before, after in (
+        ("team.renamed", {"name": old_name}, {"name": team.name}),
+        (
+            "team.members_changed",
+            {"members": old_members},
+            {"members": sorted(m.email for m in team.members)},
+        ),
+    ):
+        audit.record_changes(
+            session,
+            actor,
+            origin,
+            action,
+            target_type="team",
+            target_id=team.id,
+            target_label=team.name,
+            before=before,
+            after=after,
+        )
     return team
 
 
@@ -282,7 +364,9 @@ def replace_password(session: Session, user: User, new_password: str) -> User:
     return user
 
 
-def set_temporary_password(session: Session, actor: User, user_id: int, password: str) -> User:
+def set_temporary_password(
+    session: Session, actor: User, user_id: int, password: str, *, origin: Origin | None = None
+) -> User:
     """An admin lets someone locked out back in: the password is theirs to pass on, it works to sign
     in once more, and nothing but choosing a new one is possible until they have. Every session and
     API token of the user ends now."""
@@ -299,6 +383,16 @@ def set_temporary_password(session: Session, actor: User, user_id: int, password
     user.session_epoch += 1
     _revoke_tokens(user)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        origin,
+        "user.temporary_password",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        after={"password": audit.CHANGED, "must_change_password": True},
+    )
     return user
 
 

@@ -19,13 +19,14 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from supportdesk.accounts import policy
+from supportdesk.accounts import audit, policy
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import RecoveryCode, TwoFactor, User
 from supportdesk.accounts.passwords import verify_password
 from supportdesk.core import clock
 from supportdesk.core.db import get_by_id
 from supportdesk.core.errors import NotFound, ValidationError
+from supportdesk.core.origin import Origin
 
 ISSUER = "SupportDesk"
 RECOVERY_CODE_COUNT = 10
@@ -86,7 +87,9 @@ def provisioning_uri(secret: str, user: User) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def confirm(session: Session, secret_key: str, user: User, code: str) -> list[str]:
+def confirm(
+    session: Session, secret_key: str, user: User, code: str, *, origin: Origin | None = None
+) -> list[str]:
     """Turn two-factor on with a current code from the app: the recovery codes, to show once."""
     record = _record(session, user)
     if record is None or record.enabled_at is not None:
@@ -96,7 +99,24 @@ def confirm(session: Session, secret_key: str, user: User, code: str) -> list[st
         raise ValidationError.single("code", "is not the current code from your app")
     record.enabled_at = clock.now()
     record.last_used_step = step
+    _record_sign_in_change(session, user, user, origin, "sign_in.two_factor_enabled", enabled=True)
     return _new_recovery_codes(session, user)
+
+
+def _record_sign_in_change(
+    session: Session, actor: User, user: User, origin: Origin | None, action: str, *, enabled: bool
+) -> None:
+    audit.record(
+        session,
+        actor,
+        origin,
+        action,
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        before={"two_factor": not enabled},
+        after={"two_factor": enabled},
+    )
 
 
 def complete_sign_in(session: Session, secret_key: str, user_id: int, epoch: int, code: str) -> User | None:
@@ -143,7 +163,14 @@ def check_code(session: Session, secret_key: str, user: User, code: str) -> bool
 
 
 def disable(
-    session: Session, secret_key: str, user: User, password: str, code: str, required: tuple[str, ...] = ()
+    session: Session,
+    secret_key: str,
+    user: User,
+    password: str,
+    code: str,
+    required: tuple[str, ...] = (),
+    *,
+    origin: Origin | None = None,
 ) -> None:
     """Turn two-factor off: the password and a code (or recovery code), both checked before anything;
     not for a user the desk requires it of (`required`: the roles of REQUIRE_TWO_FACTOR)."""
@@ -156,6 +183,7 @@ def disable(
     if not check_code(session, secret_key, user, code):
         raise ValidationError.single("code", "is not a valid code")
     _remove(session, user)
+    _record_sign_in_change(session, user, user, origin, "sign_in.two_factor_disabled", enabled=False)
 
 
 def regenerate_recovery_codes(session: Session, secret_key: str, user: User, code: str) -> list[str]:
@@ -167,7 +195,7 @@ def regenerate_recovery_codes(session: Session, secret_key: str, user: User, cod
     return _new_recovery_codes(session, user)
 
 
-def reset_for(session: Session, actor: User, user_id: int) -> User:
+def reset_for(session: Session, actor: User, user_id: int, *, origin: Origin | None = None) -> User:
     """An admin turns off someone's second factor (a lost phone and lost recovery codes): they sign in
     with their password and set it up again. Their sessions end, a half sign-in included."""
     policy.require_desk_manager(actor)
@@ -181,6 +209,7 @@ def reset_for(session: Session, actor: User, user_id: int) -> User:
     _remove(session, user)
     user.session_epoch += 1
     session.flush()
+    _record_sign_in_change(session, actor, user, origin, "user.two_factor_reset", enabled=False)
     return user
 
 

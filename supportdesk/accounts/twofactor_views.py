@@ -15,6 +15,7 @@ from supportdesk.accounts import policy, twofactor
 from supportdesk.core import ratelimit
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.core.web import form_errors
 
 bp = Blueprint("twofactor", __name__, url_prefix="/account/two-factor")
@@ -143,7 +144,11 @@ def confirm() -> tuple[str, int, dict[str, str]]:
         try:
             with db.transaction() as db_session:
                 codes = twofactor.confirm(
-                    db_session, _key(), current_user._get_current_object(), form.code.data
+                    db_session,
+                    _key(),
+                    current_user._get_current_object(),
+                    form.code.data,
+                    origin=request_origin(),
                 )
         except ValidationError as error:
             form_errors(form, error)
@@ -168,6 +173,7 @@ def disable() -> Response | tuple[str, int, dict[str, str]]:
                     form.password.data,
                     form.code.data,
                     _required_roles(),
+                    origin=request_origin(),
                 )
         except ValidationError as error:
             form_errors(form, error)

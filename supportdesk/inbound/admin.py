@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from supportdesk.accounts.admin import bp
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.inbound import mailboxes, reads, receiving
 from supportdesk.inbound.forms import form_values, mailbox_fields
 from supportdesk.inbound.models import Outcome
@@ -48,7 +49,7 @@ def create_mailbox() -> Response | tuple[str, int]:
     try:
         fields = mailbox_fields(request.form, creating=True)
         with db.transaction() as session:
-            mailboxes.create_mailbox(session, current_user, fields)
+            mailboxes.create_mailbox(session, current_user, fields, origin=request_origin())
     except ValidationError as error:
         flash(f"The mailbox was not saved: {error.detail}", "danger")
         return _page({k: v for k, v in request.form.items() if k != "password"}, error)
@@ -82,7 +83,7 @@ def update_mailbox(mailbox_id: int) -> Response | tuple[str, int]:
     try:
         fields = mailbox_fields(request.form, creating=False)
         with db.transaction() as session:
-            mailboxes.update_mailbox(session, current_user, mailbox_id, fields)
+            mailboxes.update_mailbox(session, current_user, mailbox_id, fields, origin=request_origin())
     except ValidationError as error:
         flash(f"The mailbox was not saved: {error.detail}", "danger")
         return _edit_page(mailbox_id, {k: v for k, v in request.form.items() if k != "password"}, error)
@@ -94,7 +95,7 @@ def update_mailbox(mailbox_id: int) -> Response | tuple[str, int]:
 def delete_mailbox(mailbox_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         with db.transaction() as session:
-            mailboxes.delete_mailbox(session, current_user, mailbox_id)
+            mailboxes.delete_mailbox(session, current_user, mailbox_id, origin=request_origin())
         flash("Mailbox deleted. Tickets it raised stay.", "success")
     return redirect(url_for("admin.mailboxes_page"))
 

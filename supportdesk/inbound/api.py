@@ -8,6 +8,7 @@ from flask import Response
 
 from supportdesk.core.apikit import bp, current_actor, json_response, registry
 from supportdesk.core.db import db
+from supportdesk.core.origin import request_origin
 from supportdesk.inbound import mailboxes, reads, receiving
 from supportdesk.inbound.mailboxes import MailboxFields
 from supportdesk.inbound.models import Mailbox, Receipt
@@ -99,7 +100,9 @@ def list_mailboxes() -> Response:
 )
 def create_mailbox(body: MailboxIn) -> Response:
     with db.transaction() as session:
-        mailbox = mailboxes.create_mailbox(session, current_actor(), _fields(body))
+        mailbox = mailboxes.create_mailbox(
+            session, current_actor(), _fields(body), origin=request_origin("api")
+        )
     return json_response(mailbox_out(mailbox), HTTPStatus.CREATED)
 
 
@@ -126,7 +129,9 @@ def get_mailbox(mailbox_id: int) -> Response:
 )
 def replace_mailbox(mailbox_id: int, body: MailboxIn) -> Response:
     with db.transaction() as session:
-        mailbox = mailboxes.update_mailbox(session, current_actor(), mailbox_id, _fields(body))
+        mailbox = mailboxes.update_mailbox(
+            session, current_actor(), mailbox_id, _fields(body), origin=request_origin("api")
+        )
     return json_response(mailbox_out(mailbox))
 
 
@@ -140,7 +145,7 @@ def replace_mailbox(mailbox_id: int, body: MailboxIn) -> Response:
 )
 def delete_mailbox(mailbox_id: int) -> Response:
     with db.transaction() as session:
-        mailboxes.delete_mailbox(session, current_actor(), mailbox_id)
+        mailboxes.delete_mailbox(session, current_actor(), mailbox_id, origin=request_origin("api"))
     return Response(status=HTTPStatus.NO_CONTENT)
 
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from supportdesk.accounts import audit
 from supportdesk.accounts.models import User
 from supportdesk.accounts.policy import require_desk_manager
 from supportdesk.core.config import current_config
 from supportdesk.core.db import flush_unique, get_by_id
 from supportdesk.core.errors import FieldError, NotFound, ValidationError
+from supportdesk.core.origin import Origin
 from supportdesk.inbound.models import AfterImport, Mailbox, UnknownSenders
 from supportdesk.inbound.secrets import encrypt_password
 from supportdesk.mail.addresses import is_plain_address
@@ -28,6 +30,22 @@ _HOST = re.compile(
 # IMAP folder names outside printable ASCII travel in modified UTF-7; quotes and backslashes need
 # escaping. Neither is worth the risk for a folder an admin names: plain names only.
 _FOLDER = re.compile(r"[A-Za-z0-9 ._/&+-]{1,200}")
+# What the audit log records (the password only as changed, never its value).
+AUDITED_FIELDS = (
+    "name",
+    "address",
+    "host",
+    "port",
+    "security",
+    "username",
+    "folder",
+    "after_import",
+    "processed_folder",
+    "unknown_senders",
+    "allowed_domains",
+    "per_sender_per_hour",
+    "is_active",
+)
 
 
 @dataclass(frozen=True)
@@ -61,28 +79,59 @@ def get_mailbox(session: Session, actor: User, mailbox_id: int) -> Mailbox:
     return mailbox
 
 
-def create_mailbox(session: Session, actor: User, fields: MailboxFields) -> Mailbox:
+def create_mailbox(
+    session: Session, actor: User, fields: MailboxFields, *, origin: Origin | None = None
+) -> Mailbox:
     require_desk_manager(actor)
     clean = _validated(fields, password_required=True)
     mailbox = Mailbox()
     _apply(mailbox, clean)
     session.add(mailbox)
     flush_unique(session, "name", "another mailbox has this name")
+    audit.record(
+        session,
+        actor,
+        origin,
+        "mailbox.created",
+        target_type="mailbox",
+        target_id=mailbox.id,
+        target_label=mailbox.name,
+        after={**audit.snapshot(mailbox, AUDITED_FIELDS), "password": audit.CHANGED},
+    )
     return mailbox
 
 
-def update_mailbox(session: Session, actor: User, mailbox_id: int, fields: MailboxFields) -> Mailbox:
+def update_mailbox(
+    session: Session, actor: User, mailbox_id: int, fields: MailboxFields, *, origin: Origin | None = None
+) -> Mailbox:
     mailbox = get_mailbox(session, actor, mailbox_id)
     clean = _validated(fields, password_required=False)
+    was = {**audit.snapshot(mailbox, AUDITED_FIELDS), "password": None}
     _apply(mailbox, clean)
     mailbox.last_error = None  # the admin changed the settings: the old error may no longer hold
     flush_unique(session, "name", "another mailbox has this name")
+    now = {
+        **audit.snapshot(mailbox, AUDITED_FIELDS),
+        "password": audit.CHANGED if clean.password is not None else None,
+    }
+    audit.record_changes(
+        session,
+        actor,
+        origin,
+        "mailbox.updated",
+        target_type="mailbox",
+        target_id=mailbox.id,
+        target_label=mailbox.name,
+        before=was,
+        after=now,
+    )
     return mailbox
 
 
-def delete_mailbox(session: Session, actor: User, mailbox_id: int) -> None:
+def delete_mailbox(session: Session, actor: User, mailbox_id: int, *, origin: Origin | None = None) -> None:
     """The mailbox and its receipts go; tickets and comments it raised stay."""
     mailbox = get_mailbox(session, actor, mailbox_id)
+    audit.record_deleted(session, actor, origin, "mailbox", mailbox, AUDITED_FIELDS)
     session.delete(mailbox)
     session.flush()
 

@@ -12,6 +12,7 @@ from supportdesk.accounts import service as accounts
 from supportdesk.accounts.admin import bp
 from supportdesk.core.db import db
 from supportdesk.core.errors import DomainError, FieldError, ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.core.web import parse_id
 from supportdesk.routing import availability, settings
 from supportdesk.routing.models import AssignmentMode
@@ -70,6 +71,7 @@ def save_team_assignment(team_id: int) -> Response:
                 mode=AssignmentMode(mode),
                 max_open=max_open,
                 lead_ids=lead_ids,
+                origin=request_origin(),
             )
             name = setup.team_name
     except ValueError:
@@ -106,6 +108,7 @@ def create_routing_rule() -> Response:
                 team_id=parse_id(team_text),
                 category_id=parse_id(category_text) if category_text else None,
                 keywords=request.form.get("keywords", ""),
+                origin=request_origin(),
             )
     except ValueError:
         flash("The rule was not saved: choose the team and category from the lists.", "danger")
@@ -121,7 +124,7 @@ def delete_routing_rule(rule_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         try:
             with db.transaction() as session:
-                settings.delete_rule(session, current_user, rule_id)
+                settings.delete_rule(session, current_user, rule_id, origin=request_origin())
         except DomainError as error:
             flash(error.detail, "danger")
         else:

@@ -10,6 +10,7 @@ from flask import Response
 
 from supportdesk.core.apikit import bp, current_actor, json_response, registry
 from supportdesk.core.db import db
+from supportdesk.core.origin import request_origin
 from supportdesk.routing import availability, settings
 from supportdesk.routing.models import RoutingRule
 from supportdesk.routing.schemas import (
@@ -75,7 +76,13 @@ def list_team_assignments() -> Response:
 def replace_team_assignment(team_id: int, body: TeamAssignmentIn) -> Response:
     with db.transaction() as session:
         setup = settings.save_team_setup(
-            session, current_actor(), team_id, mode=body.mode, max_open=body.max_open, lead_ids=body.lead_ids
+            session,
+            current_actor(),
+            team_id,
+            mode=body.mode,
+            max_open=body.max_open,
+            lead_ids=body.lead_ids,
+            origin=request_origin("api"),
         )
     return json_response(setup_out(setup))
 
@@ -104,7 +111,7 @@ def list_routing_rules() -> Response:
 )
 def create_routing_rule(body: RuleIn) -> Response:
     with db.transaction() as session:
-        rule = settings.save_rule(session, current_actor(), **body.model_dump())
+        rule = settings.save_rule(session, current_actor(), **body.model_dump(), origin=request_origin("api"))
         out = rule_out(rule)
     return json_response(out, HTTPStatus.CREATED)
 
@@ -120,7 +127,9 @@ def create_routing_rule(body: RuleIn) -> Response:
 )
 def replace_routing_rule(rule_id: int, body: RuleIn) -> Response:
     with db.transaction() as session:
-        rule = settings.save_rule(session, current_actor(), rule_id=rule_id, **body.model_dump())
+        rule = settings.save_rule(
+            session, current_actor(), rule_id=rule_id, **body.model_dump(), origin=request_origin("api")
+        )
         out = rule_out(rule)
     return json_response(out)
 
@@ -135,7 +144,7 @@ def replace_routing_rule(rule_id: int, body: RuleIn) -> Response:
 )
 def delete_routing_rule(rule_id: int) -> Response:
     with db.transaction() as session:
-        settings.delete_rule(session, current_actor(), rule_id)
+        settings.delete_rule(session, current_actor(), rule_id, origin=request_origin("api"))
     return Response(status=HTTPStatus.NO_CONTENT)
 
 

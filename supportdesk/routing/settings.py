@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from supportdesk.accounts import leads, policy
+from supportdesk.accounts import audit, leads, policy
 from supportdesk.accounts.models import Team, User
 from supportdesk.accounts.service import clean_name
 from supportdesk.core.db import flush_unique, get_by_id
 from supportdesk.core.errors import FieldError, NotFound, ValidationError
+from supportdesk.core.origin import Origin
 from supportdesk.routing import lifecycle
 from supportdesk.routing.lifecycle import MAX_KEYWORDS
 from supportdesk.routing.models import AssignmentMode, RoutingRule, TeamAssignment
@@ -20,6 +21,7 @@ from supportdesk.tickets.models import Category
 
 MAX_OPEN_CAP = 1000
 KEYWORDS_MAX_CHARS = 500
+RULE_FIELDS = ("name", "position", "team_id", "category_id", "keywords")
 
 
 def team_assignments(session: Session, actor: User) -> dict[int, TeamAssignment]:
@@ -29,20 +31,39 @@ def team_assignments(session: Session, actor: User) -> dict[int, TeamAssignment]
 
 
 def set_team_assignment(
-    session: Session, actor: User, team_id: int, *, mode: AssignmentMode, max_open: int | None = None
+    session: Session,
+    actor: User,
+    team_id: int,
+    *,
+    mode: AssignmentMode,
+    max_open: int | None = None,
+    origin: Origin | None = None,
 ) -> TeamAssignment:
     policy.require_desk_manager(actor)
-    if get_by_id(session, Team, team_id) is None:
+    team = get_by_id(session, Team, team_id)
+    if team is None:
         raise NotFound(f"Team {team_id} was not found.")
     if max_open is not None and not 1 <= max_open <= MAX_OPEN_CAP:
         raise ValidationError.single("max_open", f"between 1 and {MAX_OPEN_CAP} open tickets, or no cap")
     setting = session.get(TeamAssignment, team_id)
     if setting is None:
-        setting = TeamAssignment(team_id=team_id)
+        setting = TeamAssignment(team_id=team_id, mode=AssignmentMode.OFF)
         session.add(setting)
+    was = audit.snapshot(setting, ("mode", "max_open"))
     setting.mode = mode
     setting.max_open = max_open
     session.flush()
+    audit.record_changes(
+        session,
+        actor,
+        origin,
+        "team.assignment_changed",
+        target_type="team",
+        target_id=team_id,
+        target_label=team.name,
+        before=was,
+        after=audit.snapshot(setting, ("mode", "max_open")),
+    )
     return setting
 
 
@@ -86,6 +107,7 @@ def save_team_setup(
     mode: AssignmentMode,
     max_open: int | None,
     lead_ids: list[int] | None,
+    origin: Origin | None = None,
 ) -> TeamSetup:
     """A team's assignment and (when given) its leads, both checked before either changes."""
     policy.require_desk_manager(actor)
@@ -100,9 +122,21 @@ def save_team_setup(
         errors.append(FieldError("lead_ids", "a team's lead must be one of its members: add them first"))
     if errors:
         raise ValidationError(errors)
-    setting = set_team_assignment(session, actor, team_id, mode=mode, max_open=max_open)
+    setting = set_team_assignment(session, actor, team_id, mode=mode, max_open=max_open, origin=origin)
     if lead_ids is not None:
+        was = sorted(leads.lead_ids(session, [team_id]))
         leads.set_leads(session, actor, team_id, lead_ids)
+        audit.record_changes(
+            session,
+            actor,
+            origin,
+            "team.assignment_changed",
+            target_type="team",
+            target_id=team_id,
+            target_label=team.name,
+            before={"lead_ids": was},
+            after={"lead_ids": sorted(set(lead_ids))},
+        )
     return _setup(
         team, setting, set(lead_ids) if lead_ids is not None else leads.lead_ids(session, [team_id])
     )
@@ -123,6 +157,7 @@ def save_rule(
     team_id: int,
     category_id: int | None = None,
     keywords: str = "",
+    origin: Origin | None = None,
 ) -> RoutingRule:
     """Create a rule, or replace one's settings (`rule_id`)."""
     policy.require_desk_manager(actor)
@@ -143,6 +178,7 @@ def save_rule(
     if errors:
         raise ValidationError(errors)
     rule = RoutingRule() if rule_id is None else _rule(session, rule_id)
+    was = None if rule_id is None else audit.snapshot(rule, RULE_FIELDS)
     rule.name = clean_name(name)
     rule.position = position
     rule.team_id = team_id
@@ -150,6 +186,7 @@ def save_rule(
     rule.keywords = ", ".join(words)
     session.add(rule)
     flush_unique(session, "name", "a rule with this name already exists")
+    audit.record_setting(session, actor, origin, "routing_rule", rule, RULE_FIELDS, was)
     return rule
 
 
@@ -163,9 +200,11 @@ def describe_rule(rule: RoutingRule, category_names: dict[int, str]) -> str:
     return "; ".join(parts) or "every ticket"
 
 
-def delete_rule(session: Session, actor: User, rule_id: int) -> None:
+def delete_rule(session: Session, actor: User, rule_id: int, *, origin: Origin | None = None) -> None:
     policy.require_desk_manager(actor)
-    session.delete(_rule(session, rule_id))
+    rule = _rule(session, rule_id)
+    audit.record_deleted(session, actor, origin, "routing_rule", rule, RULE_FIELDS)
+    session.delete(rule)
     session.flush()
 
 

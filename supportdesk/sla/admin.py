@@ -17,6 +17,7 @@ from supportdesk.accounts import service as accounts
 from supportdesk.accounts.admin import bp
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, DomainError, FieldError, ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.core.web import parse_id
 from supportdesk.sla import settings
 from supportdesk.tickets import categories
@@ -101,6 +102,7 @@ def create_calendar() -> Response:
                 zone=request.form.get("zone", ""),
                 weekly={day: [[start, end]] for day in days},
                 holidays=holidays,
+                origin=request_origin(),
             )
     except ValidationError as error:
         flash(f"The calendar was not saved: {error.detail}", "danger")
@@ -114,7 +116,7 @@ def delete_calendar(calendar_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         try:
             with db.transaction() as session:
-                settings.delete_calendar(session, current_user, calendar_id)
+                settings.delete_calendar(session, current_user, calendar_id, origin=request_origin())
         except (Conflict, DomainError) as error:
             flash(error.detail, "danger")
         else:
@@ -158,6 +160,7 @@ def create_policy() -> Response:
                 warning_minutes=warning if warning is not None else DEFAULT_WARNING_MINUTES,
                 escalate_priority=request.form.get("escalate_priority") == "1",
                 escalate_to_team_id=_optional_id("escalate_team"),
+                origin=request_origin(),
             )
     except ValueError:
         flash("The policy was not saved: choose from the lists and give the order as a number.", "danger")
@@ -173,7 +176,7 @@ def delete_policy(policy_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         try:
             with db.transaction() as session:
-                settings.delete_policy(session, current_user, policy_id)
+                settings.delete_policy(session, current_user, policy_id, origin=request_origin())
         except DomainError as error:
             flash(error.detail, "danger")
         else:

@@ -9,6 +9,7 @@ from flask import Response
 
 from supportdesk.core.apikit import bp, current_actor, json_response, registry
 from supportdesk.core.db import db
+from supportdesk.core.origin import request_origin
 from supportdesk.sla import next_ticket, settings
 from supportdesk.sla.models import BusinessCalendar, SlaPolicy
 from supportdesk.sla.schemas import CalendarIn, CalendarList, CalendarOut, PolicyIn, PolicyList, PolicyOut
@@ -64,7 +65,9 @@ def list_calendars() -> Response:
 )
 def create_calendar(body: CalendarIn) -> Response:
     with db.transaction() as session:
-        calendar = settings.save_calendar(session, current_actor(), **body.model_dump())
+        calendar = settings.save_calendar(
+            session, current_actor(), **body.model_dump(), origin=request_origin("api")
+        )
     return json_response(calendar_out(calendar), HTTPStatus.CREATED)
 
 
@@ -80,7 +83,11 @@ def create_calendar(body: CalendarIn) -> Response:
 def replace_calendar(calendar_id: int, body: CalendarIn) -> Response:
     with db.transaction() as session:
         calendar = settings.save_calendar(
-            session, current_actor(), calendar_id=calendar_id, **body.model_dump()
+            session,
+            current_actor(),
+            calendar_id=calendar_id,
+            **body.model_dump(),
+            origin=request_origin("api"),
         )
     return json_response(calendar_out(calendar))
 
@@ -95,7 +102,7 @@ def replace_calendar(calendar_id: int, body: CalendarIn) -> Response:
 )
 def delete_calendar(calendar_id: int) -> Response:
     with db.transaction() as session:
-        settings.delete_calendar(session, current_actor(), calendar_id)
+        settings.delete_calendar(session, current_actor(), calendar_id, origin=request_origin("api"))
     return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -123,7 +130,9 @@ def list_policies() -> Response:
 )
 def create_policy(body: PolicyIn) -> Response:
     with db.transaction() as session:
-        found = settings.save_policy(session, current_actor(), **body.model_dump())
+        found = settings.save_policy(
+            session, current_actor(), **body.model_dump(), origin=request_origin("api")
+        )
     return json_response(policy_out(found), HTTPStatus.CREATED)
 
 
@@ -138,7 +147,9 @@ def create_policy(body: PolicyIn) -> Response:
 )
 def replace_policy(policy_id: int, body: PolicyIn) -> Response:
     with db.transaction() as session:
-        found = settings.save_policy(session, current_actor(), policy_id=policy_id, **body.model_dump())
+        found = settings.save_policy(
+            session, current_actor(), policy_id=policy_id, **body.model_dump(), origin=request_origin("api")
+        )
     return json_response(policy_out(found))
 
 
@@ -152,7 +163,7 @@ def replace_policy(policy_id: int, body: PolicyIn) -> Response:
 )
 def delete_policy(policy_id: int) -> Response:
     with db.transaction() as session:
-        settings.delete_policy(session, current_actor(), policy_id)
+        settings.delete_policy(session, current_actor(), policy_id, origin=request_origin("api"))
     return Response(status=HTTPStatus.NO_CONTENT)
 
 

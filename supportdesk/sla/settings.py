@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from supportdesk.accounts import policy
+from supportdesk.accounts import audit, policy
 from supportdesk.accounts.models import Team, User
 from supportdesk.accounts.service import clean_name
 from supportdesk.core.db import flush_unique, get_by_id
 from supportdesk.core.errors import Conflict, FieldError, NotFound, ValidationError
+from supportdesk.core.origin import Origin
 from supportdesk.sla.clock import Calendar, Window
 from supportdesk.sla.models import BusinessCalendar, RecomputeRequest, SlaPolicy
 from supportdesk.tickets.lifecycle import Priority
@@ -26,6 +27,21 @@ _YEARLY = re.compile(r"^--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 MAX_TARGET_MINUTES = 366 * 24 * 60
 MAX_HOLIDAYS = 400
 MAX_WARNING_MINUTES = 30 * 24 * 60
+# What the audit log records of each (the values before and after a change).
+CALENDAR_FIELDS = ("name", "zone", "weekly", "holidays")
+POLICY_FIELDS = (
+    "name",
+    "position",
+    "calendar_id",
+    "priority",
+    "category_id",
+    "team_id",
+    "first_response_minutes",
+    "resolution_minutes",
+    "warning_minutes",
+    "escalate_priority",
+    "escalate_to_team_id",
+)
 
 
 def list_calendars(session: Session, actor: User) -> list[BusinessCalendar]:
@@ -68,6 +84,7 @@ def save_calendar(
     zone: str,
     weekly: dict[str, Any],
     holidays: list[str],
+    origin: Origin | None = None,
 ) -> BusinessCalendar:
     """Create a calendar, or replace one's contents (`calendar_id`)."""
     policy.require_desk_manager(actor)
@@ -76,21 +93,24 @@ def save_calendar(
     if errors:
         raise ValidationError(errors)
     calendar = BusinessCalendar() if calendar_id is None else _calendar(session, calendar_id)
+    was = None if calendar_id is None else audit.snapshot(calendar, CALENDAR_FIELDS)
     calendar.name = clean_name(name)
     calendar.zone = zone
     calendar.weekly = {str(int(day)): [[int(s), int(e)] for s, e in spans] for day, spans in weekly.items()}
     calendar.holidays = sorted(set(holidays))
     session.add(calendar)
     flush_unique(session, "name", "a calendar with this name already exists")
+    audit.record_setting(session, actor, origin, "sla_calendar", calendar, CALENDAR_FIELDS, was)
     request_recompute(session)
     return calendar
 
 
-def delete_calendar(session: Session, actor: User, calendar_id: int) -> None:
+def delete_calendar(session: Session, actor: User, calendar_id: int, *, origin: Origin | None = None) -> None:
     policy.require_desk_manager(actor)
     calendar = _calendar(session, calendar_id)
     if session.scalar(select(SlaPolicy.id).where(SlaPolicy.calendar_id == calendar.id).limit(1)) is not None:
         raise Conflict("A policy uses this calendar: give the policy another calendar first.")
+    audit.record_deleted(session, actor, origin, "sla_calendar", calendar, CALENDAR_FIELDS)
     session.delete(calendar)
     session.flush()
 
@@ -111,6 +131,7 @@ def save_policy(
     warning_minutes: int = 60,
     escalate_priority: bool = False,
     escalate_to_team_id: int | None = None,
+    origin: Origin | None = None,
 ) -> SlaPolicy:
     """Create a policy, or replace one's settings (`policy_id`)."""
     policy.require_desk_manager(actor)
@@ -138,6 +159,7 @@ def save_policy(
     if errors:
         raise ValidationError(errors)
     found = SlaPolicy() if policy_id is None else _policy(session, policy_id)
+    was = None if policy_id is None else audit.snapshot(found, POLICY_FIELDS)
     found.name = clean_name(name)
     found.position = position
     found.calendar_id = calendar_id
@@ -151,13 +173,16 @@ def save_policy(
     found.escalate_to_team_id = escalate_to_team_id
     session.add(found)
     flush_unique(session, "name", "a policy with this name already exists")
+    audit.record_setting(session, actor, origin, "sla_policy", found, POLICY_FIELDS, was)
     request_recompute(session)
     return found
 
 
-def delete_policy(session: Session, actor: User, policy_id: int) -> None:
+def delete_policy(session: Session, actor: User, policy_id: int, *, origin: Origin | None = None) -> None:
     policy.require_desk_manager(actor)
-    session.delete(_policy(session, policy_id))
+    found = _policy(session, policy_id)
+    audit.record_deleted(session, actor, origin, "sla_policy", found, POLICY_FIELDS)
+    session.delete(found)
     session.flush()
     request_recompute(session)
 

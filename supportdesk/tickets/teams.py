@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from supportdesk.accounts import policy
+from supportdesk.accounts import audit, policy
 from supportdesk.accounts.models import Team, User
 from supportdesk.core import clock
 from supportdesk.core.db import get_by_id, read_rows
 from supportdesk.core.errors import NotFound, ValidationError
+from supportdesk.core.origin import Origin
 from supportdesk.routing.models import RoutingRule
 from supportdesk.sla import settings as service_levels
 from supportdesk.sla.models import SlaPolicy
@@ -41,7 +42,9 @@ def ticket_counts(session: Session, actor: User) -> dict[int, int]:
     return {row.team_id: row.tickets for row in read_rows(session, statement)}
 
 
-def delete_team(session: Session, actor: User, team_id: int, *, move_to_id: int | None) -> TeamRemoved:
+def delete_team(
+    session: Session, actor: User, team_id: int, *, move_to_id: int | None, origin: Origin | None = None
+) -> TeamRemoved:
     policy.require_desk_manager(actor)
     team = get_by_id(session, Team, team_id)
     if team is None:
@@ -87,6 +90,17 @@ def delete_team(session: Session, actor: User, team_id: int, *, move_to_id: int 
         .execution_options(synchronize_session=False)
     )
     name = team.name
+    audit.record(
+        session,
+        actor,
+        origin,
+        "team.deleted",
+        target_type="team",
+        target_id=team.id,
+        target_label=name,
+        before={"name": name, "members": sorted(m.email for m in team.members)},
+        after={"tickets_moved_to": None if target is None else target.name, "tickets": len(moved)},
+    )
     session.delete(team)
     session.flush()
     session.expire_all()

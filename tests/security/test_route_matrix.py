@@ -71,6 +71,9 @@ RULES = {
     "reports.export_status": "desk",
     "reports.download_export": "desk",
     "admin.users": "admin",
+    "admin.audit_log": "admin",
+    "admin.export_audit_log": "admin",
+    "api.list_audit_entries": "api_admin",
     "admin.update_user": "admin",
     "admin.reset_two_factor": "admin",
     "admin.set_temporary_password": "admin",
@@ -172,6 +175,20 @@ RULES = {
     "api.list_mail_receipts": "api_admin",
     "api.retry_mail_receipt": "api_admin",
     "api.discard_mail_receipt": "api_admin",
+    "portal.help_center": "signed_in",
+    "portal.help_article": "signed_in",
+    "desk.kb_articles": "desk",
+    "desk.kb_new_article": "desk",
+    "desk.kb_article": "desk",
+    "desk.kb_edit_article": "desk",
+    "desk.kb_publish_article": "desk",
+    "desk.kb_unpublish_article": "desk",
+    "desk.kb_article_history": "desk",
+    "api.list_articles": "api_signed_in",
+    "api.get_article": "api_signed_in",
+    "api.create_article": "api_desk",
+    "api.update_article": "api_desk",
+    "api.list_article_versions": "api_desk",
 }
 MAILBOX = {
     "name": "Rogue",
@@ -231,6 +248,8 @@ JSON = {
     "api.set_my_availability": {"available": True},
     "api.merge_ticket": {"into": 1},
     "api.link_parent": {"parent": 1},
+    "api.create_article": {"title": "Rogue", "body": "x"},
+    "api.update_article": {"title": "R"},
 }
 
 
@@ -252,6 +271,7 @@ def build(app, rule, desk) -> str:
         "policy_id": 1,
         "rule_id": 1,
         "reply_id": 999_999,
+        "article_id": 999_999,
         "action": "close",
         "job_id": 999_999,
         "message_id": 999_999,
