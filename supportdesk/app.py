@@ -10,7 +10,15 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supportdesk import cli
-from supportdesk.accounts import admin, audit_api, audit_views, recovery_views, tokens, twofactor_views
+from supportdesk.accounts import (
+    admin,
+    audit_api,
+    audit_views,
+    oidc_views,
+    recovery_views,
+    tokens,
+    twofactor_views,
+)
 from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
@@ -130,6 +138,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(account_views.bp)
     app.register_blueprint(recovery_views.bp)
     app.register_blueprint(twofactor_views.bp)
+    app.register_blueprint(oidc_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)

@@ -20,6 +20,8 @@ RULES = {
     "monitoring.scrape": "machine",
     "accounts.login": "public",
     "accounts.login_code": "public",
+    "oidc.start": "public",
+    "oidc.callback": "public",
     "recovery.forgot_password": "public",
     "recovery.reset_password": "public",
     "recovery.confirm_email": "public",
