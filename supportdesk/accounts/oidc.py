@@ -71,6 +71,20 @@ def sign_in(
     return user
 
 
+def end_sessions_of(session: Session, settings: OidcSettings, subject: str) -> User | None:
+    """The provider ended this person's session (back-channel logout): every desk session of theirs
+    ends on its next request. None when the desk does not know them."""
+    identity = session.scalars(
+        select(ExternalIdentity).where(
+            ExternalIdentity.issuer == settings.issuer, ExternalIdentity.subject == subject
+        )
+    ).one_or_none()
+    if identity is None:
+        return None
+    accounts.end_sessions(session, identity.user)
+    return identity.user
+
+
 def may_use_password(settings: OidcSettings | None, user: User) -> bool:
     """Local passwords stay for staff (a way in when the provider is down); for employees, only when
     the desk keeps them (OIDC_EMPLOYEE_PASSWORDS)."""

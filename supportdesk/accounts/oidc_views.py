@@ -91,6 +91,23 @@ def callback() -> Response:
     return redirect(target)
 
 
+@bp.post("/login/oidc/backchannel-logout")
+def backchannel_logout() -> Response:
+    """The provider says someone signed out there (OpenID Connect Back-Channel Logout): a server-to-
+    server call with a signed logout token, no cookie, so no CSRF token either (exempt in app.py)."""
+    settings = _settings()
+    headers = {"Cache-Control": "no-store"}
+    try:
+        claims = oidc_client.verify_logout_token(settings, request.form.get("logout_token", ""))
+    except oidc_client.ProviderError as error:
+        log.warning("oidc_backchannel_logout_refused", reason=str(error), remote_addr=request.remote_addr)
+        return Response(error.message, status=400, mimetype="text/plain", headers=headers)
+    with db.transaction() as db_session:
+        user = oidc.end_sessions_of(db_session, settings, claims["sub"])
+    log.info("oidc_backchannel_logout", user_id=user.id if user else None, subject=claims["sub"])
+    return Response("", status=200, headers=headers)
+
+
 def _sign_in(settings: OidcSettings, claims: dict[str, object]) -> User:
     for attempt in range(2):
         try:

@@ -11,16 +11,18 @@ from sqlalchemy.orm import Session
 from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.db import get_by_id
-from supportdesk.core.errors import Conflict, FieldError, ValidationError
+from supportdesk.core.errors import Conflict, FieldError, NotFound, ValidationError
 from supportdesk.kb import policy
 from supportdesk.kb.models import (
     BODY_MAX,
+    QUERY_MAX,
     TAG_MAX,
     TAGS_MAX,
     TITLE_MAX,
     Article,
     ArticleState,
     ArticleVersion,
+    Deflection,
     Visibility,
 )
 from supportdesk.tickets.models import Category
@@ -144,6 +146,24 @@ def _set_state(
         article.published_at = clock.now()
     _saved(session, article, actor, "published" if state is ArticleState.PUBLISHED else "unpublished")
     return article
+
+
+def record_deflection(session: Session, actor: User, article_id: int, query: str = "") -> Deflection:
+    """`actor` says a published public article answered what they were about to raise a ticket for
+    (`query`: the subject they had typed). Any other article is a 404, as it is when read."""
+    article = get_by_id(session, Article, article_id)
+    if article is None or not article.is_public or not actor.is_active:
+        raise NotFound(f"Article {article_id} was not found.")
+    deflection = Deflection(
+        article_id=article.id,
+        user_id=actor.id,
+        category_id=article.category_id,
+        query=" ".join(_CONTROL.sub("", query).split())[:QUERY_MAX],
+        created_at=clock.now(),
+    )
+    session.add(deflection)
+    session.flush()
+    return deflection
 
 
 def _require_version(article: Article, expected: int | None) -> None:
