@@ -2,7 +2,7 @@
 at its parent incident (issue 21). Expand only: two nullable columns and their indexes.
 
 Revision ID: e5a7c3d9b214
-Revises: e4a1c7b9d2f5
+Revises: f3b8d1e6a240
 Create Date: 2026-11-29 19:50:00
 """
 
@@ -13,7 +13,7 @@ from supportdesk.core.migrating import create_index_concurrently
 
 
 revision = 'e5a7c3d9b214'
-down_revision = 'e4a1c7b9d2f5'
+down_revision = 'f3b8d1e6a240'
 branch_labels = None
 depends_on = None
 
