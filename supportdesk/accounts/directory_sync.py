@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from supportdesk.accounts import directory_accounts
 from supportdesk.accounts.directory import Directory, DirectoryUnavailable, normal_dn
 from supportdesk.accounts.directory_models import DirectoryAccount
-from supportdesk.accounts.models import User
+from supportdesk.accounts.models import Team, User
 from supportdesk.core import clock
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
@@ -67,12 +67,14 @@ def synchronise(
     people = directory.everyone()
     members = directory.members()
     accounts = list(session.scalars(select(DirectoryAccount)))
-    # Their users and teams in two statements, not two per person.
-    session.scalars(
+    # Their users and teams in two statements, not two per person (held here: the session's identity
+    # map keeps only what something refers to), and the mapped teams once.
+    users = session.scalars(
         select(User)
         .join(DirectoryAccount, DirectoryAccount.user_id == User.id)
         .options(selectinload(User.teams))
     ).all()
+    teams: dict[str, Team | None] = {}
     if not people and any(a.removed_at is None for a in accounts):
         raise NobodyFound(f"the directory lists nobody under {settings.user_base} with the user filter")
     now = clock.now()
@@ -84,7 +86,7 @@ def synchronise(
         groups = frozenset(group for group, dns in members.items() if dn in dns)
         account = by_entry.get(person.entry_id)
         change = directory_accounts.apply_person(
-            session, settings, person, groups, now, account, origin=origin
+            session, settings, person, groups, now, account, origin=origin, teams=teams
         )
         if change.user is not None:
             linked.add(change.user.id)
@@ -93,6 +95,7 @@ def synchronise(
         if account.user_id not in linked and directory_accounts.deactivate(session, account, now, origin):
             report.deactivated += 1
     session.flush()
+    del users
     return report
 
 
@@ -105,26 +108,40 @@ _COUNTERS = {
 }
 
 
-def run_sync(origin: Origin | None = None) -> SyncReport | None:
+class _DryRun(Exception):
+    """Not an error: leaves the unit of work so that it rolls back."""
+
+    def __init__(self, report: SyncReport) -> None:
+        self.report = report
+
+
+def run_sync(origin: Origin | None = None, dry_run: bool = False) -> SyncReport | None:
     """One sync in its own unit of work (in an app context); None when no directory is connected.
-    `origin` says in the audit log what ran it (the worker, the command line)."""
+    `origin` says in the audit log what ran it (the worker, the command line). A dry run does it all
+    and rolls it back: the report says what a sync would do now."""
     settings = current_config().directory
     if settings is None:
         return None
-    with db.transaction() as session:
-        report = synchronise(session, settings, origin=origin)
+    try:
+        with db.transaction() as session:
+            report = synchronise(session, settings, origin=origin)
+            if dry_run:
+                raise _DryRun(report)
+    except _DryRun as rolled_back:
+        return rolled_back.report
     log.info("directory synced", **vars(report))
     return report
 
 
 @click.command("ldap-sync")
+@click.option("--dry-run", is_flag=True, help="Say what a sync would change, and change nothing.")
 @with_appcontext
-def ldap_sync_command() -> None:
+def ldap_sync_command(dry_run: bool) -> None:
     """Bring every account in line with the company directory now (the worker does every 15 minutes)."""
     try:
-        report = run_sync(Origin(ip=None, user_agent=None, via="cli"))
+        report = run_sync(Origin(ip=None, user_agent=None, via="cli"), dry_run=dry_run)
     except (DirectoryUnavailable, NobodyFound) as error:
         raise click.ClickException(f"Nothing changed: {error}") from None
     if report is None:
         raise click.ClickException("No directory is connected: set LDAP_URL and the other LDAP_ settings.")
-    click.echo(f"Directory synced: {report}.")
+    click.echo(f"{'Dry run, nothing changed' if dry_run else 'Directory synced'}: {report}.")

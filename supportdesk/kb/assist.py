@@ -14,6 +14,7 @@ from supportdesk.accounts.admin import bp as admin_bp
 from supportdesk.core import clock
 from supportdesk.core.db import db
 from supportdesk.kb import reads, service
+from supportdesk.kb.forms import StateForm
 from supportdesk.kb.models import ArticleState, Visibility
 from supportdesk.kb.schemas import SEARCH_MAX
 from supportdesk.tickets.desk import bp as desk_bp
@@ -83,3 +84,16 @@ def kb_article_picker() -> str:
 def _link_text(title: str) -> str:
     """A title as a markdown link's text: brackets and backslashes escaped."""
     return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+@desk_bp.post("/tickets/<id:number>/article")
+def kb_article_from_ticket(number: int) -> Response:
+    """A resolved ticket's answer as a draft article, opened for editing."""
+    form = StateForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("desk.ticket", number=number))
+    with db.transaction() as session:
+        article_id = service.draft_from_ticket(session, current_user, number).id
+    check = "Check it for anything personal to the requester, then publish it."
+    flash(f"Draft article made from #{number}. {check}", "success")
+    return redirect(url_for("desk.kb_edit_article", article_id=article_id))

@@ -25,6 +25,8 @@ from supportdesk.kb.models import (
     Deflection,
     Visibility,
 )
+from supportdesk.tickets import reads as ticket_reads
+from supportdesk.tickets.lifecycle import DONE_STATUSES
 from supportdesk.tickets.models import Category
 
 # Control characters other than tab and newlines: never wanted in an article, and the search's
@@ -44,8 +46,10 @@ def create_article(
     category_id: int | None = None,
     tags: Iterable[str] = (),
     visibility: Visibility = Visibility.PUBLIC,
+    change: str = "created",
 ) -> Article:
-    """A new draft (publishing is its own step, as in Zendesk Guide)."""
+    """A new draft (publishing is its own step, as in Zendesk Guide). `change` is what its first
+    version says it was."""
     policy.require_writer(actor)
     errors: list[FieldError] = []
     clean_title = _title(title, errors)
@@ -70,7 +74,7 @@ def create_article(
     )
     session.add(article)
     session.flush()
-    _keep_version(session, article, actor, "created")
+    _keep_version(session, article, actor, change)
     return article
 
 
@@ -146,6 +150,30 @@ def _set_state(
         article.published_at = clock.now()
     _saved(session, article, actor, "published" if state is ArticleState.PUBLISHED else "unpublished")
     return article
+
+
+def draft_from_ticket(session: Session, actor: User, number: int) -> Article:
+    """A resolved (or closed) ticket's answer as a draft article, in one step: the subject as its title,
+    the problem and the desk's last public reply as its text, the ticket's category. Internal notes
+    never go into it; the technician reads the draft (for personal details) before publishing."""
+    policy.require_writer(actor)
+    found = ticket_reads.conversation(session, actor, number, with_events=False)
+    ticket = found.ticket
+    if ticket.status not in DONE_STATUSES:
+        raise ValidationError.single("ticket", "only a resolved or closed ticket's answer becomes an article")
+    answers = [c for c in found.comments if not c.internal and c.author.is_staff]
+    if not answers:
+        raise ValidationError.single("ticket", "the desk has not answered this ticket in a public reply")
+    problem = ticket.description.strip() or ticket.subject
+    body = f"## The problem\n\n{problem}\n\n## The answer\n\n{answers[-1].body.strip()}"
+    return create_article(
+        session,
+        actor,
+        title=ticket.subject,
+        body=body[:BODY_MAX],
+        category_id=ticket.category.id if ticket.category else None,
+        change=f"created from ticket {ticket.reference}",
+    )
 
 
 def record_deflection(session: Session, actor: User, article_id: int, query: str = "") -> Deflection:

@@ -33,6 +33,8 @@ SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
 def missing_tools() -> str | None:
     if not Path(SLAPD).exists() or not Path(SLAPADD).exists():
         return "slapd is not installed (make directory-server, or apt-get install slapd ldap-utils)"
+    if not shutil.which("ldapwhoami"):
+        return "ldap-utils is not installed (make directory-server, or apt-get install ldap-utils)"
     if not shutil.which("openssl"):
         return "openssl is not installed"
     return None
@@ -93,6 +95,8 @@ argsfile {root}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
 allow bind_anon_dn
+# A directory whose admins capped searches (OpenLDAP's default cap is 500): the sync must notice.
+sizelimit 40
 TLSCACertificateFile {self.authority.ca_cert}
 TLSCertificateFile {self.authority.cert}
 TLSCertificateKeyFile {self.authority.key}

@@ -11,8 +11,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from supportdesk.accounts.models import User
 from supportdesk.kb import service
 from supportdesk.kb.models import Article, ArticleState, Deflection, Visibility
+from supportdesk.tickets import service as tickets
+from supportdesk.tickets.lifecycle import Status
 from supportdesk.tickets.models import Comment, Ticket
 from tests.e2e.test_flows import sign_in, sign_out
 from tests.e2e.test_technician_day import open_page
@@ -211,4 +214,33 @@ def test_a_technician_puts_an_article_link_in_a_reply(browser, live_server, answ
     session.expire_all()
     sent = session.scalars(select(Comment).order_by(Comment.id.desc()).limit(1)).one()
     assert sent.body == f"This should fix it: {link}" and not sent.internal
+    page.context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_resolved_tickets_answer_becomes_an_article(browser, live_server, answered, session, device):
+    sam = session.scalars(select(User).where(User.email == "sam@example.com")).one()
+    ticket = make_ticket(
+        session, answered["erin"], subject="Teams camera is black", description="Since the update."
+    )
+    tickets.add_comment(
+        session, sam, ticket.number, "Allow the camera in Privacy settings, then restart Teams."
+    )
+    session.commit()
+    tickets.transition(session, sam, ticket.number, Status.RESOLVED)
+    session.commit()
+    page = open_page(browser, device)
+    sign_in(page, live_server, "sam@example.com")
+    page.goto(f"{live_server}/desk/tickets/{ticket.number}")
+    page.get_by_role("button", name="Make a help article from the answer").click()
+    expect(page.get_by_text(f"Draft article made from #{ticket.number}.")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Teams camera is black")
+    expect(page.get_by_label("Article")).to_have_value(re.compile("Allow the camera in Privacy settings"))
+    page.get_by_label("Title").fill("Teams shows a black camera")
+    page.get_by_role("button", name="Save and publish").click()
+    expect(page.get_by_text("Article “Teams shows a black camera” saved.")).to_be_visible()
+    expect(page.locator(".sd-kb-body h2", has_text="The answer")).to_be_visible()
+    session.expire_all()
+    article = session.scalars(select(Article).where(Article.title == "Teams shows a black camera")).one()
+    assert article.state is ArticleState.PUBLISHED
     page.context.close()

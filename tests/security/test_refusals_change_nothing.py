@@ -548,6 +548,10 @@ REFUSALS: dict[str, Refusal] = {
     "portal.help_solved": Refusal(
         "alice", "POST", lambda d: "/portal/help/999999/solved", lambda d: {}, (404,)
     ),
+    # Bob's ticket is not resolved: no answer to make an article of.
+    "desk.kb_article_from_ticket": Refusal(
+        "tech", "POST", lambda d: f"/desk/tickets/{_ticket(d)}/article", lambda d: {}, (422,)
+    ),
     "api.create_article": Refusal(
         "tech",
         "POST",

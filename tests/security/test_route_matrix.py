@@ -196,6 +196,7 @@ RULES = {
     "portal.help_solved": "signed_in",
     "admin.kb_deflections": "admin",
     "desk.kb_article_picker": "desk",
+    "desk.kb_article_from_ticket": "desk",
 }
 MAILBOX = {
     "name": "Rogue",
