@@ -10,7 +10,15 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from supportdesk import cli
-from supportdesk.accounts import admin, audit_api, audit_views, recovery_views, tokens, twofactor_views
+from supportdesk.accounts import (
+    admin,
+    audit_api,
+    audit_views,
+    import_views,
+    recovery_views,
+    tokens,
+    twofactor_views,
+)
 from supportdesk.accounts import api as accounts_api
 from supportdesk.accounts import views as account_views
 from supportdesk.accounts.login import login_manager
@@ -53,6 +61,7 @@ ROUTE_MODULES = (
     accounts_api,
     audit_api,
     audit_views,
+    import_views,
     tickets_api,
     ticket_admin,
     jobs_admin,
@@ -123,6 +132,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(metrics_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(recovery_views.bp)
+    app.register_blueprint(import_views.public)
     app.register_blueprint(twofactor_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "user.imported": "Users imported",
     "user.renamed": "User renamed",
     "user.role_changed": "Role changed",
+    "user.teams_changed": "Teams of a user changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
     "user.email_change_requested": "Email change requested",
