@@ -90,7 +90,7 @@ def stage(
     session.execute(delete(UserImport).where(UserImport.created_at < now - KEPT_FOR))
     staged = UserImport(
         admin_id=actor.id,
-        filename=(filename or "people.csv")[:200],
+        filename="".join(ch for ch in filename if ch.isprintable())[:200] or "people.csv",
         content=text,  # read again on apply
         sha256=hashlib.sha256(data).hexdigest(),
         update_existing=update_existing,
