@@ -11,6 +11,7 @@ from flask import current_app
 # Import every model module so the metadata is complete for autogenerate.
 from supportdesk.accounts import audit as _audit  # noqa: F401
 from supportdesk.accounts import directory_models as _directory  # noqa: F401
+from supportdesk.accounts import identities as _identities  # noqa: F401
 from supportdesk.accounts import importing as _importing  # noqa: F401
 from supportdesk.accounts import models as _accounts  # noqa: F401
 from supportdesk.attachments import models as _attachments  # noqa: F401
@@ -18,6 +19,7 @@ from supportdesk.core.db import Base, db
 from supportdesk.core.migrating import is_described_by_models, record_lineage
 from supportdesk.inbound import models as _inbound  # noqa: F401
 from supportdesk.jobs import models as _jobs  # noqa: F401
+from supportdesk.kb import models as _kb  # noqa: F401
 from supportdesk.notifications import models as _notifications  # noqa: F401
 from supportdesk.replies import models as _replies  # noqa: F401
 from supportdesk.reports import models as _reports  # noqa: F401

@@ -15,6 +15,7 @@ from supportdesk.accounts import (
     audit_api,
     audit_views,
     import_views,
+    oidc_views,
     recovery_views,
     tokens,
     twofactor_views,
@@ -33,6 +34,8 @@ from supportdesk.inbound import api as mailbox_api
 from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
+from supportdesk.kb import api as kb_api
+from supportdesk.kb import pages as kb_pages
 from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
 from supportdesk.notifications import hooks as notification_hooks
@@ -81,6 +84,8 @@ ROUTE_MODULES = (
     reply_pages,
     mailbox_admin,
     mailbox_api,
+    kb_api,
+    kb_pages,
 )
 
 csrf = CSRFProtect()
@@ -134,6 +139,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(recovery_views.bp)
     app.register_blueprint(import_views.public)
     app.register_blueprint(twofactor_views.bp)
+    app.register_blueprint(oidc_views.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)

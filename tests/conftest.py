@@ -24,8 +24,9 @@ from supportdesk.core.ratelimit import limiter
 from supportdesk.jobs import engine as jobs_engine
 from tests.databases import postgres_admin_url, postgres_reachable, throwaway_postgres_database
 
-# The real mail servers (Dovecot, the aiosmtpd relay) and directory (slapd) for any test that asks.
-pytest_plugins = ("tests.mail.fixtures", "tests.directory.fixtures")
+# The real mail servers (Dovecot, the aiosmtpd relay), directory (slapd) and OpenID Connect provider
+# (oidc-provider) for any test that asks.
+pytest_plugins = ("tests.mail.fixtures", "tests.directory.fixtures", "tests.oidc.fixtures")
 
 BACKENDS = ("sqlite", "postgresql")
 

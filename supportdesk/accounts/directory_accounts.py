@@ -10,30 +10,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from supportdesk.accounts import audit
 from supportdesk.accounts import service as accounts
-from supportdesk.accounts.directory import Directory, DirectoryPerson
+from supportdesk.accounts.directory import Directory, DirectoryPerson, DirectoryUnavailable
 from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import STAFF_ROLES, Role, Team, User
 from supportdesk.accounts.passwords import verify_password
 from supportdesk.core import clock
+from supportdesk.core.config import current_config
 from supportdesk.core.directory_settings import DirectorySettings
+from supportdesk.core.errors import ValidationError
+from supportdesk.core.origin import Origin
 
 log = structlog.get_logger("supportdesk.directory")
 # Not an argon2 hash: no password ever verifies against it (the directory checks directory passwords).
 NO_LOCAL_PASSWORD = "!directory"  # noqa: S105 - a marker, not a secret
 
 
-def is_directory_account(session: Session, user: User) -> bool:
-    return session.get(DirectoryAccount, user.id) is not None
+is_directory_account = accounts.is_directory_account
+
+
+def own_password_matches(session: Session, user: User, password: str) -> bool:
+    """A signed-in user proving again that it is them (two-factor set-up, turning it off): their local
+    password, or for a directory account the directory's (a bind as their entry)."""
+    account = session.get(DirectoryAccount, user.id)
+    if account is None:
+        return verify_password(user.password_hash, password)
+    settings = current_config().directory
+    if settings is None or not password:
+        return False
+    try:
+        return Directory(settings).password_matches(account.dn, password)
+    except DirectoryUnavailable:
+        log.exception("the directory did not answer a password check")
+        raise ValidationError.single(
+            "password", "could not be checked: the company directory does not answer just now"
+        ) from None
 
 
 def authenticate(
-    session: Session, settings: DirectorySettings | None, login: str, password: str
+    session: Session,
+    settings: DirectorySettings | None,
+    login: str,
+    password: str,
+    origin: Origin | None = None,
 ) -> User | None:
     """The sign-in page's check: a local account by its email and password, as without a directory;
     anyone else through the directory. Raises DirectoryUnavailable when the directory is needed and
@@ -43,7 +69,7 @@ def authenticate(
     local = accounts.find_user_by_email(session, login) if "@" in login else None
     if local is not None and not is_directory_account(session, local):
         return accounts.authenticate(session, login, password)
-    return sign_in(session, settings, login, password)
+    return sign_in(session, settings, login, password, origin=origin)
 
 
 def sign_in(
@@ -52,6 +78,7 @@ def sign_in(
     login: str,
     password: str,
     directory: Directory | None = None,
+    origin: Origin | None = None,
 ) -> User | None:
     """The user the directory knows by this name or email, if `password` binds as their entry; their
     account is created or brought up to date from the entry first."""
@@ -64,7 +91,8 @@ def sign_in(
         return None
     if not directory.password_matches(person.dn, password):
         return None
-    change = apply_person(session, settings, person, directory.groups_of(person.dn), clock.now())
+    groups = directory.groups_of(person.dn)
+    change = apply_person(session, settings, person, groups, clock.now(), origin=origin)
     user = change.user
     if user is None or not user.is_active:
         return None
@@ -111,8 +139,10 @@ def apply_person(
     groups: frozenset[str],
     now: datetime,
     account: DirectoryAccount | None = None,
+    origin: Origin | None = None,
 ) -> Change:
-    """Create or update the account of a person the directory lists (and lets in)."""
+    """Create or update the account of a person the directory lists (and lets in); what changes goes
+    in the admin audit log with no actor (the directory's doing) and `origin`."""
     email = accounts.normalise_email(person.email)
     full_name = " ".join(person.full_name.split())[:120] or person.username
     if accounts._validate_user(email, full_name, errors=[]):
@@ -145,12 +175,23 @@ def apply_person(
         )
         _set_teams(session, settings, user, groups)
         session.flush()
+        audit.record(
+            session,
+            None,
+            origin,
+            "user.created",
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            after={**_audited(user), "directory": person.dn},
+        )
         return Change(user, "created")
 
     linked = session.get(User, account.user_id)
     assert linked is not None  # the row goes with its user (ON DELETE CASCADE)
     user = linked
     before = _snapshot(user, account)
+    was = _audited(user)
     kind = "updated"
     account.server, account.entry_id, account.dn, account.username, account.synced_at = (
         settings.url,
@@ -173,23 +214,28 @@ def apply_person(
         user.is_active, account.removed_at = True, None
         kind = "reactivated"
     session.flush()
+    _record_changes(session, origin, user, was)
     if kind == "updated" and _snapshot(user, account) == before:
         kind = "unchanged"
     return Change(user, kind)
 
 
-def deactivate(session: Session, account: DirectoryAccount, now: datetime) -> bool:
+def deactivate(
+    session: Session, account: DirectoryAccount, now: datetime, origin: Origin | None = None
+) -> bool:
     """The directory removed or disabled the person: their account stops now (sessions and API tokens
     end), and comes back only if the directory lists them again. False when it was already inactive."""
     user = session.get(User, account.user_id)
     assert user is not None
     if not user.is_active:
         return False
+    was = _audited(user)
     user.is_active = False
     user.session_epoch += 1
     accounts._revoke_tokens(user)
     account.removed_at = now
     session.flush()
+    _record_changes(session, origin, user, was)
     return True
 
 
@@ -223,3 +269,40 @@ def _snapshot(user: User, account: DirectoryAccount) -> tuple[object, ...]:
         account.dn,
         account.username,
     )
+
+
+def _audited(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role.value,
+        "teams": sorted(t.name for t in user.teams),
+        "is_active": user.is_active,
+    }
+
+
+_ACTIONS = (
+    ("full_name", "user.renamed"),
+    ("email", "user.email_changed"),
+    ("role", "user.role_changed"),
+    ("teams", "team.members_changed"),
+)
+
+
+def _record_changes(session: Session, origin: Origin | None, user: User, was: dict[str, Any]) -> None:
+    """One audit entry per kind of change, as for an admin's (a role change and a deactivation are
+    filtered apart)."""
+    now = _audited(user)
+    activity = "user.reactivated" if user.is_active else "user.deactivated"
+    for field, action in (*_ACTIONS, ("is_active", activity)):
+        audit.record_changes(
+            session,
+            None,
+            origin,
+            action,
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            before={field: was[field]},
+            after={field: now[field]},
+        )

@@ -24,6 +24,7 @@ from supportdesk.core import clock
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.core.directory_settings import DirectorySettings
+from supportdesk.core.origin import Origin
 
 log = structlog.get_logger("supportdesk.directory")
 
@@ -56,7 +57,10 @@ class SyncReport:
 
 
 def synchronise(
-    session: Session, settings: DirectorySettings, directory: Directory | None = None
+    session: Session,
+    settings: DirectorySettings,
+    directory: Directory | None = None,
+    origin: Origin | None = None,
 ) -> SyncReport:
     """One pass over the directory (read in full before anything changes)."""
     directory = directory or Directory(settings)
@@ -79,12 +83,14 @@ def synchronise(
         dn = normal_dn(person.dn)
         groups = frozenset(group for group, dns in members.items() if dn in dns)
         account = by_entry.get(person.entry_id)
-        change = directory_accounts.apply_person(session, settings, person, groups, now, account)
+        change = directory_accounts.apply_person(
+            session, settings, person, groups, now, account, origin=origin
+        )
         if change.user is not None:
             linked.add(change.user.id)
         setattr(report, _COUNTERS[change.kind], getattr(report, _COUNTERS[change.kind]) + 1)
     for account in accounts:
-        if account.user_id not in linked and directory_accounts.deactivate(session, account, now):
+        if account.user_id not in linked and directory_accounts.deactivate(session, account, now, origin):
             report.deactivated += 1
     session.flush()
     return report
@@ -99,13 +105,14 @@ _COUNTERS = {
 }
 
 
-def run_sync() -> SyncReport | None:
-    """One sync in its own unit of work (in an app context); None when no directory is connected."""
+def run_sync(origin: Origin | None = None) -> SyncReport | None:
+    """One sync in its own unit of work (in an app context); None when no directory is connected.
+    `origin` says in the audit log what ran it (the worker, the command line)."""
     settings = current_config().directory
     if settings is None:
         return None
     with db.transaction() as session:
-        report = synchronise(session, settings)
+        report = synchronise(session, settings, origin=origin)
     log.info("directory synced", **vars(report))
     return report
 
@@ -115,7 +122,7 @@ def run_sync() -> SyncReport | None:
 def ldap_sync_command() -> None:
     """Bring every account in line with the company directory now (the worker does every 15 minutes)."""
     try:
-        report = run_sync()
+        report = run_sync(Origin(ip=None, user_agent=None, via="cli"))
     except (DirectoryUnavailable, NobodyFound) as error:
         raise click.ClickException(f"Nothing changed: {error}") from None
     if report is None:

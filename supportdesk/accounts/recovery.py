@@ -16,10 +16,14 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts import audit, policy
-from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import User
 from supportdesk.accounts.passwords import verify_password
-from supportdesk.accounts.service import find_user_by_email, free_email, replace_password
+from supportdesk.accounts.service import (
+    find_user_by_email,
+    free_email,
+    is_directory_account,
+    replace_password,
+)
 from supportdesk.core import clock
 from supportdesk.core.config import current_config
 from supportdesk.core.db import get_by_id
@@ -86,7 +90,7 @@ def request_password_reset(session: Session, email: str) -> None:
     """Send a reset link if an active account uses this address; the same (silent) result otherwise,
     so the answer says nothing about which addresses have accounts."""
     user = find_user_by_email(session, email) if email else None
-    if user is None or not user.is_active or session.get(DirectoryAccount, user.id) is not None:
+    if user is None or not user.is_active or is_directory_account(session, user):
         return  # a directory account's password is the directory's to reset
     token = _serializer("password reset").dumps({"u": user.id, "f": _fingerprint(user.password_hash)})
     _mail(
@@ -118,6 +122,8 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
 def request_email_change(session: Session, actor: User, new_email: str, password: str) -> str:
     """Mail a confirmation link to the new address and a notice to the current one; nothing changes
     until the link is used. The new address, normalised."""
+    if is_directory_account(session, actor):
+        raise ValidationError.single("email", "comes from the company directory: change it there")
     if not verify_password(actor.password_hash, password):
         raise ValidationError.single("password", "is not your current password")
     email = free_email(session, new_email, current=actor.email)
@@ -135,6 +141,8 @@ def request_email_change_for(
     user = get_by_id(session, User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} was not found.")
+    if is_directory_account(session, user):
+        raise ValidationError.single("email", "comes from the company directory: change it there")
     email = free_email(session, new_email, current=user.email)
     _ask_to_confirm(session, user, email)
     audit.record(

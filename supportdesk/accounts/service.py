@@ -56,7 +56,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         return None
-    if session.get(DirectoryAccount, user.id) is not None:
+    if is_directory_account(session, user):
         return None  # the directory checks this account's password; a local one never counts
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -78,6 +78,7 @@ def end_sessions(session: Session, user: User) -> None:
 
 def change_password(session: Session, actor: User, current_password: str, new_password: str) -> User:
     """A new password ends every other session and revokes every API token of the user."""
+    _refuse_directory_account(session, actor, "current_password")
     if not verify_password(actor.password_hash, current_password):
         raise ValidationError.single("current_password", "is not your current password")
     if len(new_password) < MIN_PASSWORD_LENGTH:
@@ -387,6 +388,7 @@ def set_temporary_password(
     user = get_by_id(session, User, user_id)
     if user is None:
         raise NotFound(f"User {user_id} was not found.")
+    _refuse_directory_account(session, user, "password")
     if user.id == actor.id:
         raise ValidationError.single("password", "is your own: change it on the Password page")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -407,6 +409,18 @@ def set_temporary_password(
         after={"password": audit.CHANGED, "must_change_password": True},
     )
     return user
+
+
+def is_directory_account(session: Session, user: User) -> bool:
+    """The company directory owns the account: its password and email are the directory's."""
+    return session.get(DirectoryAccount, user.id) is not None
+
+
+def _refuse_directory_account(session: Session, user: User, field: str) -> None:
+    if is_directory_account(session, user):
+        raise ValidationError.single(
+            field, "is the company directory's: change it there (this account signs in with it)"
+        )
 
 
 def free_email(session: Session, email: str, current: str | None = None) -> str:

@@ -19,10 +19,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from supportdesk.accounts import audit, policy
+from supportdesk.accounts import audit, directory_accounts, policy
 from supportdesk.accounts import service as accounts
 from supportdesk.accounts.models import RecoveryCode, TwoFactor, User
-from supportdesk.accounts.passwords import verify_password
 from supportdesk.core import clock
 from supportdesk.core.db import get_by_id
 from supportdesk.core.errors import NotFound, ValidationError
@@ -61,7 +60,7 @@ def is_enabled(session: Session, user: User) -> bool:
 def start(session: Session, secret_key: str, user: User, password: str) -> None:
     """A fresh secret, pending until confirmed with a code. Asks for the password again: a browser left
     signed in must not be enough to bind someone else's phone to the account."""
-    if not verify_password(user.password_hash, password):
+    if not directory_accounts.own_password_matches(session, user, password):
         raise ValidationError.single("password", "is not your password")
     record = _record(session, user)
     if record is not None and record.enabled_at is not None:
@@ -178,7 +177,7 @@ def disable(
         raise ValidationError.single("code", "two-factor sign-in is not on")
     if policy.two_factor_required(user, required):
         raise ValidationError.single("code", "the desk requires two-factor sign-in for your role")
-    if not verify_password(user.password_hash, password):
+    if not directory_accounts.own_password_matches(session, user, password):
         raise ValidationError.single("password", "is not your password")
     if not check_code(session, secret_key, user, code):
         raise ValidationError.single("code", "is not a valid code")

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from supportdesk.accounts import policy, twofactor
+from supportdesk.accounts import oidc, policy, twofactor
 from supportdesk.core import ratelimit
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
@@ -62,6 +62,8 @@ def _two_factor_first() -> Response | None:
     endpoint = request.endpoint or ""
     if not roles or "_user_id" not in session or session.get(_SEEN_ON):
         return None
+    if session.get(oidc.SIGNED_IN_WITH_PROVIDER):
+        return None  # signed in through the company's identity provider, whose second factor counts
     if endpoint in _OPEN or endpoint.startswith(_NO_USER_NEEDED) or not current_user.is_authenticated:
         return None
     user = current_user._get_current_object()

@@ -20,12 +20,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from supportdesk.accounts import directory_accounts, service, tokens, twofactor
+from supportdesk.accounts import directory_accounts, oidc, oidc_views, service, tokens, twofactor
 from supportdesk.accounts.directory import DirectoryUnavailable
 from supportdesk.core import clock, ratelimit
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
 from supportdesk.core.errors import ValidationError
+from supportdesk.core.origin import request_origin
 from supportdesk.core.web import form_errors, safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -55,8 +56,10 @@ def login() -> Response | str | tuple[str, int]:
         try:
             with db.transaction() as db_session:
                 user = directory_accounts.authenticate(
-                    db_session, directory, form.email.data, form.password.data
+                    db_session, directory, form.email.data, form.password.data, request_origin()
                 )
+                if user is not None and not oidc.may_use_password(current_config().oidc, user):
+                    raise oidc.SignInRefused("password-off", "")  # rolls the sign-in back
                 needs_code = user is not None and twofactor.is_enabled(db_session, user)
                 if user is not None and not needs_code:
                     service.record_sign_in(db_session, user)
@@ -64,6 +67,9 @@ def login() -> Response | str | tuple[str, int]:
             current_app.logger.exception("the directory did not answer a sign-in")
             flash("The company directory does not answer just now. Try again in a minute.", "danger")
             return render_template("accounts/login.html", form=form, directory=directory), 503
+        except oidc.SignInRefused:
+            flash(f"Sign in with {current_config().oidc.provider_name} instead.", "info")  # type: ignore[union-attr]
+            return render_template("accounts/login.html", form=form, directory=directory), 403
         if user is not None:
             session.clear()  # a fresh session at sign-in, so a planted one is worth nothing
             target = safe_next(request.args.get("next"), url_for("landing"))
@@ -194,18 +200,23 @@ def change_password() -> Response | str | tuple[str, int]:
                 "Password changed. Other browsers are signed out and your API tokens are revoked.", "success"
             )
             return redirect(url_for("landing"))  # type: ignore[return-value]
-    return render_template("accounts/password.html", form=form), 422 if form.errors else 200
+    directory_account = service.is_directory_account(db.session(), current_user)
+    page = render_template("accounts/password.html", form=form, directory_account=directory_account)
+    return page, 422 if form.errors else 200
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
     # Ending the epoch, not just dropping this cookie, so a copied session cookie dies too.
+    provider_logout = oidc_views.provider_logout_url()  # the provider's session ends too, where it can
     with db.transaction() as db_session:
         service.end_sessions(db_session, current_user)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    if provider_logout:
+        return oidc_views.leave_for_provider(provider_logout)
     return redirect(url_for("accounts.login"))  # type: ignore[return-value]
 
 

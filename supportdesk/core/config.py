@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
+from supportdesk.core.oidc_settings import OidcSettings, OidcSettingsError, oidc_from_env
+
 if TYPE_CHECKING:
     from supportdesk.core.directory_settings import DirectorySettings
 
@@ -78,6 +80,8 @@ class Config:
     require_two_factor: tuple[str, ...] = ()
     # The company directory (LDAP / Active Directory) people sign in with: core/directory_settings.py.
     directory: DirectorySettings | None = None
+    # OpenID Connect sign-in (OIDC_*: see oidc_settings.py); None when OIDC_ISSUER is not set.
+    oidc: OidcSettings | None = None
 
     @property
     def is_production(self) -> bool:
@@ -137,7 +141,15 @@ class Config:
             desk_timezone=_time_zone(environ, "DESK_TIMEZONE", "UTC"),
             require_two_factor=_staff_roles(environ, "REQUIRE_TWO_FACTOR"),
             directory=_directory_settings(environ),
+            oidc=_oidc(environ),
         )
+
+
+def _oidc(environ: Mapping[str, str]) -> OidcSettings | None:
+    try:
+        return oidc_from_env(environ)
+    except OidcSettingsError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _directory_settings(environ: Mapping[str, str]) -> DirectorySettings | None:

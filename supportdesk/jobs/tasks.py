@@ -11,6 +11,7 @@ from supportdesk.accounts import directory_sync
 from supportdesk.core.clock import now
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
+from supportdesk.core.origin import Origin
 from supportdesk.inbound import polling
 from supportdesk.jobs.engine import job, periodic_job
 from supportdesk.notifications import delivery
@@ -123,5 +124,5 @@ def escalate_service_levels() -> int:
 def sync_directory() -> int:
     """Every 15 minutes: accounts follow the company directory (created, updated, deactivated), in one
     unit of work; nothing to do without LDAP_URL. How many accounts changed."""
-    report = directory_sync.run_sync()
+    report = directory_sync.run_sync(Origin(ip=None, user_agent=None, via="job"))
     return report.changed if report is not None else 0

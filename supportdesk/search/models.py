@@ -8,8 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from supportdesk.core.db import Base
 
 # Built by raw SQL in the migrations (FTS5 on SQLite; on PostgreSQL a generated tsvector column and its
-# GIN index), so not in the models; schema comparisons must leave them alone.
-UNMODELLED_NAMES = ("ticket_fts", "ix_ticket_search_document", "search_document")
+# GIN index), so not in the models; schema comparisons must leave them alone. The knowledge base's
+# articles are searched the same way (kb_fts; kb_articles.search_document and its index).
+UNMODELLED_NAMES = (
+    "ticket_fts",
+    "ix_ticket_search_document",
+    "search_document",
+    "kb_fts",
+    "ix_kb_articles_search_document",
+)
 
 
 def is_modelled(name: str | None, type_: str, _parent: object = None) -> bool:

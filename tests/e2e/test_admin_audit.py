@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -51,7 +52,7 @@ def test_an_admin_changes_a_role_and_finds_and_exports_it(
     with page.expect_download() as waiting:
         page.get_by_role("link", name="Export CSV").click()
     download = waiting.value
-    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
     assert len(rows) == 2, rows
     assert rows[1][2] == "ada@example.com" and rows[1][7] == "user.role_changed"
     assert rows[1][10] == "sam@example.com" and '"role": "admin"' in rows[1][12]

@@ -488,6 +488,33 @@ REFUSALS: dict[str, Refusal] = {
     "api.delete_canned_reply": Refusal(
         "tech", "DELETE", lambda d: "/api/v1/canned-replies/999999", lambda d: {}, (404,)
     ),
+    # --- knowledge base: an article without a title, an unknown category, no such article
+    "desk.kb_new_article": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/desk/kb/new",
+        lambda d: {"title": " ", "body": "x", "visibility": "public"},
+        (422,),
+    ),
+    "desk.kb_edit_article": Refusal(
+        "tech", "POST", lambda d: "/desk/kb/999999/edit", lambda d: {"title": "x", "body": "y"}, (404,)
+    ),
+    "desk.kb_publish_article": Refusal(
+        "tech", "POST", lambda d: "/desk/kb/999999/publish", lambda d: {}, (404,)
+    ),
+    "desk.kb_unpublish_article": Refusal(
+        "tech", "POST", lambda d: "/desk/kb/999999/unpublish", lambda d: {}, (404,)
+    ),
+    "api.create_article": Refusal(
+        "tech",
+        "POST",
+        lambda d: "/api/v1/kb/articles",
+        lambda d: {"title": "VPN", "body": "x", "category_id": 999_999, "state": "published"},
+        (422,),
+    ),
+    "api.update_article": Refusal(
+        "tech", "PATCH", lambda d: "/api/v1/kb/articles/999999", lambda d: {"state": "published"}, (404,)
+    ),
     # --- a temporary password too short to keep
     # --- people from a CSV file: no file; an import that is not there; invitations
     "admin.upload_people": Refusal("admin", "POST", lambda d: "/admin/users/import", lambda d: {}, (422,)),

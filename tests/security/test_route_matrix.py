@@ -20,6 +20,8 @@ RULES = {
     "monitoring.scrape": "machine",
     "accounts.login": "public",
     "accounts.login_code": "public",
+    "oidc.start": "public",
+    "oidc.callback": "public",
     "recovery.forgot_password": "public",
     "recovery.reset_password": "public",
     "recovery.confirm_email": "public",
@@ -172,6 +174,20 @@ RULES = {
     "api.list_mail_receipts": "api_admin",
     "api.retry_mail_receipt": "api_admin",
     "api.discard_mail_receipt": "api_admin",
+    "portal.help_center": "signed_in",
+    "portal.help_article": "signed_in",
+    "desk.kb_articles": "desk",
+    "desk.kb_new_article": "desk",
+    "desk.kb_article": "desk",
+    "desk.kb_edit_article": "desk",
+    "desk.kb_publish_article": "desk",
+    "desk.kb_unpublish_article": "desk",
+    "desk.kb_article_history": "desk",
+    "api.list_articles": "api_signed_in",
+    "api.get_article": "api_signed_in",
+    "api.create_article": "api_desk",
+    "api.update_article": "api_desk",
+    "api.list_article_versions": "api_desk",
 }
 MAILBOX = {
     "name": "Rogue",
@@ -229,6 +245,8 @@ JSON = {
     "api.create_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.replace_routing_rule": {"name": "Rogue", "keywords": "vpn", "team_id": 1},
     "api.set_my_availability": {"available": True},
+    "api.create_article": {"title": "Rogue", "body": "x"},
+    "api.update_article": {"title": "R"},
 }
 
 
@@ -250,6 +268,7 @@ def build(app, rule, desk) -> str:
         "policy_id": 1,
         "rule_id": 1,
         "reply_id": 999_999,
+        "article_id": 999_999,
         "action": "close",
         "job_id": 999_999,
         "message_id": 999_999,
