@@ -35,6 +35,7 @@ from supportdesk.jobs import admin as jobs_admin
 from supportdesk.jobs import engine as jobs_engine
 from supportdesk.jobs import tasks as jobs_tasks
 from supportdesk.kb import api as kb_api
+from supportdesk.kb import assist as kb_assist
 from supportdesk.kb import pages as kb_pages
 from supportdesk.notifications import admin as mail_admin
 from supportdesk.notifications import desk as watcher_pages
@@ -86,6 +87,7 @@ ROUTE_MODULES = (
     mailbox_api,
     kb_api,
     kb_pages,
+    kb_assist,
 )
 
 csrf = CSRFProtect()
@@ -150,6 +152,7 @@ def create_app(config: Config | None = None) -> Flask:
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
     app.register_blueprint(apidocs.bp)
+    csrf.exempt(oidc_views.backchannel_logout)  # the provider's server-to-server call: a signed token
     csrf.exempt(apikit.bp)  # the API authenticates with bearer tokens, which a browser never sends by itself
     app.register_error_handler(apikit.ApiError, apikit.api_error_response)
     app.add_url_rule("/preview", "preview", preview.markdown_preview, methods=["POST"])

@@ -188,9 +188,16 @@ class Directory:
                     yield entry
         except LDAPNoSuchObjectResult:
             return
-        result = connection.result or {}
-        if result.get("result") not in (0, 4, 32, None):  # success, size limit reached, no such object
-            raise DirectoryUnavailable(f"search under {base!r} failed: {result.get('description')}")
+        code = (connection.result or {}).get("result")
+        if code == 4 and not limit:  # the directory's own cap, not ours: the list is cut short
+            raise DirectoryUnavailable(
+                f"the directory stopped at its size limit under {base!r}: let the service account read "
+                "every entry (OpenLDAP: a `limits` rule with size=unlimited; Active Directory pages)"
+            )
+        if code not in (0, 4, 32, None):  # success, the limit we asked for, no such object
+            raise DirectoryUnavailable(
+                f"search under {base!r} failed: {connection.result.get('description')}"
+            )
 
     def _person(self, entry: dict[str, Any]) -> DirectoryPerson | None:
         s = self.settings

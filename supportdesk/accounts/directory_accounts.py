@@ -140,9 +140,11 @@ def apply_person(
     now: datetime,
     account: DirectoryAccount | None = None,
     origin: Origin | None = None,
+    teams: dict[str, Team | None] | None = None,
 ) -> Change:
     """Create or update the account of a person the directory lists (and lets in); what changes goes
-    in the admin audit log with no actor (the directory's doing) and `origin`."""
+    in the admin audit log with no actor (the directory's doing) and `origin`. `teams`: the mapped
+    teams already read by name (a sync reads them once, not once per person)."""
     email = accounts.normalise_email(person.email)
     full_name = " ".join(person.full_name.split())[:120] or person.username
     if accounts._validate_user(email, full_name, errors=[]):
@@ -173,7 +175,7 @@ def apply_person(
                 synced_at=now,
             )
         )
-        _set_teams(session, settings, user, groups)
+        _set_teams(session, settings, user, groups, teams)
         session.flush()
         audit.record(
             session,
@@ -193,13 +195,9 @@ def apply_person(
     before = _snapshot(user, account)
     was = _audited(user)
     kind = "updated"
-    account.server, account.entry_id, account.dn, account.username, account.synced_at = (
-        settings.url,
-        person.entry_id,
-        person.dn,
-        person.username,
-        now,
-    )
+    seen = (settings.url, person.entry_id, person.dn, person.username)
+    if (account.server, account.entry_id, account.dn, account.username) != seen:
+        account.server, account.entry_id, account.dn, account.username = seen
     user.full_name = full_name
     if email != user.email:
         if accounts.find_user_by_email(session, email) is None:
@@ -209,14 +207,16 @@ def apply_person(
             kind = "conflict"
     if role is not None:
         user.role = role
-    _set_teams(session, settings, user, groups)
+    _set_teams(session, settings, user, groups, teams)
     if not user.is_active and account.removed_at is not None:
         user.is_active, account.removed_at = True, None
         kind = "reactivated"
-    session.flush()
-    _record_changes(session, origin, user, was)
     if kind == "updated" and _snapshot(user, account) == before:
         kind = "unchanged"
+    else:
+        account.synced_at = now  # when the directory last changed the account
+    session.flush()
+    _record_changes(session, origin, user, was)
     return Change(user, kind)
 
 
@@ -239,7 +239,13 @@ def deactivate(
     return True
 
 
-def _set_teams(session: Session, settings: DirectorySettings, user: User, groups: frozenset[str]) -> None:
+def _set_teams(
+    session: Session,
+    settings: DirectorySettings,
+    user: User,
+    groups: frozenset[str],
+    known: dict[str, Team | None] | None = None,
+) -> None:
     """Staff are in the mapped teams whose groups they are in, and out of the other mapped teams; teams
     no group maps stay as the admins set them. Someone who is not staff is in no team at all."""
     if user.role not in STAFF_ROLES:
@@ -250,13 +256,20 @@ def _set_teams(session: Session, settings: DirectorySettings, user: User, groups
     wanted: dict[str, bool] = {}
     for name, group in settings.team_groups:
         wanted[name] = wanted.get(name, False) or group in groups
-    teams = {t.name: t for t in session.scalars(select(Team).where(Team.name.in_(list(wanted))))}
+    teams = known if known is not None else {}
+    unread = [name for name in wanted if name not in teams]
+    if unread:
+        teams.update(dict.fromkeys(unread))
+        teams.update({t.name: t for t in session.scalars(select(Team).where(Team.name.in_(unread)))})
     for name, member in wanted.items():
-        if member and name not in teams:
+        if member and teams[name] is None:
             teams[name] = Team(name=name)
             session.add(teams[name])
     kept = [t for t in user.teams if t.name not in wanted]
-    user.teams = kept + [teams[name] for name, member in wanted.items() if member]
+    mapped = [teams[name] for name, member in wanted.items() if member]
+    wanted_teams = kept + [t for t in mapped if t is not None]
+    if [t.name for t in user.teams] != [t.name for t in wanted_teams]:
+        user.teams = wanted_teams
 
 
 def _snapshot(user: User, account: DirectoryAccount) -> tuple[object, ...]:

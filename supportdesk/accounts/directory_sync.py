@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from supportdesk.accounts import directory_accounts
 from supportdesk.accounts.directory import Directory, DirectoryUnavailable, normal_dn
 from supportdesk.accounts.directory_models import DirectoryAccount
-from supportdesk.accounts.models import User
+from supportdesk.accounts.models import Team, User
 from supportdesk.core import clock
 from supportdesk.core.config import current_config
 from supportdesk.core.db import db
@@ -67,12 +67,14 @@ def synchronise(
     people = directory.everyone()
     members = directory.members()
     accounts = list(session.scalars(select(DirectoryAccount)))
-    # Their users and teams in two statements, not two per person.
-    session.scalars(
+    # Their users and teams in two statements, not two per person (held here: the session's identity
+    # map keeps only what something refers to), and the mapped teams once.
+    users = session.scalars(
         select(User)
         .join(DirectoryAccount, DirectoryAccount.user_id == User.id)
         .options(selectinload(User.teams))
     ).all()
+    teams: dict[str, Team | None] = {}
     if not people and any(a.removed_at is None for a in accounts):
         raise NobodyFound(f"the directory lists nobody under {settings.user_base} with the user filter")
     now = clock.now()
@@ -84,7 +86,7 @@ def synchronise(
         groups = frozenset(group for group, dns in members.items() if dn in dns)
         account = by_entry.get(person.entry_id)
         change = directory_accounts.apply_person(
-            session, settings, person, groups, now, account, origin=origin
+            session, settings, person, groups, now, account, origin=origin, teams=teams
         )
         if change.user is not None:
             linked.add(change.user.id)
@@ -93,6 +95,7 @@ def synchronise(
         if account.user_id not in linked and directory_accounts.deactivate(session, account, now, origin):
             report.deactivated += 1
     session.flush()
+    del users
     return report
 
 

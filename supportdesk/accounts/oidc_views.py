@@ -91,6 +91,23 @@ def callback() -> Response:
     return redirect(target)
 
 
+@bp.post("/login/oidc/backchannel-logout")
+def backchannel_logout() -> Response:
+    """The provider says someone signed out there (OpenID Connect Back-Channel Logout): a server-to-
+    server call with a signed logout token, no cookie, so no CSRF token either (exempt in app.py)."""
+    settings = _settings()
+    headers = {"Cache-Control": "no-store"}
+    try:
+        claims = oidc_client.verify_logout_token(settings, request.form.get("logout_token", ""))
+    except oidc_client.ProviderError as error:
+        log.warning("oidc_backchannel_logout_refused", reason=str(error), remote_addr=request.remote_addr)
+        return Response(error.message, status=400, mimetype="text/plain", headers=headers)
+    with db.transaction() as db_session:
+        user = oidc.end_sessions_of(db_session, settings, claims["sub"])
+    log.info("oidc_backchannel_logout", user_id=user.id if user else None, subject=claims["sub"])
+    return Response("", status=200, headers=headers)
+
+
 def _sign_in(settings: OidcSettings, claims: dict[str, object]) -> User:
     for attempt in range(2):
         try:
@@ -106,7 +123,11 @@ def _sign_in(settings: OidcSettings, claims: dict[str, object]) -> User:
 def _refused(settings: OidcSettings, message: str, status: int, detail: str = "") -> Response:
     session.pop(_NEXT, None)
     body = render_template(
-        "accounts/oidc_refused.html", provider=settings.provider_name, message=message, detail=detail
+        "accounts/oidc_refused.html",
+        provider=settings.provider_name,
+        message=message,
+        detail=detail,
+        retry=status != 403,  # a refusal of the person, not a failure: trying again gives the same
     )
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 

@@ -85,7 +85,8 @@ def login() -> Response | str | tuple[str, int]:
                 return redirect(url_for("accounts.login_code"))  # type: ignore[return-value]
             login_user(user)
             return redirect(target)  # type: ignore[return-value]
-        flash("That email and password do not match an active account.", "danger")
+        login_name = "user name or email" if directory else "email"
+        flash(f"That {login_name} and password do not match an active account.", "danger")
         return render_template("accounts/login.html", form=form, directory=directory), 401
     return render_template("accounts/login.html", form=form, directory=directory)
 

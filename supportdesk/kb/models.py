@@ -92,3 +92,23 @@ class ArticleVersion(Base):
     # What this save changed, for the history: "created", "title, body", "published".
     change: Mapped[str] = mapped_column(String(CHANGE_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+QUERY_MAX = 200
+
+
+class Deflection(Base):
+    """An employee said an article answered the ticket they were starting ("This solved it") and left
+    the form: a ticket the desk never had to take. Counted per article and per category."""
+
+    __tablename__ = "kb_deflections"
+    __table_args__ = (Index("ix_kb_deflections_created_at_article_id", "created_at", "article_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The article's category when it helped (so the count stays where it was if the article moves).
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
+    # What the employee had typed as the subject: what people look for, in their words.
+    query: Mapped[str] = mapped_column(String(QUERY_MAX), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

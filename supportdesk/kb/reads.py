@@ -11,17 +11,22 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from supportdesk.accounts import policy as accounts
 from supportdesk.accounts.models import User
 from supportdesk.core.db import get_by_id, read_rows
 from supportdesk.core.richtext import render_markdown
 from supportdesk.kb import policy
-from supportdesk.kb.models import Article, ArticleState, ArticleVersion, Visibility
+from supportdesk.kb.models import Article, ArticleState, ArticleVersion, Deflection, Visibility
 from supportdesk.kb.search import ArticleHit, search_articles
-from supportdesk.tickets.models import Category
+from supportdesk.tickets.models import Category, Ticket
 
 __all__ = ["ArticleHit", "search_articles"]
 
 PAGE_SIZE = 50
+SUGGESTIONS = 5
+# A suggestion looks at the subject and the beginning of the description: enough words to find the
+# article, few enough to stay quick while the employee types.
+SUGGESTION_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +218,124 @@ def article_versions(session: Session, actor: User, article_id: int) -> list[Ver
         )
         previous = version
     return versions[::-1]
+
+
+def suggest_articles(session: Session, actor: User, subject: str, description: str = "") -> list[ArticleHit]:
+    """While an employee types a new ticket: published public articles holding any of the meaningful
+    words of the subject (then the description), the best few first. The same for the desk, which
+    raises tickets through the same form."""
+    words = f"{subject} {description[:500]}"
+    if len(words.strip()) < 3:
+        return []
+    return search_articles(
+        session,
+        actor,
+        " ".join(words.split()[: SUGGESTION_WORDS * 3]),
+        state=ArticleState.PUBLISHED,
+        visibility=Visibility.PUBLIC,
+        limit=SUGGESTIONS,
+        any_word=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDeflections:
+    article_id: int
+    title: str
+    category_name: str | None
+    deflections: int
+    last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDeflections:
+    category_id: int | None
+    name: str
+    deflections: int
+    tickets: int
+
+    @property
+    def rate(self) -> float | None:
+        """Of the problems that came to the desk in this category, the share the articles answered."""
+        total = self.deflections + self.tickets
+        return self.deflections / total if total else None
+
+
+@dataclass(frozen=True, slots=True)
+class DeflectionReport:
+    since: datetime
+    by_article: list[ArticleDeflections]
+    by_category: list[CategoryDeflections]
+
+    @property
+    def total(self) -> int:
+        return sum(row.deflections for row in self.by_category)
+
+
+def deflection_report(session: Session, actor: User, since: datetime) -> DeflectionReport:
+    """Deflections since `since`, per article (most first) and per category, beside the tickets raised
+    in each category meanwhile (the admins)."""
+    accounts.require_desk_manager(actor)
+    by_article = [
+        ArticleDeflections(r.id, r.title, r.category_name, r.deflections, r.last_at)
+        for r in read_rows(
+            session,
+            select(
+                Article.id,
+                Article.title,
+                Category.name.label("category_name"),
+                func.count(Deflection.id).label("deflections"),
+                func.max(Deflection.created_at).label("last_at"),
+            )
+            .join(Deflection, Deflection.article_id == Article.id)
+            .outerjoin(Category, Category.id == Article.category_id)
+            .where(Deflection.created_at >= since)
+            .group_by(Article.id, Article.title, Category.name)
+            .order_by(func.count(Deflection.id).desc(), Article.id),
+        )
+    ]
+    deflected: dict[int | None, int] = {
+        r.key: r.n
+        for r in read_rows(
+            session,
+            select(Deflection.category_id.label("key"), func.count(Deflection.id).label("n"))
+            .where(Deflection.created_at >= since)
+            .group_by(Deflection.category_id),
+        )
+    }
+    if not deflected:
+        return DeflectionReport(since, by_article, [])
+    # Tickets raised meanwhile in the categories the articles served (one grouped count).
+    served = [c for c in deflected if c is not None]
+    raised_in = select(Ticket.category_id.label("key"), func.count(Ticket.id).label("n")).where(
+        Ticket.created_at >= since
+    )
+    raised: dict[int | None, int] = {
+        r.key: r.n
+        for r in read_rows(
+            session,
+            raised_in.where(
+                Ticket.category_id.in_(served) | Ticket.category_id.is_(None)
+                if None in deflected
+                else Ticket.category_id.in_(served)
+            ).group_by(Ticket.category_id),
+        )
+    }
+    names = {
+        r.id: r.name
+        for r in read_rows(session, select(Category.id, Category.name).where(Category.id.in_(served)))
+    }
+    by_category = [
+        CategoryDeflections(
+            category_id,
+            names.get(category_id, "No category") if category_id is not None else "No category",
+            count,
+            raised.get(category_id, 0),
+        )
+        for category_id, count in deflected.items()
+    ]
+    by_category.sort(key=lambda row: (-row.deflections, row.name))
+    return DeflectionReport(since, by_article, by_category)
 
 
 def _diff(old: str, new: str) -> list[DiffLine]:

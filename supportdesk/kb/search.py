@@ -85,7 +85,7 @@ def search_articles(
             id=row.id,
             title=row.title,
             title_html=_marked(row.title_marked),
-            snippet_html=_marked(_MARKDOWN_NOISE.sub(" ", row.snippet_marked or "").strip()),
+            snippet_html=_marked(_MARKDOWN_NOISE.sub(_plain, row.snippet_marked or "").strip()),
             category_id=row.category_id,
             category_name=row.category_name,
             state=ArticleState(row.state),
@@ -146,6 +146,11 @@ def _postgres(words: list[str], any_word: bool) -> Select[Any]:
         .where(document.op("@@")(tsquery))
         .order_by(func.ts_rank(document, tsquery).desc(), Article.id)
     )
+
+
+def _plain(match: re.Match[str]) -> str:
+    """Whitespace becomes one space; markdown's marks go."""
+    return " " if match.group().isspace() else ""
 
 
 def _marked(text: str) -> Markup:

@@ -11,18 +11,22 @@ from sqlalchemy.orm import Session
 from supportdesk.accounts.models import User
 from supportdesk.core import clock
 from supportdesk.core.db import get_by_id
-from supportdesk.core.errors import Conflict, FieldError, ValidationError
+from supportdesk.core.errors import Conflict, FieldError, NotFound, ValidationError
 from supportdesk.kb import policy
 from supportdesk.kb.models import (
     BODY_MAX,
+    QUERY_MAX,
     TAG_MAX,
     TAGS_MAX,
     TITLE_MAX,
     Article,
     ArticleState,
     ArticleVersion,
+    Deflection,
     Visibility,
 )
+from supportdesk.tickets import reads as ticket_reads
+from supportdesk.tickets.lifecycle import DONE_STATUSES
 from supportdesk.tickets.models import Category
 
 # Control characters other than tab and newlines: never wanted in an article, and the search's
@@ -42,8 +46,10 @@ def create_article(
     category_id: int | None = None,
     tags: Iterable[str] = (),
     visibility: Visibility = Visibility.PUBLIC,
+    change: str = "created",
 ) -> Article:
-    """A new draft (publishing is its own step, as in Zendesk Guide)."""
+    """A new draft (publishing is its own step, as in Zendesk Guide). `change` is what its first
+    version says it was."""
     policy.require_writer(actor)
     errors: list[FieldError] = []
     clean_title = _title(title, errors)
@@ -68,7 +74,7 @@ def create_article(
     )
     session.add(article)
     session.flush()
-    _keep_version(session, article, actor, "created")
+    _keep_version(session, article, actor, change)
     return article
 
 
@@ -144,6 +150,48 @@ def _set_state(
         article.published_at = clock.now()
     _saved(session, article, actor, "published" if state is ArticleState.PUBLISHED else "unpublished")
     return article
+
+
+def draft_from_ticket(session: Session, actor: User, number: int) -> Article:
+    """A resolved (or closed) ticket's answer as a draft article, in one step: the subject as its title,
+    the problem and the desk's last public reply as its text, the ticket's category. Internal notes
+    never go into it; the technician reads the draft (for personal details) before publishing."""
+    policy.require_writer(actor)
+    found = ticket_reads.conversation(session, actor, number, with_events=False)
+    ticket = found.ticket
+    if ticket.status not in DONE_STATUSES:
+        raise ValidationError.single("ticket", "only a resolved or closed ticket's answer becomes an article")
+    answers = [c for c in found.comments if not c.internal and c.author.is_staff]
+    if not answers:
+        raise ValidationError.single("ticket", "the desk has not answered this ticket in a public reply")
+    problem = ticket.description.strip() or ticket.subject
+    body = f"## The problem\n\n{problem}\n\n## The answer\n\n{answers[-1].body.strip()}"
+    return create_article(
+        session,
+        actor,
+        title=ticket.subject,
+        body=body[:BODY_MAX],
+        category_id=ticket.category.id if ticket.category else None,
+        change=f"created from ticket {ticket.reference}",
+    )
+
+
+def record_deflection(session: Session, actor: User, article_id: int, query: str = "") -> Deflection:
+    """`actor` says a published public article answered what they were about to raise a ticket for
+    (`query`: the subject they had typed). Any other article is a 404, as it is when read."""
+    article = get_by_id(session, Article, article_id)
+    if article is None or not article.is_public or not actor.is_active:
+        raise NotFound(f"Article {article_id} was not found.")
+    deflection = Deflection(
+        article_id=article.id,
+        user_id=actor.id,
+        category_id=article.category_id,
+        query=" ".join(_CONTROL.sub("", query).split())[:QUERY_MAX],
+        created_at=clock.now(),
+    )
+    session.add(deflection)
+    session.flush()
+    return deflection
 
 
 def _require_version(article: Article, expected: int | None) -> None:

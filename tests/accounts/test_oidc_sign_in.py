@@ -8,6 +8,7 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -325,3 +326,33 @@ def test_what_the_provider_changes_is_in_the_admin_audit_log(oidc_app, oidc_prov
     # A sign-in that changes nothing records nothing.
     assert sign_in(oidc_app.test_client(), "tom").status_code == 302
     assert session.scalars(select(AuditEntry).where(AuditEntry.id > latest[0].id)).all() == []
+
+
+def test_only_people_of_the_desks_domains_come_in_when_the_desk_names_them(oidc_app, oidc_provider, session):
+    use_oidc(oidc_app, oidc_provider, allowed_domains=frozenset({"example.org"}))
+    _refused(oidc_app, session, "erin", 403, "not one of this desk")
+    assert session.scalars(select(User)).all() == []
+    use_oidc(oidc_app, oidc_provider, allowed_domains=frozenset({"example.org", "example.com"}))
+    assert sign_in(oidc_app.test_client(), "erin").status_code == 302
+
+
+def test_at_google_a_consumer_account_with_a_company_address_is_not_the_companys(session):
+    from supportdesk.accounts import oidc
+    from supportdesk.core.oidc_settings import OidcSettings
+
+    google = OidcSettings(
+        issuer=oidc.GOOGLE_ISSUER,
+        client_id="id",
+        client_secret="secret",  # no provider is called: the claims are given
+        create_users=True,
+        allowed_domains=frozenset({"example.com"}),
+    )
+    claims = {"sub": "1", "email": "erin@example.com", "email_verified": True}
+    for hosted in (None, "other.example"):
+        with pytest.raises(oidc.SignInRefused) as refused:
+            oidc.sign_in(session, google, {**claims, **({"hd": hosted} if hosted else {})})
+        assert refused.value.code == "other-domain"
+    session.rollback()
+    user = oidc.sign_in(session, google, {**claims, "hd": "example.com"})
+    assert user.email == "erin@example.com"
+    session.rollback()

@@ -93,6 +93,8 @@ argsfile {root}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
 allow bind_anon_dn
+# A directory whose admins capped searches (OpenLDAP's default cap is 500): the sync must notice.
+sizelimit 40
 TLSCACertificateFile {self.authority.ca_cert}
 TLSCertificateFile {self.authority.cert}
 TLSCertificateKeyFile {self.authority.key}

@@ -234,3 +234,35 @@ def test_another_server_of_the_same_directory_keeps_everyone_s_account(directory
     )
     assert counts(run(directory_app)) == {"unchanged": 1, "seen": 1}
     assert list(by_email(session)) == ["ann@example.org"]
+
+
+def test_a_sync_that_changes_nothing_runs_the_same_statements_for_3_people_or_30(
+    directory_app, session, ldap_tree
+):
+    from tests.test_query_counts import counting
+
+    def add(first: int, last: int) -> None:
+        for n in range(first, last):
+            ldap_tree.add_user(f"tech{n}", "pw-Tech-123")
+            ldap_tree.add_to_group("desk-technicians", f"tech{n}")
+            ldap_tree.add_to_group("network", f"tech{n}")
+
+    sizes = []
+    for first, last in ((0, 3), (3, 30)):
+        add(first, last)
+        run(directory_app)  # the new people's accounts
+        with counting(directory_app) as statements:
+            assert counts(run(directory_app)) == {"unchanged": last, "seen": last}
+        sizes.append(len(statements))
+    assert sizes[0] == sizes[1], sizes
+    assert sizes[1] <= 8
+
+
+def test_a_directory_that_stops_at_its_size_limit_changes_nothing(directory_app, session, ldap_tree):
+    # The suite's slapd answers the service account 40 entries at most (OpenLDAP's default is 500):
+    # a sync that saw only the first 40 would deactivate everyone after them.
+    for n in range(41):
+        ldap_tree.add_user(f"p{n}", "pw-P-123")
+    with pytest.raises(DirectoryUnavailable, match="size limit"):
+        run(directory_app)
+    assert by_email(session) == {}

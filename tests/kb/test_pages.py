@@ -110,13 +110,21 @@ def test_hostile_article_text_is_inert(client, session, people, payload):
         f"/desk/kb/{article.id}",
         f"/desk/kb/{article.id}/edit",
         f"/desk/kb/{article.id}/history",
+        "/desk/kb/picker?q=vpn",
+        "/desk/kb/picker",
     ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_page_inert(page_text(response))
     client.delete_cookie("session")
     login(client, "erin@example.com")
-    for url in ("/portal/help", "/portal/help?q=vpn", "/portal/help?q=alert", f"/portal/help/{article.id}"):
+    for url in (
+        "/portal/help",
+        "/portal/help?q=vpn",
+        "/portal/help?q=alert",
+        f"/portal/help/{article.id}",
+        "/portal/help/suggestions?subject=vpn",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_page_inert(page_text(response))

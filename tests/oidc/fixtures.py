@@ -9,6 +9,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from supportdesk.core.oidc_settings import OidcSettings
 from tests.mail.servers import free_port
@@ -41,10 +43,23 @@ class OidcProvider:
         result: dict[str, Any] = response.json()
         return result
 
-    def configure(self, redirect_uris: list[str], post_logout_redirect_uris: list[str]) -> None:
+    def configure(
+        self,
+        redirect_uris: list[str],
+        post_logout_redirect_uris: list[str],
+        backchannel_logout_uri: str | None = None,
+    ) -> None:
         self.control(
-            "configure", redirect_uris=redirect_uris, post_logout_redirect_uris=post_logout_redirect_uris
+            "configure",
+            redirect_uris=redirect_uris,
+            post_logout_redirect_uris=post_logout_redirect_uris,
+            backchannel_logout_uri=backchannel_logout_uri,
         )
+
+    def logout_token(self, **claims: Any) -> str:
+        """A back-channel logout token signed with the provider's key (None drops a claim)."""
+        token: str = self.control("logout-token", **claims)["token"]
+        return token
 
     def rotate_keys(self) -> list[str]:
         """A new signing key signs from now on; returns the published key ids, newest first."""
@@ -135,10 +150,29 @@ def oidc_app(clean_app: Flask, oidc_provider: OidcProvider) -> Iterator[Flask]:
     clean_app.config["SUPPORTDESK"] = settings
 
 
+@pytest.fixture
+def oidc_live_desk(oidc_app: Flask, oidc_provider: OidcProvider) -> Iterator[str]:
+    """The SSO desk served on a free loopback port, registered at the provider under that address
+    (sign-in, sign-out and back-channel logout), for what the provider itself calls."""
+    server = make_server("127.0.0.1", 0, oidc_app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    oidc_provider.configure(
+        [f"{base}/login/oidc/callback"], [f"{base}/login"], f"{base}/login/oidc/backchannel-logout"
+    )
+    use_oidc(oidc_app, oidc_provider, public_url=base)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    thread.join(timeout=5)
+
+
 def use_oidc(app: Flask, provider: OidcProvider, **overrides: Any) -> None:
-    """Change the app's SSO settings within a test (the oidc_app fixture puts the originals back)."""
+    """Change the app's SSO settings within a test (the oidc_app fixture puts the originals back);
+    `public_url` is the desk's own setting."""
+    desk = {key: overrides.pop(key) for key in ("public_url",) if key in overrides}
     app.config["SUPPORTDESK"] = dataclasses.replace(
-        app.config["SUPPORTDESK"], oidc=provider.settings(**overrides)
+        app.config["SUPPORTDESK"], oidc=provider.settings(**overrides), **desk
     )
 
 

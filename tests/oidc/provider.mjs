@@ -7,6 +7,7 @@
 // few control routes under /__test/ let a test act out what happens to real providers:
 //   POST /__test/configure  {"redirect_uris": [...], "post_logout_redirect_uris": [...]}  the client
 //   POST /__test/rotate     a new signing key signs from now on (the old one stays published)
+//   POST /__test/logout-token {claims}: a back-channel logout token signed by the current key
 //   GET  /__test/stats      how many requests each path has had
 //   POST /__test/misbehave  {"mode": "expired" | "wrong-audience" | "wrong-issuer" | "wrong-nonce" |
 //                           "tampered" | null}: the next ID tokens from the token endpoint are signed by
@@ -65,6 +66,9 @@ function build() {
     jwks: { keys: signingKeys },
     cookies: { keys: cookieKeys },
     pkce: { required: () => true },
+    // The desk under test listens on loopback, which the provider's outgoing-request (SSRF) guard
+    // refuses by design; back-channel logout calls go to it all the same.
+    fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: {
       openid: ['sub'],
@@ -74,6 +78,7 @@ function build() {
     },
     features: {
       devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -98,6 +103,12 @@ function build() {
     },
     ttl: { Session: 3600, Grant: 3600, Interaction: 600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
   });
+  for (const outcome of ['backchannel.success', 'backchannel.error']) {
+    instance.on(outcome, (ctx, ...details) => {
+      const [errorOrClient] = details;
+      process.stdout.write(`${outcome} ${errorOrClient?.message ?? errorOrClient?.clientId ?? ''}\n`);
+    });
+  }
   instance.use(async (ctx, next) => {
     await next();
     if (ctx.path === '/token' && misbehaviour && ctx.body && ctx.body.id_token) {
@@ -185,8 +196,24 @@ async function control(req, res, path) {
   if (path === '/__test/configure') {
     client.redirect_uris = body.redirect_uris ?? client.redirect_uris;
     client.post_logout_redirect_uris = body.post_logout_redirect_uris ?? client.post_logout_redirect_uris;
+    if (body.backchannel_logout_uri) client.backchannel_logout_uri = body.backchannel_logout_uri;
+    else delete client.backchannel_logout_uri;
   } else if (path === '/__test/rotate') {
     signingKeys = [await newSigningKey(), ...signingKeys];
+  } else if (path === '/__test/logout-token') {
+    // A logout token as the provider signs them, with the test's changes (null removes a claim).
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: issuer, aud: client.client_id, iat: now, exp: now + 120, jti: randomUUID(),
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+      ...body,
+    };
+    for (const [name, value] of Object.entries(claims)) if (value === null) delete claims[name];
+    const key = signingKeys[0];
+    const token = await new jose.SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'logout+jwt' })
+      .sign(await jose.importJWK(key, 'RS256'));
+    return send(res, 200, JSON.stringify({ token }), 'application/json');
   } else if (path === '/__test/misbehave') {
     misbehaviour = body.mode ?? null;
   } else {

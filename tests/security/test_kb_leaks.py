@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from supportdesk.kb import service
 from supportdesk.kb.models import Visibility
-from tests.conftest import login, page_text
+from tests.conftest import csrf_token, login, page_text
 
 SECRET = "zebracorn"
 
@@ -54,6 +54,8 @@ def test_no_page_or_api_call_shows_an_employee_a_hidden_article(client, api_as, 
         f"/portal/help?q={SECRET[:4]}",
         "/portal/help?q=vault",
         "/portal/help?q=password&state=draft&visibility=internal",
+        "/portal/help/suggestions?subject=password+vault&description=draft+old",
+        f"/portal/help/suggestions?subject={SECRET}",
     ]
     for url in pages:
         response = client.get(url)
@@ -72,6 +74,14 @@ def test_no_page_or_api_call_shows_an_employee_a_hidden_article(client, api_as, 
             response = client.get(url)
             assert response.status_code == 404, url
             assert SECRET not in page_text(response), url
+
+    # Nor can an employee count one as having solved their problem.
+    token = csrf_token(client, "/portal/new")
+    for article_id in hidden:
+        response = client.post(
+            f"/portal/help/{article_id}/solved", data={"csrf_token": token, "subject": "x"}
+        )
+        assert response.status_code == 404 and SECRET not in page_text(response)
 
     api = api_as(alice)
     for url in (

@@ -368,6 +368,14 @@ REFUSALS: dict[str, Refusal] = {
         "admin", "POST", lambda d: "/admin/jobs/failed/999999/dismiss", lambda d: {}, (404,)
     ),
     "admin.retry_mail": Refusal("admin", "POST", lambda d: "/admin/mail/999999/retry", lambda d: {}, (404,)),
+    # SSO is off in these tests: the provider's back channel is not there at all.
+    "oidc.backchannel_logout": Refusal(
+        "nobody",
+        "POST",
+        lambda d: "/login/oidc/backchannel-logout",
+        lambda d: {"logout_token": "a.b.c"},
+        (404,),
+    ),
     "recovery.forgot_password": Refusal(
         "nobody", "POST", lambda d: "/password/forgot", lambda d: {"email": ""}, (422,)
     ),
@@ -504,6 +512,13 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "desk.kb_unpublish_article": Refusal(
         "tech", "POST", lambda d: "/desk/kb/999999/unpublish", lambda d: {}, (404,)
+    ),
+    "portal.help_solved": Refusal(
+        "alice", "POST", lambda d: "/portal/help/999999/solved", lambda d: {}, (404,)
+    ),
+    # Bob's ticket is not resolved: no answer to make an article of.
+    "desk.kb_article_from_ticket": Refusal(
+        "tech", "POST", lambda d: f"/desk/tickets/{_ticket(d)}/article", lambda d: {}, (422,)
     ),
     "api.create_article": Refusal(
         "tech",

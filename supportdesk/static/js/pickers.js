@@ -1,5 +1,5 @@
-/* Pickers: the desk's requester combobox and the composer's canned replies (search as you type;
-   arrows, Enter and the mouse pick), and the confirmation a destructive button asks for. */
+/* Pickers: the desk's requester combobox and the composer's canned replies and article links (search
+   as you type; arrows, Enter and the mouse pick), and the confirmation a destructive button asks for. */
 (function () {
   "use strict";
 
@@ -108,13 +108,28 @@
   }
 
 
+  // The composer's pickers: canned replies ("::") and help articles' links ("??"), the same keys and
+  // clicks; what an option inserts is its data-body.
   function cannedPicker(box) {
+    composerPicker(box, {
+      url: box.dataset.sdCannedUrl, open: "[data-sd-canned-open]", search: "#canned-search",
+      options: "[data-sd-canned-options]", trigger: /(^|\s)::$/
+    });
+  }
+  function articlePicker(box) {
+    composerPicker(box, {
+      url: box.dataset.sdPickerUrl, open: "[data-sd-picker-open]", search: "[data-sd-picker-search]",
+      options: "[data-sd-picker-options]", trigger: /(^|\s)\?\?$/
+    });
+  }
+
+  function composerPicker(box, parts) {
     var form = box.closest("form");
     var composer = form.querySelector("[data-sd-reply]");
-    var opener = box.querySelector("[data-sd-canned-open]");
+    var opener = box.querySelector(parts.open);
     var panel = box.querySelector(".sd-canned-panel");
-    var input = box.querySelector("#canned-search");
-    var holder = box.querySelector("[data-sd-canned-options]");
+    var input = box.querySelector(parts.search);
+    var holder = box.querySelector(parts.options);
     var timer = null;
     var asked = 0;
     var active = -1;
@@ -137,7 +152,7 @@
     }
     function ask() {
       var mine = ++asked;
-      fetch(box.dataset.sdCannedUrl + "?q=" + encodeURIComponent(input.value.trim()), { credentials: "same-origin" })
+      fetch(parts.url + "?q=" + encodeURIComponent(input.value.trim()), { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.text() : ""; })
         .then(function (html) {
           if (mine !== asked) { return; }
@@ -183,8 +198,8 @@
       if (!event.isTrusted || !panel.hidden) { return; }
       var caret = composer.selectionStart;
       var before = composer.value.slice(0, caret);
-      // "::" at the start of a word (not inside "fe80::1" or a time like 10::).
-      if (caret === composer.selectionEnd && /(^|\s)::$/.test(before)) { open(2); }
+      // "::" (or "??") at the start of a word (not inside "fe80::1", a time like 10::, or "what??").
+      if (caret === composer.selectionEnd && parts.trigger.test(before)) { open(2); }
     });
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 150); });
     input.addEventListener("keydown", function (event) {
@@ -230,5 +245,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-sd-requester-picker]").forEach(requesterPicker);
     document.querySelectorAll("[data-sd-canned]").forEach(cannedPicker);
+    document.querySelectorAll("[data-sd-picker]").forEach(articlePicker);
   });
 })();
