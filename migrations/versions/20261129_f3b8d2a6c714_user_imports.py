@@ -1,7 +1,7 @@
 """user imports: CSV files of people staged between their preview and their application (issue 20).
 
 Revision ID: f3b8d2a6c714
-Revises: e4a1c7b9d2f5
+Revises: f3b8d1e6a240
 Create Date: 2026-11-29 20:10:00
 """
 
@@ -11,7 +11,7 @@ import supportdesk.core.db
 
 
 revision = 'f3b8d2a6c714'
-down_revision = 'e4a1c7b9d2f5'
+down_revision = 'f3b8d1e6a240'
 branch_labels = None
 depends_on = None
 
