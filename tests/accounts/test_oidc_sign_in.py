@@ -356,3 +356,36 @@ def test_at_google_a_consumer_account_with_a_company_address_is_not_the_companys
     user = oidc.sign_in(session, google, {**claims, "hd": "example.com"})
     assert user.email == "erin@example.com"
     session.rollback()
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(oidc_app, oidc_provider):
+    # The same provider reached by another name: its discovery document names 127.0.0.1, not localhost.
+    use_oidc(oidc_app, oidc_provider, issuer=oidc_provider.issuer.replace("127.0.0.1", "localhost"))
+    response = oidc_app.test_client().get("/login/oidc")
+    assert response.status_code == 502 and "discovery names another issuer" in page_text(response)
+
+
+def test_a_cancelled_or_mixed_up_answer_signs_nobody_in(oidc_app, session):
+    client = oidc_app.test_client()
+    callback = callback_path(ProviderBrowser().authorize(start_sign_in(client), "erin"))
+    # The person pressed Cancel at the provider (it answers with an error instead of a code).
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    cancelled = client.get(
+        f"/login/oidc/callback?error=access_denied&error_description=cancelled&state={state}"
+    )
+    assert cancelled.status_code == 401 and "did not sign you in" in page_text(cancelled)
+    # An answer that names another provider as its issuer (RFC 9207: a mix-up attack).
+    mixed_up = client.get(re.sub(r"iss=[^&]+", "iss=https%3A%2F%2Fevil.example", callback))
+    assert mixed_up.status_code == 400 and "another identity provider" in page_text(mixed_up)
+    assert _signed_in_as(client) is None
+    assert session.scalars(select(User)).all() == []
+
+
+def test_the_admins_users_page_marks_who_signs_in_with_the_provider(oidc_app, session):
+    assert sign_in(oidc_app.test_client(), "erin").status_code == 302
+    admin = make_admin(session, email="root@example.com")
+    admin_client = oidc_app.test_client()
+    login(admin_client, admin.email)
+    listing = page_text(admin_client.get("/admin/users"))
+    assert listing.count("sd-sso-badge") == 1
+    assert re.search(r"Erin Employee <span[^>]*sd-sso-badge[^>]*title=\"Signs in with Example IdP\"", listing)
