@@ -108,26 +108,40 @@ _COUNTERS = {
 }
 
 
-def run_sync(origin: Origin | None = None) -> SyncReport | None:
+class _DryRun(Exception):
+    """Not an error: leaves the unit of work so that it rolls back."""
+
+    def __init__(self, report: SyncReport) -> None:
+        self.report = report
+
+
+def run_sync(origin: Origin | None = None, dry_run: bool = False) -> SyncReport | None:
     """One sync in its own unit of work (in an app context); None when no directory is connected.
-    `origin` says in the audit log what ran it (the worker, the command line)."""
+    `origin` says in the audit log what ran it (the worker, the command line). A dry run does it all
+    and rolls it back: the report says what a sync would do now."""
     settings = current_config().directory
     if settings is None:
         return None
-    with db.transaction() as session:
-        report = synchronise(session, settings, origin=origin)
+    try:
+        with db.transaction() as session:
+            report = synchronise(session, settings, origin=origin)
+            if dry_run:
+                raise _DryRun(report)
+    except _DryRun as rolled_back:
+        return rolled_back.report
     log.info("directory synced", **vars(report))
     return report
 
 
 @click.command("ldap-sync")
+@click.option("--dry-run", is_flag=True, help="Say what a sync would change, and change nothing.")
 @with_appcontext
-def ldap_sync_command() -> None:
+def ldap_sync_command(dry_run: bool) -> None:
     """Bring every account in line with the company directory now (the worker does every 15 minutes)."""
     try:
-        report = run_sync(Origin(ip=None, user_agent=None, via="cli"))
+        report = run_sync(Origin(ip=None, user_agent=None, via="cli"), dry_run=dry_run)
     except (DirectoryUnavailable, NobodyFound) as error:
         raise click.ClickException(f"Nothing changed: {error}") from None
     if report is None:
         raise click.ClickException("No directory is connected: set LDAP_URL and the other LDAP_ settings.")
-    click.echo(f"Directory synced: {report}.")
+    click.echo(f"{'Dry run, nothing changed' if dry_run else 'Directory synced'}: {report}.")

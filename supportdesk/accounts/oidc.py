@@ -27,6 +27,7 @@ from supportdesk.core.origin import Origin
 # The session key that says this browser signed in through the provider (and keeps the ID token for
 # the provider's sign-out). Such a session skips the local second factor: the provider did it.
 SIGNED_IN_WITH_PROVIDER = "oidc"
+GOOGLE_ISSUER = "https://accounts.google.com"
 
 
 class SignInRefused(Exception):
@@ -48,6 +49,11 @@ def sign_in(
     if not isinstance(subject, str) or not 1 <= len(subject) <= 255:
         raise SignInRefused("no-subject", "The identity provider did not say who you are.")
     email = _email(claims)
+    if settings.allowed_domains and not _of_allowed_domain(settings, claims, email):
+        raise SignInRefused(
+            "other-domain",
+            "Your account at the identity provider is not one of this desk's. Ask the IT desk.",
+        )
     identity = session.scalars(
         select(ExternalIdentity).where(
             ExternalIdentity.issuer == settings.issuer, ExternalIdentity.subject == subject
@@ -223,6 +229,18 @@ def _teams_named(session: Session, names: Iterable[str]) -> tuple[dict[str, Team
         session.add(found[name])
     session.flush()
     return found, created
+
+
+def _of_allowed_domain(settings: OidcSettings, claims: Mapping[str, Any], email: str | None) -> bool:
+    """A verified email of an allowed domain, and Google's `hd` (the Workspace the account belongs to:
+    a consumer account can carry a company address) among them when sent."""
+    verified = _is_verified(claims.get(settings.email_verified_claim))
+    if email is None or not verified or email.rsplit("@", 1)[-1] not in settings.allowed_domains:
+        return False
+    hosted = claims.get("hd")
+    if hosted is None:
+        return settings.issuer != GOOGLE_ISSUER  # at Google, no hd is a consumer account
+    return isinstance(hosted, str) and hosted.lower() in settings.allowed_domains
 
 
 def _email(claims: Mapping[str, Any]) -> str | None:

@@ -123,7 +123,11 @@ def _sign_in(settings: OidcSettings, claims: dict[str, object]) -> User:
 def _refused(settings: OidcSettings, message: str, status: int, detail: str = "") -> Response:
     session.pop(_NEXT, None)
     body = render_template(
-        "accounts/oidc_refused.html", provider=settings.provider_name, message=message, detail=detail
+        "accounts/oidc_refused.html",
+        provider=settings.provider_name,
+        message=message,
+        detail=detail,
+        retry=status != 403,  # a refusal of the person, not a failure: trying again gives the same
     )
     return Response(body, status=status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 

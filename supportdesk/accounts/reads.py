@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts import policy
+from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import Role, User
 from supportdesk.core.db import read_rows
 
@@ -83,6 +84,8 @@ class UserRow:
     role: Role
     is_active: bool
     last_login_at: datetime | None
+    # The company directory owns the account: name, email and role follow it, no local password.
+    from_directory: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +133,25 @@ def user_page(session: Session, actor: User, query: UserQuery) -> UserPage:
     pages = max(1, -(-total // size))
     page = max(1, min(query.page, pages))
     statement = (
-        select(User.id, User.full_name, User.email, User.role, User.is_active, User.last_login_at)
+        select(
+            User.id,
+            User.full_name,
+            User.email,
+            User.role,
+            User.is_active,
+            User.last_login_at,
+            DirectoryAccount.user_id.is_not(None).label("from_directory"),
+        )
+        .outerjoin(DirectoryAccount, DirectoryAccount.user_id == User.id)
         .where(*conditions)
         .order_by(func.lower(User.full_name), User.id)
         .offset((page - 1) * size)
         .limit(size)
     )
     rows = [
-        UserRow(r.id, r.full_name, r.email, Role(r.role), r.is_active, r.last_login_at)
+        UserRow(
+            r.id, r.full_name, r.email, Role(r.role), r.is_active, r.last_login_at, bool(r.from_directory)
+        )
         for r in read_rows(session, statement)
     ]
     return UserPage(rows, total, page, size)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 _YES = ("1", "yes", "true", "on")
 _NO = ("0", "no", "false", "off")
 # A claim name as providers spell them: "groups", "roles", "email_verified", "xms_edov", "cognito:groups".
+_DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
 _CLAIM = re.compile(r"[A-Za-z0-9_:.\-/]{1,100}")
 
 
@@ -43,6 +44,9 @@ class OidcSettings:
     # Sign-out also ends the provider's session where its discovery names an end_session_endpoint.
     provider_logout: bool = True
     timeout_seconds: int = 10
+    # When set, only people whose verified email is of one of these domains (and whose `hd`, Google's
+    # Workspace domain, is, when the provider sends one) may come in. Empty: whoever the provider signs in.
+    allowed_domains: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def discovery_url(self) -> str:
@@ -81,6 +85,7 @@ def oidc_from_env(environ: Mapping[str, str]) -> OidcSettings | None:
         team_groups=_team_groups(environ, "OIDC_TEAM_GROUPS"),
         provider_logout=_yes_no(environ, "OIDC_PROVIDER_LOGOUT", True),
         timeout_seconds=_timeout(environ, "OIDC_TIMEOUT_SECONDS", 10),
+        allowed_domains=_domains(environ, "OIDC_ALLOWED_DOMAINS"),
     )
 
 
@@ -104,6 +109,14 @@ def _claim(environ: Mapping[str, str], name: str, default: str) -> str:
 
 def _names(environ: Mapping[str, str], name: str) -> frozenset[str]:
     return frozenset(n.strip() for n in (environ.get(name) or "").split(",") if n.strip())
+
+
+def _domains(environ: Mapping[str, str], name: str) -> frozenset[str]:
+    domains = frozenset(d.strip().lower() for d in (environ.get(name) or "").split(",") if d.strip())
+    bad = sorted(d for d in domains if not _DOMAIN.fullmatch(d))
+    if bad:
+        raise OidcSettingsError(f"{name} names domains such as example.com, not {', '.join(bad)}")
+    return domains
 
 
 def _team_groups(environ: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:

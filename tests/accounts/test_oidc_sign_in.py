@@ -8,6 +8,7 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from sqlalchemy import select
 
@@ -325,3 +326,56 @@ def test_what_the_provider_changes_is_in_the_admin_audit_log(oidc_app, oidc_prov
     # A sign-in that changes nothing records nothing.
     assert sign_in(oidc_app.test_client(), "tom").status_code == 302
     assert session.scalars(select(AuditEntry).where(AuditEntry.id > latest[0].id)).all() == []
+
+
+def test_only_people_of_the_desks_domains_come_in_when_the_desk_names_them(oidc_app, oidc_provider, session):
+    use_oidc(oidc_app, oidc_provider, allowed_domains=frozenset({"example.org"}))
+    _refused(oidc_app, session, "erin", 403, "not one of this desk")
+    assert session.scalars(select(User)).all() == []
+    use_oidc(oidc_app, oidc_provider, allowed_domains=frozenset({"example.org", "example.com"}))
+    assert sign_in(oidc_app.test_client(), "erin").status_code == 302
+
+
+def test_at_google_a_consumer_account_with_a_company_address_is_not_the_companys(session):
+    from supportdesk.accounts import oidc
+    from supportdesk.core.oidc_settings import OidcSettings
+
+    google = OidcSettings(
+        issuer=oidc.GOOGLE_ISSUER,
+        client_id="id",
+        client_secret="secret",  # no provider is called: the claims are given
+        create_users=True,
+        allowed_domains=frozenset({"example.com"}),
+    )
+    claims = {"sub": "1", "email": "erin@example.com", "email_verified": True}
+    for hosted in (None, "other.example"):
+        with pytest.raises(oidc.SignInRefused) as refused:
+            oidc.sign_in(session, google, {**claims, **({"hd": hosted} if hosted else {})})
+        assert refused.value.code == "other-domain"
+    session.rollback()
+    user = oidc.sign_in(session, google, {**claims, "hd": "example.com"})
+    assert user.email == "erin@example.com"
+    session.rollback()
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(oidc_app, oidc_provider):
+    # The same provider reached by another name: its discovery document names 127.0.0.1, not localhost.
+    use_oidc(oidc_app, oidc_provider, issuer=oidc_provider.issuer.replace("127.0.0.1", "localhost"))
+    response = oidc_app.test_client().get("/login/oidc")
+    assert response.status_code == 502 and "discovery names another issuer" in page_text(response)
+
+
+def test_a_cancelled_or_mixed_up_answer_signs_nobody_in(oidc_app, session):
+    client = oidc_app.test_client()
+    callback = callback_path(ProviderBrowser().authorize(start_sign_in(client), "erin"))
+    # The person pressed Cancel at the provider (it answers with an error instead of a code).
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    cancelled = client.get(
+        f"/login/oidc/callback?error=access_denied&error_description=cancelled&state={state}"
+    )
+    assert cancelled.status_code == 401 and "did not sign you in" in page_text(cancelled)
+    # An answer that names another provider as its issuer (RFC 9207: a mix-up attack).
+    mixed_up = client.get(re.sub(r"iss=[^&]+", "iss=https%3A%2F%2Fevil.example", callback))
+    assert mixed_up.status_code == 400 and "another identity provider" in page_text(mixed_up)
+    assert _signed_in_as(client) is None
+    assert session.scalars(select(User)).all() == []

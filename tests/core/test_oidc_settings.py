@@ -48,6 +48,7 @@ def test_every_setting_comes_from_the_environment(tmp_path):
             "7f1c2d3e-0000-4000-8000-000000000001=Service desk",
             "OIDC_PROVIDER_LOGOUT": "off",
             "OIDC_TIMEOUT_SECONDS": "5",
+            "OIDC_ALLOWED_DOMAINS": "Example.com, example.org",
         }
     ).oidc
     assert oidc is not None
@@ -60,6 +61,7 @@ def test_every_setting_comes_from_the_environment(tmp_path):
         ("7f1c2d3e-0000-4000-8000-000000000001", "Service desk"),
     )
     assert oidc.timeout_seconds == 5 and oidc.maps_roles
+    assert oidc.allowed_domains == {"example.com", "example.org"}
 
 
 @pytest.mark.parametrize(
@@ -75,6 +77,7 @@ def test_every_setting_comes_from_the_environment(tmp_path):
         ({"OIDC_TEAM_GROUPS": "Net=" + "x" * 81}, "OIDC_TEAM_GROUPS takes pairs"),
         ({"OIDC_TIMEOUT_SECONDS": "\u0661\u0660"}, "OIDC_TIMEOUT_SECONDS must be a number of seconds"),
         ({"OIDC_TIMEOUT_SECONDS": "0"}, "OIDC_TIMEOUT_SECONDS must be a number of seconds"),
+        ({"OIDC_ALLOWED_DOMAINS": "example.com, @example.org"}, "OIDC_ALLOWED_DOMAINS names domains"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, overrides, message):

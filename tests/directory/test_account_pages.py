@@ -115,3 +115,23 @@ def test_a_directory_that_does_not_answer_says_so_when_the_password_is_asked_aga
     )
     assert response.status_code == 422
     assert "does not answer" in page_text(response)
+
+
+def test_the_admins_users_page_marks_directory_accounts_and_offers_them_no_temporary_password(
+    directory_app, client, session, ldap_tree
+):
+    from tests.conftest import login
+
+    alice = alice_signed_in(client, ldap_tree, session)
+    admin = make_admin(session, email="root@example.com", full_name="Root Admin")
+    local = make_admin(session, email="other@example.com", full_name="Other Admin")
+    admin_client = directory_app.test_client()
+    login(admin_client, admin.email)
+    listing = page_text(admin_client.get("/admin/users"))
+    assert listing.count("sd-directory-badge") == 1
+    editing_alice = page_text(admin_client.get(f"/admin/users?edit={alice.id}"))
+    assert "Set temporary password" not in editing_alice
+    assert "follow the company directory" in editing_alice
+    editing_local = page_text(admin_client.get(f"/admin/users?edit={local.id}"))
+    assert "Set temporary password" in editing_local
+    assert "follow the company directory" not in editing_local

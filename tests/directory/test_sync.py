@@ -266,3 +266,20 @@ def test_a_directory_that_stops_at_its_size_limit_changes_nothing(directory_app,
     with pytest.raises(DirectoryUnavailable, match="size limit"):
         run(directory_app)
     assert by_email(session) == {}
+
+
+def test_flask_ldap_sync_dry_run_says_what_it_would_do_and_changes_nothing(directory_app, session, ldap_tree):
+    ldap_tree.add_user("ann", "pw-Ann-123")
+    ldap_tree.add_user("bob", "pw-Bob-123")
+    run(directory_app)
+    ldap_tree.remove_user("bob")
+    ldap_tree.add_user("cat", "pw-Cat-123")
+    ldap_tree.add_to_group("desk-technicians", "cat")
+    ldap_tree.add_to_group("network", "cat")
+    result = directory_app.test_cli_runner().invoke(args=["ldap-sync", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Dry run, nothing changed: 1 created, 0 updated, 1 deactivated" in result.output
+    people = by_email(session)
+    assert sorted(people) == ["ann@example.org", "bob@example.org"]
+    assert people["bob@example.org"].is_active
+    assert session.scalars(select(Team)).all() == []

@@ -76,3 +76,23 @@ def test_an_employee_signs_in_through_the_provider_and_raises_a_ticket(
     # The next sign-in asks the provider for the password again.
     page.get_by_role("link", name="Sign in with Example IdP").click()
     expect(page.get_by_label("Password")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_someone_the_provider_does_not_vouch_for_gets_a_clear_page(
+    browser, sso_desk, session, screenshot_dir, width
+):
+    device = "desktop" if width > 600 else "phone"
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.goto(f"{sso_desk}/login")
+    page.get_by_role("link", name="Sign in with Example IdP").click()
+    page.get_by_label("Username").fill("mallory")
+    page.get_by_label("Password").fill("mallory-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("does not confirm that your email address is yours")
+    expect(page.get_by_role("link", name="Back to the sign-in page")).to_be_visible()
+    # Trying again cannot help: the page does not offer it (it does when the provider failed).
+    expect(page.get_by_role("link", name="Sign in with Example IdP again")).to_have_count(0)
+    page.screenshot(path=str(screenshot_dir / f"sso-refused-{device}.png"), full_page=True)
+    assert session.scalars(select(User)).all() == []
