@@ -33,6 +33,8 @@ SCHEMAS = ("core", "cosine", "inetorgperson", "nis")
 def missing_tools() -> str | None:
     if not Path(SLAPD).exists() or not Path(SLAPADD).exists():
         return "slapd is not installed (make directory-server, or apt-get install slapd ldap-utils)"
+    if not shutil.which("ldapwhoami"):
+        return "ldap-utils is not installed (make directory-server, or apt-get install ldap-utils)"
     if not shutil.which("openssl"):
         return "openssl is not installed"
     return None
