@@ -14,6 +14,7 @@ from supportdesk.accounts import (
     admin,
     audit_api,
     audit_views,
+    import_views,
     oidc_views,
     recovery_views,
     tokens,
@@ -64,6 +65,7 @@ ROUTE_MODULES = (
     accounts_api,
     audit_api,
     audit_views,
+    import_views,
     tickets_api,
     ticket_admin,
     jobs_admin,
@@ -139,6 +141,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(metrics_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(recovery_views.bp)
+    app.register_blueprint(import_views.public)
     app.register_blueprint(twofactor_views.bp)
     app.register_blueprint(oidc_views.bp)
     app.register_blueprint(portal.bp)

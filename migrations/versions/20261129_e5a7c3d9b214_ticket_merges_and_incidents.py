@@ -2,7 +2,7 @@
 at its parent incident (issue 21). Expand only: two nullable columns and their indexes.
 
 Revision ID: e5a7c3d9b214
-Revises: f3b8d1e6a240
+Revises: f3b8d2a6c714
 Create Date: 2026-11-29 19:50:00
 """
 
@@ -13,7 +13,7 @@ from supportdesk.core.migrating import create_index_concurrently
 
 
 revision = 'e5a7c3d9b214'
-down_revision = 'f3b8d1e6a240'
+down_revision = 'f3b8d2a6c714'
 branch_labels = None
 depends_on = None
 

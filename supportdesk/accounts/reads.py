@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from supportdesk.accounts import policy
 from supportdesk.accounts.directory_models import DirectoryAccount
+from supportdesk.accounts.identities import ExternalIdentity
 from supportdesk.accounts.models import Role, User
 from supportdesk.core.db import read_rows
 
@@ -86,6 +87,8 @@ class UserRow:
     last_login_at: datetime | None
     # The company directory owns the account: name, email and role follow it, no local password.
     from_directory: bool = False
+    # Linked to the OpenID Connect provider: the person signs in there (accounts/oidc.py).
+    signs_in_with_provider: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,7 @@ def user_page(session: Session, actor: User, query: UserQuery) -> UserPage:
             User.is_active,
             User.last_login_at,
             DirectoryAccount.user_id.is_not(None).label("from_directory"),
+            exists().where(ExternalIdentity.user_id == User.id).label("signs_in_with_provider"),
         )
         .outerjoin(DirectoryAccount, DirectoryAccount.user_id == User.id)
         .where(*conditions)
@@ -150,7 +154,14 @@ def user_page(session: Session, actor: User, query: UserQuery) -> UserPage:
     )
     rows = [
         UserRow(
-            r.id, r.full_name, r.email, Role(r.role), r.is_active, r.last_login_at, bool(r.from_directory)
+            r.id,
+            r.full_name,
+            r.email,
+            Role(r.role),
+            r.is_active,
+            r.last_login_at,
+            bool(r.from_directory),
+            bool(r.signs_in_with_provider),
         )
         for r in read_rows(session, statement)
     ]

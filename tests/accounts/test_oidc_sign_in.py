@@ -379,3 +379,13 @@ def test_a_cancelled_or_mixed_up_answer_signs_nobody_in(oidc_app, session):
     assert mixed_up.status_code == 400 and "another identity provider" in page_text(mixed_up)
     assert _signed_in_as(client) is None
     assert session.scalars(select(User)).all() == []
+
+
+def test_the_admins_users_page_marks_who_signs_in_with_the_provider(oidc_app, session):
+    assert sign_in(oidc_app.test_client(), "erin").status_code == 302
+    admin = make_admin(session, email="root@example.com")
+    admin_client = oidc_app.test_client()
+    login(admin_client, admin.email)
+    listing = page_text(admin_client.get("/admin/users"))
+    assert listing.count("sd-sso-badge") == 1
+    assert re.search(r"Erin Employee <span[^>]*sd-sso-badge[^>]*title=\"Signs in with Example IdP\"", listing)

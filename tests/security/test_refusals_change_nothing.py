@@ -563,6 +563,21 @@ REFUSALS: dict[str, Refusal] = {
         "tech", "PATCH", lambda d: "/api/v1/kb/articles/999999", lambda d: {"state": "published"}, (404,)
     ),
     # --- a temporary password too short to keep
+    # --- people from a CSV file: no file; an import that is not there; invitations
+    "admin.upload_people": Refusal("admin", "POST", lambda d: "/admin/users/import", lambda d: {}, (422,)),
+    "admin.apply_import": Refusal(
+        "admin", "POST", lambda d: "/admin/users/import/999999/apply", lambda d: {"digest": "0" * 64}, (404,)
+    ),
+    "admin.invite_user": Refusal(
+        "tech", "POST", lambda d: f"/admin/users/{d['bob'].id}/invite", lambda d: {}, (404,)
+    ),
+    "invitations.accept_invitation": Refusal(
+        "nobody",
+        "POST",
+        lambda d: "/invitation/forged",
+        lambda d: {"password": "x" * 12, "confirm": "x" * 12},
+        (400,),
+    ),
     "admin.set_temporary_password": Refusal(
         "admin",
         "POST",
