@@ -54,7 +54,7 @@ from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
-from supportdesk.tickets import desk, portal, preview, raising
+from supportdesk.tickets import desk, links_api, links_desk, portal, preview, raising
 from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
@@ -81,6 +81,8 @@ ROUTE_MODULES = (
     routing_admin,
     routing_api,
     raising,
+    links_desk,
+    links_api,
     replies_api,
     reply_pages,
     mailbox_admin,
