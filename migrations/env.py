@@ -12,6 +12,7 @@ from flask import current_app
 from supportdesk.accounts import audit as _audit  # noqa: F401
 from supportdesk.accounts import directory_models as _directory  # noqa: F401
 from supportdesk.accounts import identities as _identities  # noqa: F401
+from supportdesk.accounts import importing as _importing  # noqa: F401
 from supportdesk.accounts import models as _accounts  # noqa: F401
 from supportdesk.attachments import models as _attachments  # noqa: F401
 from supportdesk.core.db import Base, db

@@ -14,6 +14,7 @@ from supportdesk.accounts import (
     admin,
     audit_api,
     audit_views,
+    import_views,
     oidc_views,
     recovery_views,
     tokens,
@@ -55,7 +56,7 @@ from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
 from supportdesk.tickets import admin as ticket_admin
 from supportdesk.tickets import api as tickets_api
-from supportdesk.tickets import desk, portal, preview, raising
+from supportdesk.tickets import desk, links_api, links_desk, portal, preview, raising
 from supportdesk.tickets import metrics as ticket_metrics
 from supportdesk.tickets import web as ticket_web
 
@@ -66,6 +67,7 @@ ROUTE_MODULES = (
     accounts_api,
     audit_api,
     audit_views,
+    import_views,
     tickets_api,
     ticket_admin,
     jobs_admin,
@@ -81,6 +83,8 @@ ROUTE_MODULES = (
     routing_admin,
     routing_api,
     raising,
+    links_desk,
+    links_api,
     replies_api,
     reply_pages,
     mailbox_admin,
@@ -140,6 +144,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(metrics_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(recovery_views.bp)
+    app.register_blueprint(import_views.public)
     app.register_blueprint(twofactor_views.bp)
     app.register_blueprint(oidc_views.bp)
     app.register_blueprint(portal.bp)

@@ -67,6 +67,7 @@ PAGES = {
     "global search": "/desk/search?q=printer",
     "global search by name": "/desk/search?q=requester",
     "desk ticket": "/desk/tickets/{n}",
+    "desk similar tickets": "/desk/tickets/{n}/similar",
     "my tickets": "/portal/",
     "reports": "/reports/",
     "portal ticket": "/portal/tickets/{n}",
@@ -74,6 +75,7 @@ PAGES = {
     "api detail": "/api/v1/tickets/{n}",
     "api comments": "/api/v1/tickets/{n}/comments",
     "api events": "/api/v1/tickets/{n}/events",
+    "api links": "/api/v1/tickets/{n}/links",
 }
 LISTS = {"desk queue", "desk search", "global search", "global search by name", "my tickets", "api list"}
 # What each page needs and no more: the signed-in user, the ticket(s), and for the desk its queue
@@ -86,13 +88,17 @@ LISTS = {"desk queue", "desk search", "global search", "global search by name", 
 # The reports page: the user, their teams, the names, and one statement per figure (created and resolved,
 # today's open tickets and the changes since, the three kinds of times, service levels, technicians,
 # categories), and one for satisfaction (the ratings of the resolutions in the range, issue 21).
+# Both ticket pages also read the tickets linked to this one (issue 21: the ticket it was merged into,
+# those merged into it, its incident and the incident's children): one statement, through indexes.
+# The desk's similar open tickets come after the page: the user, the ticket, the ranked matches.
 PAGE_BUDGETS = {
     "desk queue": 6,
     "desk search": 6,
     "global search": 2,
     "global search by name": 2,
-    "desk ticket": 7,
-    "portal ticket": 4,
+    "desk ticket": 8,
+    "desk similar tickets": 3,
+    "portal ticket": 5,
     "reports": 13,
 }
 

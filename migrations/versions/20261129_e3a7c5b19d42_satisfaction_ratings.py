@@ -2,7 +2,7 @@
 (issue 21). A new table only: the previous release runs on this schema unchanged.
 
 Revision ID: e3a7c5b19d42
-Revises: f3b8d1e6a240
+Revises: e5a7c3d9b214
 Create Date: 2026-11-29 19:32:05
 """
 
@@ -12,7 +12,7 @@ import supportdesk.core.db
 
 
 revision = 'e3a7c5b19d42'
-down_revision = 'f3b8d1e6a240'
+down_revision = 'e5a7c3d9b214'
 branch_labels = None
 depends_on = None
 

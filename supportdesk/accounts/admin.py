@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
-from supportdesk.accounts import policy, reads, recovery, service, twofactor
+from supportdesk.accounts import invitations, policy, reads, recovery, service, twofactor
 from supportdesk.accounts.models import Role
 from supportdesk.core.db import db
 from supportdesk.core.errors import NotFound, ValidationError
@@ -27,7 +27,9 @@ class NewUserForm(FlaskForm):  # type: ignore[misc]
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField("New user's role", choices=options((r.value, r.value.capitalize()) for r in Role))
-    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=8, max=1024)])
+    password = PasswordField(
+        "Initial password (leave empty to invite by email)", validators=[Optional(), Length(min=8, max=1024)]
+    )
 
 
 class NameForm(FlaskForm):  # type: ignore[misc]
@@ -52,14 +54,23 @@ def users() -> Response | str | tuple[str, int]:
                     current_user,
                     email=form.email.data,
                     full_name=form.full_name.data,
-                    password=form.password.data,
+                    password=form.password.data or None,
                     role=Role(form.role.data),
                     origin=request_origin(),
                 )
+                invited = not form.password.data
+                if invited:
+                    invitations.invite(session, current_user, user, origin=request_origin())
         except ValidationError as error:
             flash(error.detail, "danger")
         else:
-            flash(f"{user.full_name} can now sign in as {user.email}.", "success")
+            if invited:
+                flash(
+                    f"{user.full_name} is invited: we sent {user.email} a link to choose a password.",
+                    "success",
+                )
+            else:
+                flash(f"{user.full_name} can now sign in as {user.email}.", "success")
             return redirect(url_for("admin.users"))
     return _users_page(form, 422 if request.method == "POST" else 200)
 

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from flask import Response
 
-from supportdesk.accounts import reads, service, tokens
+from supportdesk.accounts import invitations, reads, service, tokens
 from supportdesk.accounts.models import ApiToken, Team, User
 from supportdesk.accounts.schemas import (
     TeamCreate,
@@ -143,7 +143,7 @@ def list_users(query: UserListQuery) -> Response:
     bp,
     "/users",
     "POST",
-    summary="Create a user (admins)",
+    summary="Create a user (admins); without a password they are invited by email",
     tag="Users",
     body=UserCreate,
     responses={201: UserOut},
@@ -159,6 +159,8 @@ def create_user(body: UserCreate) -> Response:
             role=body.role,
             origin=request_origin("api"),
         )
+        if body.password is None:
+            invitations.invite(session, current_actor(), user, origin=request_origin("api"))
     return json_response(user_out(user), HTTPStatus.CREATED, {"Location": f"/api/v1/users/{user.id}"})
 
 

@@ -34,6 +34,7 @@ ACTIONS: dict[str, str] = {
     "user.renamed": "User renamed",
     "user.email_changed": "Email changed",
     "user.role_changed": "Role changed",
+    "user.teams_changed": "Teams of a user changed",
     "user.deactivated": "User deactivated",
     "user.reactivated": "User reactivated",
     "user.email_change_requested": "Email change requested",

@@ -20,6 +20,7 @@ from supportdesk.core.errors import ValidationError
 from supportdesk.reports.csv_export import Value, csv_chunks
 from supportdesk.reports.exports import csv_response
 
+FILTERS = ("actor", "action", "target", "since", "until")  # kept in the links to other pages and the export
 EXPORT_COLUMNS = (
     "id",
     "time (UTC)",
@@ -56,7 +57,7 @@ def audit_log() -> tuple[str, int]:
         query=query,
         actions=ACTIONS,
         problems=problems,
-        args={k: v for k, v in request.args.items() if k not in ("before", "size") and v.strip()},
+        args={k: v for k, v in request.args.items() if k in FILTERS and v.strip()},
     ), (422 if problems else 200)
 
 

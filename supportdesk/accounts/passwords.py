@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -10,13 +12,23 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 MIN_PASSWORD_LENGTH = 8
+# Marks a password hash no password matches (an invited person who has not chosen one yet): argon2
+# hashes start with "$", so no real hash does.
+UNUSABLE_PREFIX = "!"
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def unusable_password() -> str:
+    """A password hash nothing matches, unique to the account (invitation links fingerprint it)."""
+    return UNUSABLE_PREFIX + secrets.token_urlsafe(24)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
+    if password_hash is not None and password_hash.startswith(UNUSABLE_PREFIX):
+        password_hash = None  # the same argon2 verify as for an unknown email, then no
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
@@ -24,4 +36,4 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return not password_hash.startswith(UNUSABLE_PREFIX) and _hasher.check_needs_rehash(password_hash)

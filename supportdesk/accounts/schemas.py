@@ -71,7 +71,12 @@ class UserCreate(Schema):
     email: str = Field(min_length=3, max_length=254)
     full_name: str = Field(min_length=1, max_length=120)
     role: Role = Role.REQUESTER
-    password: str = Field(min_length=8, max_length=1024)
+    password: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=1024,
+        description="Leave it out to invite them by email to choose their own",
+    )
 
 
 class UserPatch(Schema):

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, selectinload
 from supportdesk.accounts import audit, policy
 from supportdesk.accounts.directory_models import DirectoryAccount
 from supportdesk.accounts.models import ApiToken, Role, Team, User, active_staff
-from supportdesk.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from supportdesk.accounts.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    unusable_password,
+    verify_password,
+)
 from supportdesk.core import clock
 from supportdesk.core.db import ID_MAX, flush_unique, get_by_id
 from supportdesk.core.errors import FieldError, NotFound, ValidationError
@@ -86,11 +92,12 @@ def change_password(session: Session, actor: User, current_password: str, new_pa
 
 
 def register_user(
-    session: Session, *, email: str, full_name: str, password: str, role: Role = Role.REQUESTER
+    session: Session, *, email: str, full_name: str, password: str | None, role: Role = Role.REQUESTER
 ) -> User:
-    """Create a user without an acting admin: for the CLI and the demo data."""
+    """Create a user without an acting admin: for the CLI and the demo data. Without a password the
+    account has none that works until its owner chooses one (an invitation's link)."""
     errors = _validate_user(email, full_name, errors=[])
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         errors.append(FieldError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
     if errors:
         raise ValidationError(errors)
@@ -98,7 +105,7 @@ def register_user(
         email=normalise_email(email),
         full_name=full_name.strip(),
         role=role,
-        password_hash=hash_password(password),
+        password_hash=unusable_password() if password is None else hash_password(password),
         is_active=True,
     )
     session.add(user)
@@ -112,10 +119,11 @@ def create_user(
     *,
     email: str,
     full_name: str,
-    password: str,
+    password: str | None,
     role: Role,
     origin: Origin | None = None,
 ) -> User:
+    """An admin adds someone: with a password to pass on, or none (the face then invites them)."""
     policy.require_desk_manager(actor)
     user = register_user(session, email=email, full_name=full_name, password=password, role=role)
     audit.record(
@@ -338,6 +346,11 @@ def clean_name(name: str, field: str = "name") -> str:
     if len(cleaned) > 80:
         raise ValidationError.single(field, "must be at most 80 characters")
     return cleaned
+
+
+def user_field_errors(email: str, full_name: str) -> list[FieldError]:
+    """What is wrong with this email and name for an account (the CSV import checks each line)."""
+    return _validate_user(email, full_name, errors=[])
 
 
 def _validate_user(email: str, full_name: str, errors: list[FieldError]) -> list[FieldError]:

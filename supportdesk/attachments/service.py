@@ -156,6 +156,12 @@ def attachments_for(session: Session, actor: User, ticket_id: int) -> list[Attac
     return list(session.scalars(statement, {"ticket_id": ticket_id}))
 
 
+def attachments_of_tickets(session: Session, actor: User, ticket_ids: list[int]) -> list[Attachment]:
+    """`attachments_for` several tickets at once (the tickets merged into one, shown on it)."""
+    statement = _OF_TICKETS[policy.sees_internal_notes(actor)]
+    return list(session.scalars(statement, {"ticket_ids": ticket_ids}))
+
+
 def get_attachment(session: Session, actor: User, ticket_id: int, attachment_id: int) -> Attachment:
     """One file, found through its ticket (never by id alone; the caller has read the ticket through the
     policy)."""
@@ -168,10 +174,14 @@ def get_attachment(session: Session, actor: User, ticket_id: int, attachment_id:
     return attachment
 
 
-def _readable(with_notes: bool) -> Select[Attachment]:
+def _readable(with_notes: bool, *, several: bool = False) -> Select[Attachment]:
     """A ticket's files; those of internal notes only `with_notes`. Built once per kind of reader and
     run with the ticket bound (building a statement costs SQLAlchemy about as much as running it)."""
-    query = select(Attachment).where(Attachment.ticket_id == bindparam("ticket_id"))
+    query = select(Attachment).where(
+        Attachment.ticket_id.in_(bindparam("ticket_ids", expanding=True))
+        if several
+        else Attachment.ticket_id == bindparam("ticket_id")
+    )
     if not with_notes:
         query = query.outerjoin(Comment, Attachment.comment_id == Comment.id).where(
             Attachment.comment_id.is_(None) | Comment.internal.is_(False)
@@ -180,6 +190,9 @@ def _readable(with_notes: bool) -> Select[Attachment]:
 
 
 _LISTED = {with_notes: _readable(with_notes).order_by(Attachment.id) for with_notes in (True, False)}
+_OF_TICKETS = {
+    with_notes: _readable(with_notes, several=True).order_by(Attachment.id) for with_notes in (True, False)
+}
 _ONE = {
     with_notes: _readable(with_notes).where(Attachment.id == bindparam("attachment_id"))
     for with_notes in (True, False)

@@ -212,6 +212,10 @@ def _import(
         return
     number = _answered_ticket(session, config, mailbox, message)
     ticket = _visible_ticket(session, user, number) if number is not None else None
+    if ticket is not None and ticket.merged_into_id is not None:
+        # Merged (issue 21): the answer belongs where the desk carries on, when the sender may see it.
+        survivor = session.get(Ticket, ticket.merged_into_id)
+        ticket = (survivor and _visible_ticket(session, user, survivor.number)) or ticket
     if ticket is not None and ticket.status is not Status.CLOSED:
         uploads, notes = _uploads(config, message, _bytes_stored(session, ticket))
         body = _bounded(message.reply or message.text or "(no text)", notes, COMMENT_MAX)

@@ -227,15 +227,28 @@ def suggest_articles(session: Session, actor: User, subject: str, description: s
     words = f"{subject} {description[:500]}"
     if len(words.strip()) < 3:
         return []
-    return search_articles(
-        session,
-        actor,
-        " ".join(words.split()[: SUGGESTION_WORDS * 3]),
-        state=ArticleState.PUBLISHED,
-        visibility=Visibility.PUBLIC,
-        limit=SUGGESTIONS,
-        any_word=True,
-    )
+    text = " ".join(words.split()[: SUGGESTION_WORDS * 3])
+
+    def public(limit: int, titles_only: bool) -> list[ArticleHit]:
+        return search_articles(
+            session,
+            actor,
+            text,
+            state=ArticleState.PUBLISHED,
+            visibility=Visibility.PUBLIC,
+            limit=limit,
+            any_word=True,
+            titles_only=titles_only,
+        )
+
+    # Titles and tags first: they say what an article answers, and few articles hold a word there, so
+    # ranking them is quick however many bodies mention it. Bodies only when titles give too few.
+    found = public(SUGGESTIONS, titles_only=True)
+    if len(found) < SUGGESTIONS:
+        seen = {hit.id for hit in found}
+        more = public(SUGGESTIONS + len(found), titles_only=False)
+        found += [hit for hit in more if hit.id not in seen][: SUGGESTIONS - len(found)]
+    return found
 
 
 @dataclass(frozen=True, slots=True)

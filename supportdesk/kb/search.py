@@ -60,9 +60,11 @@ def search_articles(
     visibility: Visibility | None = None,
     limit: int = 20,
     any_word: bool = False,
+    titles_only: bool = False,
 ) -> list[ArticleHit]:
     """The articles `actor` may read whose title, tags or body hold every word of `text` (or with
-    `any_word`, any of its meaningful words: for suggestions from a sentence), best first."""
+    `any_word`, any of its meaningful words: for suggestions from a sentence), best first. With
+    `titles_only` the words are looked for in titles and tags alone: few articles, quickly ranked."""
     words = terms(text)
     if any_word:
         words = [w for w in words if w not in STOPWORDS and len(w) > 2]
@@ -76,9 +78,9 @@ def search_articles(
     if visibility is not None:
         where.append(Article.visibility == visibility)
     if session.get_bind().dialect.name == "postgresql":
-        statement = _postgres(words, any_word)
+        statement = _postgres(words, any_word, titles_only)
     else:
-        statement = _sqlite(words, any_word)
+        statement = _sqlite(words, any_word, titles_only)
     statement = statement.outerjoin(Category, Category.id == Article.category_id).where(*where).limit(limit)
     return [
         ArticleHit(
@@ -110,9 +112,11 @@ def _columns(title_marked: Any, snippet_marked: Any) -> list[Any]:
     ]
 
 
-def _sqlite(words: list[str], any_word: bool) -> Select[Any]:
+def _sqlite(words: list[str], any_word: bool, titles_only: bool) -> Select[Any]:
     # Each word quoted (words are \w+ only, so no quote can occur), the last as a prefix.
     match = (" OR " if any_word else " ").join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
+    if titles_only:
+        match = f"{{title tags}} : ({match})"
     fts: ColumnElement[Any] = literal_column("kb_fts")
     return (
         select(
@@ -128,9 +132,13 @@ def _sqlite(words: list[str], any_word: bool) -> Select[Any]:
     )
 
 
-def _postgres(words: list[str], any_word: bool) -> Select[Any]:
+def _postgres(words: list[str], any_word: bool, titles_only: bool) -> Select[Any]:
     alternatives = [*words[:-1], f"{words[-1]}:*"]
-    tsquery = func.to_tsquery("english", (" | " if any_word else " & ").join(alternatives))
+    weights = "AB" if titles_only else ""  # title A, tags B
+    looked_for = (
+        [f"{w}:{weights}" for w in words[:-1]] + [f"{words[-1]}:*{weights}"] if weights else alternatives
+    )
+    tsquery = func.to_tsquery("english", (" | " if any_word else " & ").join(looked_for))
     # Every word must match the article, but the title or the body alone may hold only some of them:
     # ts_headline marks nothing where its query does not match as a whole, so it is given any word.
     any_of = func.to_tsquery("english", " | ".join(alternatives))

@@ -11,7 +11,7 @@ from flask import Response, request
 from supportdesk.core.apikit import ApiError, bp, current_actor, json_response, registry
 from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, FieldError
-from supportdesk.tickets import categories, policy, reads, service, summaries, walk_ins
+from supportdesk.tickets import categories, incidents, policy, reads, service, summaries, walk_ins
 from supportdesk.tickets.models import Category, Comment, Ticket, TicketEvent
 from supportdesk.tickets.paging import TicketQuery
 from supportdesk.tickets.schemas import (
@@ -254,7 +254,12 @@ def list_comments(number: int) -> Response:
 )
 def add_comment(number: int, body: CommentCreate) -> Response:
     with db.transaction() as session:
-        comment = service.add_comment(session, current_actor(), number, body.body, internal=body.internal)
+        if body.to_children:
+            comment, _ = incidents.reply_with_children(
+                session, current_actor(), number, body.body, internal=body.internal
+            )
+        else:
+            comment = service.add_comment(session, current_actor(), number, body.body, internal=body.internal)
     return json_response(comment_out(comment), HTTPStatus.CREATED)
 
 

@@ -90,6 +90,9 @@ def plan_changes(
         raise ValidationError(errors)
     if not isinstance(changes.status, _Unset):
         target = changes.status
+        if ticket.merged_into_id is not None:
+            # Closed for good: the conversation goes on in the ticket it was merged into.
+            raise InvalidTransition("This ticket was merged into another one; it stays closed.")
         refusal = lifecycle.transition_refusal(
             ticket.status, target, actor.role, ticket.closed_at, now, rules.reopen_window
         )

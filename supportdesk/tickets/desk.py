@@ -20,7 +20,17 @@ from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.routing import availability
 from supportdesk.satisfaction import reads as satisfaction
 from supportdesk.sla import reads as service_levels
-from supportdesk.tickets import collisions, drafts, lifecycle, policy, queues, reads, service
+from supportdesk.tickets import (
+    collisions,
+    drafts,
+    incidents,
+    lifecycle,
+    links,
+    policy,
+    queues,
+    reads,
+    service,
+)
 from supportdesk.tickets import presence as ticket_presence
 from supportdesk.tickets.choices import FieldChoices, field_choices
 from supportdesk.tickets.forms import (
@@ -151,6 +161,9 @@ def reply(number: int) -> Response | tuple[str, int]:
     form = ReplyForm()
     if form.validate_on_submit():
         internal = form.visibility.data == "internal"
+        if internal and form.to_children.data:
+            form.to_children.errors = ["Only a public reply goes to the linked tickets' requesters."]
+            return _workspace(number, reply_form=form), 422
         try:
             with db.transaction() as session:
                 service.add_comment(
@@ -164,6 +177,11 @@ def reply(number: int) -> Response | tuple[str, int]:
                     files=file_store(),
                     seen_event=None if form.send_anyway.data else form.seen.data,
                 )
+                reached = (
+                    incidents.reply_to_children(session, current_user, number, form.body.data)
+                    if form.to_children.data
+                    else []
+                )
                 then = Status(form.then_status.data) if form.then_status.data else None
                 if then is not None:
                     service.update_fields(
@@ -175,6 +193,8 @@ def reply(number: int) -> Response | tuple[str, int]:
             form_errors(form, error)
         else:
             sent = "Internal note added" if internal else "Reply sent to the requester"
+            if reached:
+                sent += f" and to the requesters of {len(reached)} linked ticket(s)"
             flash(f"{sent}; the ticket is now {then.label.lower()}." if then else f"{sent}.", "success")
             return _after_reply(number, _queue_of(form.queue.data), bool(form.then_next.data))
     return _workspace(number, reply_form=form), 422
@@ -437,6 +457,7 @@ def _workspace(
         bodies={c.id: c.body for c in shown.comments},
         targets=service_levels.targets(session, ticket, clock.now()),
         ratings=satisfaction.ratings_on_page(session, ticket.id, shown.events),
+        links=links.links_of(session, current_user, ticket),
     )
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Numbe
 from supportdesk.core.db import ID_MAX
 from supportdesk.core.web import options, parse_id
 from supportdesk.tickets.lifecycle import Priority, Status
-from supportdesk.tickets.models import DESCRIPTION_MAX, SUBJECT_MAX
+from supportdesk.tickets.models import COMMENT_MAX, DESCRIPTION_MAX, SUBJECT_MAX
 
 
 def optional_id(value: object) -> int | None:
@@ -66,6 +66,8 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     then_status = HiddenField(validators=[Optional(), AnyOf(["pending", "on_hold", "resolved"])])
     then_next = BooleanField("Then open the next ticket")
     queue = HiddenField(validators=[Optional(), Length(max=20)])
+    # On a parent incident: the public reply goes to every child's requester too (tickets/incidents.py).
+    to_children = BooleanField("Also send to the requesters of the linked tickets")
 
 
 class DraftForm(FlaskForm):  # type: ignore[misc]
@@ -114,3 +116,18 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
     # "assign:<id>", "assign:none", "status:<status>" or "priority:<priority>"
     change = StringField("Change", validators=[DataRequired(message="Choose what to change.")])
     next = HiddenField()
+
+
+class MergeForm(FlaskForm):  # type: ignore[misc]
+    """Merge this ticket into another: its number (#1042 or 1042), the words its requester reads
+    (the desk's default when empty), and whether they are copied on the other ticket."""
+
+    into = StringField(
+        "Merge into ticket", validators=[DataRequired(message="Name a ticket."), Length(max=20)]
+    )
+    message = TextAreaField("Message to the requester", validators=[Optional(), Length(max=COMMENT_MAX)])
+    copy_requester = BooleanField("Copy the requester on that ticket", default=True)
+
+
+class ParentForm(FlaskForm):  # type: ignore[misc]
+    parent = StringField("Incident", validators=[DataRequired(message="Name a ticket."), Length(max=20)])

@@ -100,6 +100,19 @@ class Ticket(Base):
             postgresql_where=text(BREACHED_SQL),
             sqlite_where=text(BREACHED_SQL),
         ),
+        # The tickets merged into one, and the children of an incident: a few rows, so partial indexes.
+        Index(
+            "ix_tickets_merged_into_id",
+            "merged_into_id",
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_tickets_parent_id",
+            "parent_id",
+            postgresql_where=text("parent_id IS NOT NULL"),
+            sqlite_where=text("parent_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +141,11 @@ class Ticket(Base):
     sla_worked_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     sla_clock_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Duplicates and incidents (tickets/merging.py, tickets/incidents.py). Ticket ids, without foreign
+    # keys (SQLite cannot add one in place): a merged ticket is closed and names the ticket the desk
+    # carries on in; a child ticket names its parent incident (one level: a parent is never a child).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(Integer)
 
     # SQLAlchemy adds `WHERE version = <loaded>` to every UPDATE and raises StaleDataError when another
     # transaction got there first: the backstop behind the explicit expected-version checks.
@@ -184,6 +202,13 @@ class EventKind(enum.StrEnum):
     # The requester rated the ticket's resolution (supportdesk/satisfaction/): the score given, and the
     # one it replaced when they changed it.
     RATING = "rating"
+    # Merges: on the duplicate, new_value names the ticket it went into ("#1042"); on that ticket,
+    # MERGED_FROM names the duplicate. Incidents: on the child, PARENT (old and new parent, "#1042" or
+    # None); on the parent, CHILD (old_value a child unlinked, new_value a child linked).
+    MERGED_INTO = "merged_into"
+    MERGED_FROM = "merged_from"
+    PARENT = "parent"
+    CHILD = "child"
 
 
 class TicketEvent(Base):

@@ -100,3 +100,14 @@ def assignable_users() -> ColumnElement[bool]:
 
 def may_raise_for_others(actor: User) -> bool:
     return actor.is_staff
+
+
+def may_link_tickets(actor: User) -> bool:
+    """Merging duplicates and linking tickets to an incident are the desk's work, on tickets it sees."""
+    return actor.is_active and actor.is_staff
+
+
+def sees_tickets_of(actor: User, requester_id: int) -> bool:
+    """`can_see_ticket` for a row read without the ticket object (a linked ticket's requester)."""
+    sight = reach(actor)
+    return sight is Reach.EVERY or (sight is Reach.OWN and requester_id == actor.id)

@@ -15,7 +15,7 @@ from supportdesk.core.web import form_errors, options
 from supportdesk.notifications import preferences
 from supportdesk.notifications.models import NotificationKind
 from supportdesk.satisfaction import reads as satisfaction
-from supportdesk.tickets import categories, lifecycle, policy, reads, service
+from supportdesk.tickets import categories, lifecycle, links, policy, reads, service
 from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
 from supportdesk.tickets.paging import PageRequest, PortalQuery, Sort, TicketFilters
@@ -151,8 +151,10 @@ def _ticket_page(
         comments=shown.comments,
         attachments=shown.attachments,
         reply_form=reply_form or RequesterReplyForm(),
-        can_reopen=Status.OPEN in lifecycle.allowed_transitions(ticket.status, current_user.role),
+        can_reopen=ticket.merged_into_id is None
+        and Status.OPEN in lifecycle.allowed_transitions(ticket.status, current_user.role),
         reopen_days=desk_rules().reopen_window.days,
         rating=satisfaction.rating_state_for(db.session(), current_user, ticket),
         rating_form=rating_form,
+        links=links.links_of(db.session(), current_user, ticket),
     )

@@ -100,6 +100,8 @@ class TicketPatch(Schema):
 class CommentCreate(Schema):
     body: str = Field(min_length=1, max_length=COMMENT_MAX)
     internal: bool = False
+    # On a parent incident (the desk only): the public reply goes on each open child ticket too.
+    to_children: bool = False
 
 
 class CommentOut(Schema):

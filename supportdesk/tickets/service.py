@@ -34,7 +34,7 @@ from supportdesk.core.errors import (
 from supportdesk.routing import service as routing
 from supportdesk.search import service as search
 from supportdesk.sla import service as service_levels
-from supportdesk.tickets import collisions, drafts, lifecycle, metrics, policy
+from supportdesk.tickets import cascade, collisions, drafts, lifecycle, metrics, policy
 from supportdesk.tickets.changes import (
     UNSET,
     DeskRules,
@@ -260,6 +260,8 @@ def _change_fields(
         if any(change.kind is EventKind.TEAM for change in planned):
             routing.assign_automatically(session, ticket, now)  # unless the ticket has someone
         service_levels.keep_due_times(session, ticket, now)
+        if any(change.kind is EventKind.STATUS for change in planned):
+            cascade.resolve_open_children(session, actor, ticket, now)  # a parent incident's children
         _flush_or_conflict(session, ticket)
     return [change.attribute for change in planned]
 

@@ -55,6 +55,9 @@ class TicketSummary:
     resolution_due_at: datetime | None
     resolution_breached: bool | None
     next_due_at: datetime | None
+    # Duplicates and incidents: the ids of the ticket this one was merged into, and of its parent.
+    merged_into_id: int | None
+    parent_id: int | None
 
     @property
     def reference(self) -> str:

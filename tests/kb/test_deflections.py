@@ -59,6 +59,14 @@ def test_suggestions_are_published_public_articles_for_everyone(session, kb):
     assert [h.title for h in reads.suggest_articles(session, kb["erin"], "Help", "outlook password")] == [
         "Outlook asks for a password"
     ]
+    # Titles and tags first, then the text of the articles.
+    assert [h.title for h in reads.suggest_articles(session, kb["erin"], "vpn over tcp")] == [
+        "VPN keeps disconnecting"
+    ]
+    assert [h.title for h in reads.suggest_articles(session, kb["erin"], "outlook tcp")] == [
+        "Outlook asks for a password",
+        "VPN keeps disconnecting",
+    ]
     assert reads.suggest_articles(session, kb["erin"], "it", "") == []
     assert reads.suggest_articles(session, kb["erin"], "the and for", "") == []
 

@@ -448,6 +448,38 @@ REFUSALS: dict[str, Refusal] = {
     "api.discard_mail_receipt": Refusal(
         "admin", "POST", lambda d: "/api/v1/mail-receipts/999999/discard", lambda d: {}, (404,)
     ),
+    # --- duplicates and incidents: a ticket merged into (or made the incident of) itself, a ticket
+    # taken out of an incident it is not in
+    "desk.merge": Refusal(
+        "tech", "POST", lambda d: f"/desk/tickets/{_ticket(d)}/merge", lambda d: {"into": _ticket(d)}, (303,)
+    ),
+    "desk.link_parent": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/desk/tickets/{_ticket(d)}/parent",
+        lambda d: {"parent": _ticket(d)},
+        (303,),
+    ),
+    "desk.unlink_parent": Refusal(
+        "tech", "POST", lambda d: f"/desk/tickets/{_ticket(d)}/parent/remove", lambda d: {}, (303,)
+    ),
+    "api.merge_ticket": Refusal(
+        "tech",
+        "POST",
+        lambda d: f"/api/v1/tickets/{_ticket(d)}/merge",
+        lambda d: {"into": d["number"]},
+        (422,),
+    ),
+    "api.link_parent": Refusal(
+        "tech",
+        "PUT",
+        lambda d: f"/api/v1/tickets/{_ticket(d)}/parent",
+        lambda d: {"parent": d["number"]},
+        (422,),
+    ),
+    "api.unlink_parent": Refusal(
+        "tech", "DELETE", lambda d: f"/api/v1/tickets/{_ticket(d)}/parent", lambda d: {}, (409,)
+    ),
     "watchers.remove_watcher": Refusal(
         "alice",
         "POST",
@@ -541,6 +573,21 @@ REFUSALS: dict[str, Refusal] = {
         "tech", "PATCH", lambda d: "/api/v1/kb/articles/999999", lambda d: {"state": "published"}, (404,)
     ),
     # --- a temporary password too short to keep
+    # --- people from a CSV file: no file; an import that is not there; invitations
+    "admin.upload_people": Refusal("admin", "POST", lambda d: "/admin/users/import", lambda d: {}, (422,)),
+    "admin.apply_import": Refusal(
+        "admin", "POST", lambda d: "/admin/users/import/999999/apply", lambda d: {"digest": "0" * 64}, (404,)
+    ),
+    "admin.invite_user": Refusal(
+        "tech", "POST", lambda d: f"/admin/users/{d['bob'].id}/invite", lambda d: {}, (404,)
+    ),
+    "invitations.accept_invitation": Refusal(
+        "nobody",
+        "POST",
+        lambda d: "/invitation/forged",
+        lambda d: {"password": "x" * 12, "confirm": "x" * 12},
+        (400,),
+    ),
     "admin.set_temporary_password": Refusal(
         "admin",
         "POST",
