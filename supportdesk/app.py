@@ -49,6 +49,8 @@ from supportdesk.reports import web as report_pages
 from supportdesk.routing import admin as routing_admin
 from supportdesk.routing import api as routing_api
 from supportdesk.routing import desk as routing_desk
+from supportdesk.satisfaction import api as satisfaction_api
+from supportdesk.satisfaction import pages as satisfaction_pages
 from supportdesk.sla import admin as sla_admin
 from supportdesk.sla import api as sla_api
 from supportdesk.sla import desk as sla_desk
@@ -87,6 +89,7 @@ ROUTE_MODULES = (
     reply_pages,
     mailbox_admin,
     mailbox_api,
+    satisfaction_api,
     kb_api,
     kb_pages,
     kb_assist,
@@ -151,6 +154,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(attachment_views.bp)
     app.register_blueprint(notification_views.bp)
     app.register_blueprint(watcher_pages.bp)
+    app.register_blueprint(satisfaction_pages.bp)
     apikit.init_app(app, authenticate=tokens.authenticate_bearer)
     app.register_blueprint(apikit.bp)
     app.register_blueprint(apidocs.bp)

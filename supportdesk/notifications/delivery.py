@@ -34,8 +34,10 @@ BATCH = 100
 CATCHER = "catcher"
 # Mail that holds a sign-in link: once a relay has it, the copy kept here loses its body, so nobody
 # who can read the outbox (admins, backups) can use the link.
-SENSITIVE_KINDS = frozenset({"password_reset", "email_confirm"})
-REDACTED = "(removed once sent: this message held a one-time sign-in link)"
+# Messages holding a link that acts for their one recipient: a sign-in link, or the resolution mail's
+# rating links (which record a rating without signing in).
+SENSITIVE_KINDS = frozenset({"password_reset", "email_confirm", "resolved_rating"})
+REDACTED = "(removed once sent: this message held a link that acts for its recipient)"
 
 
 @dataclass

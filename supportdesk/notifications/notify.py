@@ -21,6 +21,8 @@ from supportdesk.mail.composing import Thread, make_message_id, subject_with_tok
 from supportdesk.notifications import outbox, preferences
 from supportdesk.notifications.models import Notification, NotificationKind
 from supportdesk.notifications.watchers import watcher_ids
+from supportdesk.satisfaction import links as satisfaction_links
+from supportdesk.satisfaction import policy as satisfaction_policy
 from supportdesk.tickets.lifecycle import Status
 from supportdesk.tickets.models import EventKind, Ticket, TicketEvent
 
@@ -143,13 +145,15 @@ def _tell(session: Session, config: Config, event: TicketEvent, told: Told, *, b
         "title": title,
         "target": _target_label(event),
         "due_words": _due_words(event),
+        "rating_links": _rating_links(config, user, event) if kind is NotificationKind.RESOLVED else None,
     }
     secret, domain = outbox.mail_secret(config), outbox.mail_domain(config)
     root = make_message_id({"ticket": ticket.number}, domain=domain, secret=secret)
     first = kind is NotificationKind.CREATED
     outbox.queue_message(
         session,
-        kind=kind.value,
+        # The requester's copy with rating links is kept only until a relay has it (delivery.py).
+        kind="resolved_rating" if context["rating_links"] else kind.value,
         to=[Address(user.email, user.full_name)],
         subject=subject_with_token(ticket.subject, ticket.number),
         text=render_template("mail/notification.txt", **context),
@@ -190,6 +194,15 @@ def _title(kind: NotificationKind, actor_name: str, ticket: Ticket, event: Ticke
         ),
         NotificationKind.SLA_BREACH: f"{ticket.reference} {ticket.subject}: the {target} target was missed",
     }[kind]
+
+
+def _rating_links(config: Config, user: User, event: TicketEvent) -> dict[str, str] | None:
+    """The resolution mail's "good" and "bad" links, for the requester only: a signed token bound to
+    the ticket, this resolution (the event) and them (satisfaction/links.py)."""
+    if not satisfaction_policy.may_rate(user, event.ticket.requester_id):
+        return None
+    token = satisfaction_links.token_for(event.ticket.id, event.id, user.id)
+    return {score: f"{config.public_url}/rate/{token}?score={score}" for score in ("good", "bad")}
 
 
 def _link(config: Config, user: User, ticket: Ticket) -> str | None:

@@ -35,6 +35,9 @@ ReportName = Literal[
     "service-levels-technician",
     "technicians",
     "categories",
+    "satisfaction-team",
+    "satisfaction-category",
+    "satisfaction-technician",
 ]
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from supportdesk.reports import reads
+from supportdesk.reports import reads, satisfaction
 from supportdesk.reports.calendar import Granularity
 from supportdesk.reports.filters import ReportFilters
 from supportdesk.reports.policy import ReportScope
@@ -213,6 +213,38 @@ def categories_table(
     return [ReportTable("categories", caption, ["Category", "Tickets raised"], rows, "hbar", (1,))]
 
 
+SATISFACTION_COLUMNS = ["Good", "Bad", "Rated", "Satisfaction (% good)"]
+
+
+def satisfaction_tables(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names
+) -> list[ReportTable]:
+    """Ratings of the resolutions in the range: good, bad, how many, and the share of good among them."""
+    figures = satisfaction.satisfaction(session, scope, filters, zone)
+    groupings: list[tuple[str, str, Callable[[satisfaction.SatisfactionFigures], str]]] = [
+        ("team", "Team", lambda row: _team_name(names, row.team_id)),
+        ("category", "Category", lambda row: _category_name(names, row.category_id)),
+        ("technician", "Technician", lambda row: row.assignee_name or "Unassigned"),
+    ]
+    tables = []
+    for key, heading, name_of in groupings:
+        sums: dict[str, list[int]] = {}
+        for row in figures:
+            counts = sums.setdefault(name_of(row), [0, 0])
+            counts[0] += row.good
+            counts[1] += row.bad
+        rows: list[list[Cell]] = [
+            [name, good, bad, good + bad, _share(good, bad)] for name, (good, bad) in sorted(sums.items())
+        ]
+        caption = f"Satisfaction by {key}: ratings of the resolutions in the range"
+        tables.append(
+            ReportTable(
+                f"satisfaction-{key}", caption, [heading, *SATISFACTION_COLUMNS], rows, "percent", (4,)
+            )
+        )
+    return tables
+
+
 Builder = Callable[[Session, ReportScope, ReportFilters, ZoneInfo, Names], list[ReportTable]]
 # Report name -> what builds it (the backlog's two tables come from one reading).
 BUILDERS: dict[str, Builder] = {
@@ -225,6 +257,9 @@ BUILDERS: dict[str, Builder] = {
     "service-levels-technician": service_level_tables,
     "technicians": technicians_table,
     "categories": categories_table,
+    "satisfaction-team": satisfaction_tables,
+    "satisfaction-category": satisfaction_tables,
+    "satisfaction-technician": satisfaction_tables,
 }
 REPORT_NAMES = tuple(BUILDERS)
 

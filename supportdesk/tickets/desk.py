@@ -18,6 +18,7 @@ from supportdesk.core.db import db
 from supportdesk.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from supportdesk.core.web import form_errors, options, parse_id, safe_next
 from supportdesk.routing import availability
+from supportdesk.satisfaction import reads as satisfaction
 from supportdesk.sla import reads as service_levels
 from supportdesk.tickets import (
     collisions,
@@ -455,6 +456,7 @@ def _workspace(
         ),
         bodies={c.id: c.body for c in shown.comments},
         targets=service_levels.targets(session, ticket, clock.now()),
+        ratings=satisfaction.ratings_on_page(session, ticket.id, shown.events),
         links=links.links_of(session, current_user, ticket),
     )
 

@@ -199,6 +199,9 @@ class EventKind(enum.StrEnum):
     SLA_BREACH = "sla_breach"
     # Raised by the desk for someone else: the requester as they were named then ("Name (email)").
     REQUESTER = "requester"
+    # The requester rated the ticket's resolution (supportdesk/satisfaction/): the score given, and the
+    # one it replaced when they changed it.
+    RATING = "rating"
     # Merges: on the duplicate, new_value names the ticket it went into ("#1042"); on that ticket,
     # MERGED_FROM names the duplicate. Incidents: on the child, PARENT (old and new parent, "#1042" or
     # None); on the parent, CHILD (old_value a child unlinked, new_value a child linked).

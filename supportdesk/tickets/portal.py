@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from supportdesk.attachments.web import file_store, uploads_from
@@ -13,6 +14,7 @@ from supportdesk.core.errors import InvalidTransition, ValidationError
 from supportdesk.core.web import form_errors, options
 from supportdesk.notifications import preferences
 from supportdesk.notifications.models import NotificationKind
+from supportdesk.satisfaction import reads as satisfaction
 from supportdesk.tickets import categories, lifecycle, links, policy, reads, service
 from supportdesk.tickets.forms import NewTicketForm, RequesterReplyForm, VersionForm
 from supportdesk.tickets.lifecycle import ACTIVE_STATUSES, DONE_STATUSES, Priority, Status
@@ -138,7 +140,9 @@ def change_status(number: int, action: str) -> Response | str | tuple[str, int]:
     return redirect(url_for("portal.ticket", number=number))
 
 
-def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> str:
+def _ticket_page(
+    number: int, reply_form: RequesterReplyForm | None = None, rating_form: FlaskForm | None = None
+) -> str:
     shown = reads.conversation(db.session(), current_user, number, with_events=False)
     ticket = shown.ticket
     return render_template(
@@ -150,5 +154,7 @@ def _ticket_page(number: int, reply_form: RequesterReplyForm | None = None) -> s
         can_reopen=ticket.merged_into_id is None
         and Status.OPEN in lifecycle.allowed_transitions(ticket.status, current_user.role),
         reopen_days=desk_rules().reopen_window.days,
+        rating=satisfaction.rating_state_for(db.session(), current_user, ticket),
+        rating_form=rating_form,
         links=links.links_of(db.session(), current_user, ticket),
     )

@@ -528,6 +528,16 @@ REFUSALS: dict[str, Refusal] = {
     "api.delete_canned_reply": Refusal(
         "tech", "DELETE", lambda d: "/api/v1/canned-replies/999999", lambda d: {}, (404,)
     ),
+    # --- satisfaction: a score that is not one, a forged link, a ticket not resolved yet
+    "satisfaction.rate": Refusal(
+        "bob", "POST", lambda d: f"/portal/tickets/{_ticket(d)}/rating", lambda d: {"score": "meh"}, (422,)
+    ),
+    "satisfaction.rate_from_link": Refusal(
+        "nobody", "POST", lambda d: "/rate/forged", lambda d: {"score": "good"}, (400,)
+    ),
+    "api.rate_ticket": Refusal(
+        "bob", "POST", lambda d: f"/api/v1/tickets/{_ticket(d)}/rating", lambda d: {"score": "good"}, (409,)
+    ),
     # --- knowledge base: an article without a title, an unknown category, no such article
     "desk.kb_new_article": Refusal(
         "tech",

@@ -1,0 +1,1 @@
+"""Satisfaction (CSAT): requesters rate the answer to a resolved ticket, good or bad (issue 21)."""
