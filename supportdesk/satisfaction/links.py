@@ -90,7 +90,7 @@ def open_link(session: Session, token: str, signed_in: User | None, *, lock: boo
     requester = get_by_id(session, User, requester_id)
     if ticket is None or requester is None or ticket.requester_id != requester.id:
         raise LinkNotValid(NOT_VALID)
-    if not policy.may_rate(requester, ticket.requester_id):
+    if ticket.merged_into_id is not None or not policy.may_rate(requester, ticket.requester_id):
         raise LinkNotValid(NOT_VALID)
     if signed_in is not None and signed_in.id != requester.id:
         raise PermissionDenied(

@@ -17,7 +17,7 @@ from supportdesk.satisfaction.lifecycle import Score, StatusChange, changeable_u
 from supportdesk.satisfaction.models import Rating
 from supportdesk.tickets import reads as tickets
 from supportdesk.tickets.lifecycle import DONE_STATUSES
-from supportdesk.tickets.models import EventKind, TicketEvent
+from supportdesk.tickets.models import EventKind, Ticket, TicketEvent
 from supportdesk.tickets.summaries import EventSummary, TicketSummary
 
 
@@ -128,7 +128,7 @@ def rating_state_for(session: Session, actor: User, ticket: TicketSummary) -> Ra
     rows = read_rows(session, _STATUS_CHANGES_RATED, {"ticket_id": ticket.id}).all()
     changes = [StatusChange(row.id, row.new_value, row.created_at) for row in rows]
     resolution = current_resolution(ticket.status, changes)
-    if resolution is None:
+    if resolution is None or rows[0].merged_into_id is not None:  # a merged duplicate: rate the survivor
         return NOTHING
     row = next(row for row in rows if row.id == resolution.id)
     if row.rating_id is None:
@@ -159,7 +159,9 @@ _STATUS_CHANGES_RATED = (
         Rating.resolved_at,
         Rating.created_at.label("rated_at"),
         Rating.updated_at.label("rating_updated_at"),
+        Ticket.merged_into_id,
     )
+    .join(Ticket, Ticket.id == TicketEvent.ticket_id)
     .outerjoin(Rating, Rating.resolution_event_id == TicketEvent.id)
     .outerjoin(User, User.id == Rating.requester_id)
     .where(TicketEvent.ticket_id == bindparam("ticket_id"), TicketEvent.kind == EventKind.STATUS)

@@ -20,6 +20,7 @@ from supportdesk.tickets import service as tickets
 from supportdesk.tickets.models import EventKind, Ticket, TicketEvent
 
 NOT_RESOLVED = "This ticket is not resolved: there is nothing to rate yet."
+MERGED = "This ticket was merged into another one: rate the answer there."
 
 
 def rate(session: Session, actor: User, number: int, score: object, comment: object) -> Rating:
@@ -28,6 +29,8 @@ def rate(session: Session, actor: User, number: int, score: object, comment: obj
     ticket = tickets.get_ticket(session, actor, number)  # locked until the unit of work ends
     if not policy.may_rate(actor, ticket.requester_id):
         raise PermissionDenied(policy.REFUSAL)
+    if ticket.merged_into_id is not None:
+        raise Conflict(MERGED)
     chosen, text = _validated(score, comment)
     resolution = lifecycle.current_resolution(ticket.status, status_changes(session, ticket.id))
     if resolution is None:

@@ -58,7 +58,7 @@ def test_an_employee_rates_the_answer_and_the_technician_sees_it(
     page.get_by_role("button", name=re.compile("Good, I'm satisfied")).click()
     expect(page.get_by_text("Thank you: your rating (good) is recorded.")).to_be_visible()
     expect(page.locator("[data-sd-rating]")).to_contain_text("Good")
-    expect(page.get_by_text(re.compile("You can change your rating or comment until"))).to_be_visible()
+    expect(page.get_by_text(re.compile("You can change your rating or comment; that closes"))).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the portal ticket scrolls sideways at {width}px"
     page.screenshot(path=str(screenshot_dir / f"portal-rating-given-{device}.png"), full_page=True)

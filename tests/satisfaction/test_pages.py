@@ -48,7 +48,7 @@ def test_the_portal_offers_one_click_and_records_it(client, session, people, tic
     assert response.status_code == 302
     page = page_text(client.get(response.headers["Location"]))
     assert "your rating (bad) is recorded" in page
-    assert "Your rating" in page and "You can change your rating or comment until" in page
+    assert "Your rating" in page and "You can change your rating or comment; that closes" in page
     assert HOSTILE not in page and "&lt;img src=x" in page
 
     assert rate_on_portal(client, ticket.number, "good", "Fine after all").status_code == 302

@@ -200,3 +200,17 @@ def test_the_requesters_view_says_what_they_may_do(session, people):
     with clock.frozen_at(MONDAY + timedelta(days=9)):
         later = ratings.rating_state(session, people["erin"], ticket.number)
     assert later.rating is not None and not later.changeable
+
+
+def test_a_duplicate_merged_into_another_ticket_is_not_rated(session, people):
+    from supportdesk.tickets import merging
+
+    duplicate = make_ticket(session, people["erin"], "VPN again")
+    survivor = make_ticket(session, people["erin"], "VPN drops every hour")
+    merging.merge_ticket(session, people["tech"], duplicate.number, survivor.number)
+    session.commit()
+    assert not ratings.rating_state(session, people["erin"], duplicate.number).rateable
+    with pytest.raises(Conflict, match="merged"):
+        service.rate(session, people["erin"], duplicate.number, "good", "")
+    session.rollback()
+    assert count_ratings(session) == 0
