@@ -64,7 +64,7 @@ def test_a_desk_lead_sees_every_figure_of_their_team(client, desk) -> None:  # t
     assert "Otto Other" not in html and "Payroll" not in html
     assert "Salaries" not in found["Top categories by tickets raised"]
     # Every chart is drawn from a table by our own script (the CSP allows no inline script).
-    assert html.count("data-sd-chart=") == 9
+    assert html.count("data-sd-chart=") == 12  # nine, and satisfaction by team, category, technician
     assert "vendor/chart.umd.min.js" in html and "<script>" not in html
 
 
