@@ -143,6 +143,7 @@ bench: install-dev assets wrk mail-servers
 	$(BIN)/python -m bench.mail_parsing
 	$(BIN)/python -m bench.mail_fetching
 	$(BIN)/python -m bench.mail_outbox
+	$(BIN)/python -m bench.kb_suggestions
 
 # How fast inbound mail is parsed (the corpus in tests/mail/corpus), against the bare stdlib parse; and
 # how fast the fetcher turns a Dovecot mailbox full of it into tickets.
