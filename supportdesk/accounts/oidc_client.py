@@ -143,7 +143,7 @@ def _userinfo(client: FlaskOAuth2App, token: dict[str, Any], subject: str) -> di
     return info
 
 
-def logout_url(settings: OidcSettings, id_token: str, post_logout_redirect_uri: str) -> str | None:
+def logout_url(settings: OidcSettings, id_token: str | None, post_logout_redirect_uri: str) -> str | None:
     """The provider's end-session URL (RP-initiated logout), or None when it has none or is not reachable:
     the local sign-out has happened either way."""
     try:
@@ -154,7 +154,7 @@ def logout_url(settings: OidcSettings, id_token: str, post_logout_redirect_uri: 
         return None
     # No state: nothing comes back but the browser, to the sign-in page, and nothing there depends on it.
     params = [
-        ("id_token_hint", id_token),
+        *([("id_token_hint", id_token)] if id_token else []),
         ("post_logout_redirect_uri", post_logout_redirect_uri),
         ("client_id", settings.client_id),
     ]

@@ -24,6 +24,8 @@ bp = Blueprint("oidc", __name__)
 log = structlog.get_logger("supportdesk.accounts")
 
 _NEXT = "oidc_next"
+# The largest ID token kept in the session (a cookie) as the sign-out hint.
+ID_TOKEN_HINT_MAX = 1500
 # The sign-in budget per address (LOGIN_LIMIT_PER_ADDRESS), shared with the password form: a script
 # hammering the provider's callback is throttled like one guessing passwords.
 _per_address = limiter.shared_limit(lambda: current_config().login_limit_per_address, scope="login-address")
@@ -86,8 +88,11 @@ def callback() -> Response:
     target = safe_next(session.get(_NEXT), url_for("landing"))
     session.clear()  # a fresh session at sign-in, as with a password, so a planted one is worth nothing
     login_user(user)
-    # The provider did the second factor; the ID token is kept for the provider's sign-out.
-    session[oidc.SIGNED_IN_WITH_PROVIDER] = {"id_token": id_token}
+    # The provider did the second factor; the ID token is kept as the hint for the provider's sign-out
+    # when it is small: the session is a cookie, and browsers drop one over 4 KB (Entra ID's tokens
+    # carry up to 200 group ids). Without it, our client id names us at the end-session endpoint.
+    hint = id_token if len(id_token) <= ID_TOKEN_HINT_MAX else None
+    session[oidc.SIGNED_IN_WITH_PROVIDER] = {"id_token": hint}
     return redirect(target)
 
 
@@ -147,7 +152,7 @@ def provider_logout_url() -> str | None:
     if settings is None or not settings.provider_logout or not isinstance(signed_in_with, dict):
         return None
     id_token = signed_in_with.get("id_token")
-    if not isinstance(id_token, str):
+    if id_token is not None and not isinstance(id_token, str):
         return None
     return oidc_client.logout_url(
         settings, id_token, f"{current_config().public_url}{url_for('accounts.login')}"

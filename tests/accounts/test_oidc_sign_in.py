@@ -389,3 +389,25 @@ def test_the_admins_users_page_marks_who_signs_in_with_the_provider(oidc_app, se
     listing = page_text(admin_client.get("/admin/users"))
     assert listing.count("sd-sso-badge") == 1
     assert re.search(r"Erin Employee <span[^>]*sd-sso-badge[^>]*title=\"Signs in with Example IdP\"", listing)
+
+
+def test_an_id_token_too_big_for_a_cookie_still_signs_in_and_out(oidc_app, oidc_provider, session):
+    """Entra ID puts a member's groups (up to 200 ids) in the ID token; browsers drop a cookie over 4 KB,
+    so keeping that token in the session cookie would sign such people in and out at once."""
+    oidc_provider.misbehave("many-groups")
+    client = oidc_app.test_client()
+    browser = ProviderBrowser()
+    response = client.get(callback_path(browser.authorize(start_sign_in(client), "erin")))
+    assert response.status_code == 302
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert len(cookie.split(";")[0]) < 4000, f"a session cookie of {len(cookie)} bytes is dropped by browsers"
+    assert _signed_in_as(client) is not None
+    # Sign-out still ends the provider's session: named by our client id instead of the token.
+    signed_out = client.post("/logout", data=form_token(client, "/portal/"))
+    match = re.search(r'<meta http-equiv="refresh" content="0;url=([^"]+)">', page_text(signed_out))
+    assert match
+    query = parse_qs(urlsplit(html.unescape(match.group(1))).query)
+    assert "id_token_hint" not in query
+    assert query["client_id"] == [oidc_provider.settings().client_id]
+    page = browser.http.get(html.unescape(match.group(1)), timeout=10)
+    assert "Sign out of Example IdP?" in page.text

@@ -10,9 +10,10 @@
 //   POST /__test/logout-token {claims}: a back-channel logout token signed by the current key
 //   GET  /__test/stats      how many requests each path has had
 //   POST /__test/misbehave  {"mode": "expired" | "wrong-audience" | "wrong-issuer" | "wrong-nonce" |
-//                           "tampered" | null}: the next ID tokens from the token endpoint are signed by
-//                           the provider's own current key but expired / for another client / from
-//                           another issuer / with another nonce, or have their signature altered
+//                           "tampered" | "many-groups" | null}: the next ID tokens from the token
+//                           endpoint are signed by the provider's own current key but expired / for
+//                           another client / from another issuer / with another nonce / carry 200
+//                           group ids (as Entra ID's do), or have their signature altered
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -133,6 +134,8 @@ async function misbehave(idToken, mode) {
   if (mode === 'wrong-audience') Object.assign(claims, { aud: 'another-app', azp: client.client_id });
   if (mode === 'wrong-issuer') claims.iss = 'http://127.0.0.1:1/another-issuer';
   if (mode === 'wrong-nonce') claims.nonce = 'a-nonce-from-another-sign-in';
+  // As Entra ID does for a member of many groups: up to 200 group object ids in the ID token itself.
+  if (mode === 'many-groups') claims.groups = Array.from({ length: 200 }, () => randomUUID());
   const key = signingKeys[0];
   return new jose.SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
