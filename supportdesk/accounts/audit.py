@@ -171,6 +171,31 @@ def record_changes(
     )
 
 
+def record_user_fields(
+    session: Session,
+    actor: User | None,
+    origin: Origin | None,
+    user: User,
+    was: dict[str, Any],
+    now: dict[str, Any],
+    actions: dict[str, str],
+) -> None:
+    """One entry per changed field of `user`, each under its own action (field -> action), so a role
+    change and a deactivation are filtered apart; a field that did not change writes nothing."""
+    for field, action in actions.items():
+        record_changes(
+            session,
+            actor,
+            origin,
+            action,
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            before={field: was[field]},
+            after={field: now[field]},
+        )
+
+
 def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
     """These attributes of a settings object, as JSON values (enums by value, lists copied)."""
     values: dict[str, Any] = {}

@@ -318,22 +318,8 @@ def _update(
     if line.teams is not None:
         user.teams = [teams[n] for n in line.teams]
     now = {"full_name": user.full_name, "role": user.role.value, "teams": sorted(t.name for t in user.teams)}
-    for key, action in (
-        ("full_name", "user.renamed"),
-        ("role", "user.role_changed"),
-        ("teams", "user.teams_changed"),
-    ):
-        audit.record_changes(
-            session,
-            actor,
-            origin,
-            action,
-            target_type="user",
-            target_id=user.id,
-            target_label=user.email,
-            before={key: was[key]},
-            after={key: now[key]},
-        )
+    actions = {"full_name": "user.renamed", "role": "user.role_changed", "teams": "user.teams_changed"}
+    audit.record_user_fields(session, actor, origin, user, was, now, actions)
 
 
 __all__ = ["Applied", "CsvRefused", "Plan", "PlannedLine", "UserImport", "apply", "preview", "stage"]

@@ -193,22 +193,12 @@ def _record_user_changes(
 ) -> None:
     """One audit entry per kind of change (a role change and a deactivation are filtered apart)."""
     now = {"full_name": user.full_name, "role": user.role.value, "is_active": user.is_active}
-    for field, action in (
-        ("full_name", "user.renamed"),
-        ("role", "user.role_changed"),
-        ("is_active", "user.reactivated" if user.is_active else "user.deactivated"),
-    ):
-        audit.record_changes(
-            session,
-            actor,
-            origin,
-            action,
-            target_type="user",
-            target_id=user.id,
-            target_label=user.email,
-            before={field: was[field]},
-            after={field: now[field]},
-        )
+    actions = {
+        "full_name": "user.renamed",
+        "role": "user.role_changed",
+        "is_active": "user.reactivated" if user.is_active else "user.deactivated",
+    }
+    audit.record_user_fields(session, actor, origin, user, was, now, actions)
 
 
 def _revoke_tokens(user: User) -> None:

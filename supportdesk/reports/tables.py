@@ -4,8 +4,9 @@ one shape, so what is charted, read aloud and downloaded are the same numbers.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -131,30 +132,57 @@ def _share(met: int, breached: int) -> float | None:
     return None if met + breached == 0 else round(100 * met / (met + breached), 1)
 
 
-def service_level_tables(
-    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names
-) -> list[ReportTable]:
-    figures = reads.service_levels(session, scope, filters, zone)
-    groupings: list[tuple[str, str, Callable[[reads.ServiceLevelFigures], str]]] = [
+class _Grouped(Protocol):
+    @property
+    def team_id(self) -> int | None: ...
+    @property
+    def category_id(self) -> int | None: ...
+    @property
+    def assignee_name(self) -> str | None: ...
+
+
+GroupedRow = TypeVar("GroupedRow", bound=_Grouped)
+
+
+def _summed_by_grouping(
+    figures: Iterable[GroupedRow], names: Names, counts: Callable[[GroupedRow], tuple[int, ...]]
+) -> list[tuple[str, str, list[tuple[str, list[int]]]]]:
+    """The figures' counts summed per team, per category and per technician: for each grouping its key,
+    its column heading and (name, sums) sorted by name."""
+    figures = list(figures)
+    groupings: list[tuple[str, str, Callable[[GroupedRow], str]]] = [
         ("team", "Team", lambda row: _team_name(names, row.team_id)),
         ("category", "Category", lambda row: _category_name(names, row.category_id)),
         ("technician", "Technician", lambda row: row.assignee_name or "Unassigned"),
     ]
-    tables = []
+    grouped = []
     for key, heading, name_of in groupings:
         sums: dict[str, list[int]] = {}
         for row in figures:
-            counts = sums.setdefault(name_of(row), [0] * 5)
-            for index, value in enumerate(
-                (
-                    row.first_response_met,
-                    row.first_response_breached,
-                    row.resolution_met,
-                    row.resolution_breached,
-                    row.open_breached,
-                )
-            ):
-                counts[index] += value
+            values = counts(row)
+            total = sums.setdefault(name_of(row), [0] * len(values))
+            for index, value in enumerate(values):
+                total[index] += value
+        grouped.append((key, heading, sorted(sums.items())))
+    return grouped
+
+
+def _service_level_counts(row: reads.ServiceLevelFigures) -> tuple[int, ...]:
+    return (
+        row.first_response_met,
+        row.first_response_breached,
+        row.resolution_met,
+        row.resolution_breached,
+        row.open_breached,
+    )
+
+
+def service_level_tables(
+    session: Session, scope: ReportScope, filters: ReportFilters, zone: ZoneInfo, names: Names
+) -> list[ReportTable]:
+    figures = reads.service_levels(session, scope, filters, zone)
+    tables = []
+    for key, heading, sums in _summed_by_grouping(figures, names, _service_level_counts):
         rows: list[list[Cell]] = [
             [
                 name,
@@ -166,7 +194,7 @@ def service_level_tables(
                 _share(met, breached),
                 now,
             ]
-            for name, (fr_met, fr_breached, met, breached, now) in sorted(sums.items())
+            for name, (fr_met, fr_breached, met, breached, now) in sums
         ]
         tables.append(
             ReportTable(
@@ -221,20 +249,10 @@ def satisfaction_tables(
 ) -> list[ReportTable]:
     """Ratings of the resolutions in the range: good, bad, how many, and the share of good among them."""
     figures = satisfaction.satisfaction(session, scope, filters, zone)
-    groupings: list[tuple[str, str, Callable[[satisfaction.SatisfactionFigures], str]]] = [
-        ("team", "Team", lambda row: _team_name(names, row.team_id)),
-        ("category", "Category", lambda row: _category_name(names, row.category_id)),
-        ("technician", "Technician", lambda row: row.assignee_name or "Unassigned"),
-    ]
     tables = []
-    for key, heading, name_of in groupings:
-        sums: dict[str, list[int]] = {}
-        for row in figures:
-            counts = sums.setdefault(name_of(row), [0, 0])
-            counts[0] += row.good
-            counts[1] += row.bad
+    for key, heading, sums in _summed_by_grouping(figures, names, lambda row: (row.good, row.bad)):
         rows: list[list[Cell]] = [
-            [name, good, bad, good + bad, _share(good, bad)] for name, (good, bad) in sorted(sums.items())
+            [name, good, bad, good + bad, _share(good, bad)] for name, (good, bad) in sums
         ]
         caption = f"Satisfaction by {key}: ratings of the resolutions in the range"
         tables.append(
